@@ -1,0 +1,218 @@
+//! Bit widths and packing induced by a [`TrainSpec`].
+//!
+//! Steps never unpack data. The data commitment stores each batch twice, as
+//! field elements that pack several values into *slots* of `2^k`:
+//! column-packed (`X_i = sum_b x_bi 2^{K b}`, one element per feature and
+//! chunk of rows) for the forward pass and row-packed (`R_b = sum_i x_bi
+//! 2^{K' i}`) for the gradient. Then `sum_i w_i X_i` yields every row's
+//! pre-activation in its own slot with one multiplication per feature, and
+//! `sum_b e_b R_b` every feature's gradient. Each slot is extracted by the
+//! range-checked decomposition that the floor rescaling needs anyway; that is
+//! unique only if the true slot value can never overflow its slot, so the
+//! widths below are worst-case bounds derived from the input ranges.
+
+use crate::fixed::signed_bits_for;
+use crate::{CoreError, Task, TrainSpec};
+
+/// Bits of a field element we let a packing use: Pasta fields have 255-bit
+/// moduli, and a signed packing of `n` bits must stay below `p / 2`.
+pub const FIELD_PACK_BITS: u32 = 252;
+
+/// Largest learning rate; it bounds the gradient slots' width.
+pub const MAX_LEARNING_RATE: f64 = 1.0;
+
+/// Native training runs on f64 tensors, exact for integers below 2^53.
+const F64_EXACT_BITS: u32 = 53;
+
+/// Derived, validated layout of one training spec.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// The spec it was derived from.
+    pub spec: TrainSpec,
+    /// Learning rate as an integer in the format (`lr * 2^f`).
+    pub lr_q: i64,
+    /// `log2 D` with `D = B 2^(2f)`: the update is
+    /// `w' = floor((w D - lr_q G) / D)`.
+    pub upd_shift: u32,
+    /// Width of a data value and of a weight.
+    pub value_bits: u32,
+    /// Width of a pre-activation (forward slot and its decomposition).
+    pub fwd_bits: u32,
+    /// Rows per column-packed element.
+    pub fwd_slots: usize,
+    /// Largest magnitude of an output error `e`.
+    pub err_max: i128,
+    /// Width of a backward slot (holds `w D - lr G`).
+    pub bwd_bits: u32,
+    /// Features per row-packed element.
+    pub bwd_slots: usize,
+    /// Width of the update decomposition: remainder plus new weight.
+    pub upd_bits: u32,
+}
+
+impl Layout {
+    /// Validates a spec and derives its layout.
+    pub fn new(spec: &TrainSpec) -> Result<Self, CoreError> {
+        let bad = |m: String| Err(CoreError::InvalidSpec(m));
+        let d = spec.model.features;
+        let b = spec.batch_size;
+        let f = spec.format.frac_bits;
+        if d == 0 || d > 4096 {
+            return bad(format!("model.features must be in 1..=4096, got {d}"));
+        }
+        if !b.is_power_of_two() || b > 1024 {
+            return bad(format!("batch_size must be a power of two up to 1024, got {b}"));
+        }
+        if spec.epochs == 0 || spec.epochs > 1000 {
+            return bad(format!("epochs must be in 1..=1000, got {}", spec.epochs));
+        }
+        if spec.steps_per_fold == 0 || spec.steps_per_fold > 64 {
+            return bad(format!("steps_per_fold must be in 1..=64, got {}", spec.steps_per_fold));
+        }
+        if !(2..=20).contains(&f) || spec.format.int_bits > 12 {
+            return bad(format!("format must have 2..=20 frac_bits and at most 12 int_bits, got {}", spec.format));
+        }
+        if spec.format.int_bits < 1 {
+            return bad("format.int_bits must be at least 1 so that 1.0 (the bias input) fits".into());
+        }
+        let lr_q = spec.learning_rate_q()?;
+        if spec.learning_rate > MAX_LEARNING_RATE {
+            return bad(format!("learning_rate must be at most {MAX_LEARNING_RATE}, got {}", spec.learning_rate));
+        }
+        let upd_shift = b.trailing_zeros() + 2 * f;
+
+        let k = spec.format.total_bits();
+        let half = 1u128 << (k - 1); // magnitude bound of a value or a weight
+        let one = 1u128 << f;
+        let mut fwd_bound = d as u128 * half * half + half * one;
+        if spec.model.task == Task::Linear {
+            fwd_bound += half * one; // the target is packed as one more column
+        }
+        let fwd_bits = signed_bits_for(fwd_bound);
+        let err_max: u128 = match spec.model.task {
+            Task::Logistic => one,
+            Task::Linear => 1u128 << (fwd_bits - f - 1),
+        };
+        if spec.model.task == Task::Logistic && fwd_bits < 2 * f + 3 {
+            return bad("format too narrow for the hard sigmoid".into());
+        }
+        let grad_bound = b as u128 * err_max * half.max(one);
+        // sized for the largest learning rate, so that the data packing (and
+        // so the data commitment) does not change with the learning rate
+        let upd_bound = half * (1u128 << upd_shift) + one * grad_bound;
+        let upd_bits = k + upd_shift;
+        let bwd_bits = signed_bits_for(upd_bound).max(upd_bits);
+        for (what, bits) in [("pre-activation", fwd_bits), ("update", bwd_bits)] {
+            if bits > F64_EXACT_BITS {
+                return bad(format!(
+                    "{what} needs {bits} bits, more than f64 holds exactly; use fewer frac_bits or int_bits"
+                ));
+            }
+        }
+        let fwd_slots = ((FIELD_PACK_BITS / fwd_bits) as usize).min(b);
+        let bwd_slots = ((FIELD_PACK_BITS / bwd_bits) as usize).min(d);
+        Ok(Self {
+            spec: spec.clone(),
+            lr_q,
+            upd_shift,
+            value_bits: k,
+            fwd_bits,
+            fwd_slots,
+            err_max: err_max as i128,
+            bwd_bits,
+            bwd_slots,
+            upd_bits,
+        })
+    }
+
+    /// Number of features.
+    pub fn features(&self) -> usize {
+        self.spec.model.features
+    }
+
+    /// Rows per batch.
+    pub fn batch(&self) -> usize {
+        self.spec.batch_size
+    }
+
+    /// Columns packed for the forward pass: the features, plus the target
+    /// for regression.
+    pub fn fwd_columns(&self) -> usize {
+        self.features() + usize::from(self.spec.model.task == Task::Linear)
+    }
+
+    /// Column-packed elements per column and batch.
+    pub fn fwd_chunks(&self) -> usize {
+        self.batch().div_ceil(self.fwd_slots)
+    }
+
+    /// Row-packed elements per row.
+    pub fn bwd_chunks(&self) -> usize {
+        self.features().div_ceil(self.bwd_slots)
+    }
+
+    /// Field elements a batch contributes to the data hash: one for labels
+    /// and masks, the column packing, the row packing.
+    pub fn elements_per_batch(&self) -> usize {
+        1 + self.fwd_columns() * self.fwd_chunks() + self.batch() * self.bwd_chunks()
+    }
+
+    /// Batches per epoch for `rows` rows: padded with masked rows to a
+    /// multiple of `steps_per_fold` so that an epoch is whole folds.
+    pub fn batches_per_epoch(&self, rows: usize) -> usize {
+        let spf = self.spec.steps_per_fold;
+        rows.div_ceil(self.batch()).div_ceil(spf).max(1) * spf
+    }
+
+    /// Multiply-accumulates of one SGD step (forward and gradient).
+    pub fn macs_per_step(&self) -> usize {
+        2 * self.batch() * self.features()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FixedFormat, ModelSpec};
+
+    pub(crate) fn spec(task: Task) -> TrainSpec {
+        TrainSpec {
+            model: ModelSpec { features: 30, task },
+            format: FixedFormat::default(),
+            learning_rate: 0.5,
+            batch_size: 16,
+            epochs: 1,
+            steps_per_fold: 4,
+        }
+    }
+
+    #[test]
+    fn logistic_layout_is_pinned() {
+        let l = Layout::new(&spec(Task::Logistic)).unwrap();
+        // Q3.9, lr 0.5 = 256 / 2^9; D = 16 * 2^18
+        assert_eq!((l.lr_q, l.upd_shift), (256, 22));
+        assert_eq!((l.value_bits, l.fwd_bits, l.fwd_slots, l.fwd_chunks()), (13, 30, 8, 2));
+        assert_eq!((l.bwd_bits, l.bwd_slots, l.bwd_chunks(), l.upd_bits), (37, 6, 5, 35));
+        assert_eq!(l.elements_per_batch(), 1 + 30 * 2 + 16 * 5);
+        assert_eq!(l.batches_per_epoch(150), 12);
+    }
+
+    #[test]
+    fn rejects_bad_specs() {
+        let mut s = spec(Task::Logistic);
+        s.batch_size = 12;
+        assert!(matches!(Layout::new(&s), Err(CoreError::InvalidSpec(m)) if m.contains("batch_size")));
+        let mut s = spec(Task::Logistic);
+        s.learning_rate = 0.0001;
+        assert!(matches!(Layout::new(&s), Err(CoreError::InvalidSpec(m)) if m.contains("learning_rate")));
+        let mut s = spec(Task::Linear);
+        s.format = FixedFormat { frac_bits: 20, int_bits: 12 };
+        assert!(matches!(Layout::new(&s), Err(CoreError::InvalidSpec(m)) if m.contains("f64")));
+        let mut s = spec(Task::Linear);
+        s.learning_rate = 1.5;
+        assert!(matches!(Layout::new(&s), Err(CoreError::InvalidSpec(m)) if m.contains("at most")));
+        let mut s = spec(Task::Linear);
+        s.format = FixedFormat { frac_bits: 20, int_bits: 12 };
+        assert!(matches!(Layout::new(&s), Err(CoreError::InvalidSpec(m)) if m.contains("f64")));
+    }
+}

@@ -1,0 +1,18 @@
+//! Candor's shared core: the one fixed-point format, the training spec every
+//! participant agrees on, the layout that spec induces on data and circuits,
+//! and the integer reference SGD that both the candle trainer and the step
+//! circuit must reproduce bit for bit.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod data;
+mod error;
+pub mod fixed;
+pub mod layout;
+pub mod sgd;
+pub mod spec;
+
+pub use error::CoreError;
+pub use fixed::FixedFormat;
+pub use layout::Layout;
+pub use spec::{ModelSpec, Task, TrainSpec};
