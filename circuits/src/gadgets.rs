@@ -63,6 +63,11 @@ impl<F: CircuitField> Lin<F> {
     }
 }
 
+/// Allocates a boolean (one constraint).
+pub fn alloc_bit<F: CircuitField, CS: ConstraintSystem<F>>(cs: CS, value: bool) -> Result<Lin<F>, SynthesisError> {
+    Ok(Lin::bit(&AllocatedBit::alloc(cs, Some(value))?))
+}
+
 /// Allocates `a * b` (one constraint).
 pub fn mul<F: CircuitField, CS: ConstraintSystem<F>>(
     mut cs: CS,

@@ -1,1 +1,30 @@
-//! placeholder
+//! Candor's circuits: the data-commitment proof and the proof of local
+//! training (fixed-point SGD, `steps_per_fold` steps per Nova fold), their
+//! proving pipeline and their verification.
+//!
+//! Everything here is generic over the field; only [`engine`] names curves.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod commit_circuit;
+pub mod engine;
+mod error;
+pub mod field;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod gadgets;
+pub mod hash;
+pub mod packing;
+pub mod prover;
+pub mod sgd_circuit;
+pub mod state;
+pub mod verifier;
+
+pub use error::CircuitError;
+
+use ff::{PrimeField, PrimeFieldBits};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// The fields our circuits run over: what nova-snark's Poseidon needs.
+pub trait CircuitField: PrimeField + PrimeFieldBits + Serialize + DeserializeOwned {}
+impl<T: PrimeField + PrimeFieldBits + Serialize + DeserializeOwned> CircuitField for T {}

@@ -1,0 +1,134 @@
+//! The data commitment and its one-time proof.
+//!
+//! The commitment is a hash chain over one epoch of batches:
+//! `h_{t+1} = H(h_t, blind_t, elements(batch_t))` from [`data_iv`], where the
+//! elements are the packings of [`crate::packing`] and `blind_t` is a secret
+//! random element that makes the commitment hiding. The proof (one Nova step
+//! per batch, state `[chain, rows]`) shows that the committed elements are
+//! packings of values that are in the format's range, with 0/1 masks and
+//! valid labels, and counts the real rows. After it, SGD steps consume the
+//! packed elements without checking their ranges again.
+
+use crate::field::pow2;
+use crate::gadgets::{alloc_bit, alloc_lin, Bits, Lin};
+use crate::hash::Hasher;
+use crate::packing::{
+    batch_elements, col_chunk_rows, meta_elements, meta_rows_per_element, row_chunk_features,
+};
+use crate::state::data_iv;
+use crate::CircuitField;
+use candor_core::data::Batch;
+use candor_core::{Layout, Task};
+use nova_snark::frontend::{num::AllocatedNum, ConstraintSystem, SynthesisError};
+use nova_snark::traits::circuit::StepCircuit;
+use std::sync::Arc;
+
+/// The commitment to one epoch of batches, computed natively.
+pub fn commit_native<F: CircuitField>(hasher: &Hasher<F>, layout: &Layout, batches: &[Batch], blinds: &[F]) -> F {
+    batches.iter().zip(blinds).fold(data_iv(), |h, (batch, blind)| {
+        let mut pre = vec![h, *blind];
+        pre.extend(batch_elements::<F>(layout, batch));
+        hasher.hash(&pre)
+    })
+}
+
+/// One batch of the commitment proof.
+#[derive(Clone)]
+pub struct CommitCircuit<F: CircuitField> {
+    layout: Arc<Layout>,
+    hasher: Hasher<F>,
+    batch: Batch,
+    blind: F,
+}
+
+impl<F: CircuitField> CommitCircuit<F> {
+    /// The step for one batch.
+    pub fn new(layout: Arc<Layout>, hasher: Hasher<F>, batch: Batch, blind: F) -> Self {
+        Self { layout, hasher, batch, blind }
+    }
+
+    /// Zero witness of the right shape, for parameter setup.
+    pub fn placeholder(layout: Arc<Layout>, hasher: Hasher<F>) -> Self {
+        let (b, d) = (layout.batch(), layout.features());
+        let batch = Batch { x: vec![0; b * d], y: vec![0; b], mask: vec![false; b] };
+        Self { layout, hasher, batch, blind: F::ZERO }
+    }
+}
+
+impl<F: CircuitField> StepCircuit<F> for CommitCircuit<F> {
+    fn arity(&self) -> usize {
+        2
+    }
+
+    fn synthesize<CS: ConstraintSystem<F>>(
+        &self,
+        cs: &mut CS,
+        z: &[AllocatedNum<F>],
+    ) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
+        let l = &*self.layout;
+        let one = CS::one();
+        let (bs, d) = (l.batch(), l.features());
+        let batch = &self.batch;
+
+        // Every value range-checked once, here.
+        let mut x = Vec::with_capacity(bs * d);
+        for b in 0..bs {
+            for i in 0..d {
+                let bits = Bits::alloc(cs.namespace(|| format!("x{b}_{i}")), batch.x(b, i) as i128, l.value_bits)?;
+                x.push(bits.signed(one));
+            }
+        }
+        let mut mask = Vec::with_capacity(bs);
+        let mut label = Vec::with_capacity(bs);
+        for b in 0..bs {
+            mask.push(alloc_bit(cs.namespace(|| format!("mask{b}")), batch.mask[b])?);
+            label.push(match l.spec.model.task {
+                Task::Logistic => alloc_bit(cs.namespace(|| format!("label{b}")), batch.y[b] == 1)?,
+                Task::Linear => Bits::alloc(cs.namespace(|| format!("y{b}")), batch.y[b] as i128, l.value_bits)?.signed(one),
+            });
+        }
+
+        // The same packings as `packing::batch_elements`, from checked values.
+        let mut elems = Vec::with_capacity(l.elements_per_batch());
+        let per = meta_rows_per_element(l);
+        for m in 0..meta_elements(l) {
+            let mut packed = Lin::zero();
+            let mut j = 0;
+            for b in m * per..((m + 1) * per).min(bs) {
+                packed = packed.add_scaled(pow2(j), &mask[b]);
+                j += 1;
+                if l.spec.model.task == Task::Logistic {
+                    packed = packed.add_scaled(pow2(j), &label[b]);
+                    j += 1;
+                }
+            }
+            elems.push(packed);
+        }
+        for i in 0..l.fwd_columns() {
+            for c in 0..l.fwd_chunks() {
+                let rows = col_chunk_rows(l, c);
+                elems.push(rows.clone().fold(Lin::zero(), |acc, b| {
+                    let v = if i < d { &x[b * d + i] } else { &label[b] };
+                    acc.add_scaled(pow2(l.fwd_bits * (b - rows.start) as u32), v)
+                }));
+            }
+        }
+        for b in 0..bs {
+            for c in 0..l.bwd_chunks() {
+                let feats = row_chunk_features(l, c);
+                elems.push(feats.clone().fold(Lin::zero(), |acc, i| {
+                    acc.add_scaled(pow2(l.bwd_bits * (i - feats.start) as u32), &x[b * d + i])
+                }));
+            }
+        }
+
+        let mut absorbed = vec![z[0].clone(), AllocatedNum::alloc(cs.namespace(|| "blind"), || Ok(self.blind))?];
+        for (j, e) in elems.iter().enumerate() {
+            absorbed.push(alloc_lin(cs.namespace(|| format!("elem{j}")), e)?);
+        }
+        let chain = self.hasher.hash_circuit(cs.namespace(|| "chain"), &absorbed)?;
+        let rows = mask.iter().fold(Lin::num(&z[1]), |acc, m| acc.add(m));
+        let rows = alloc_lin(cs.namespace(|| "rows"), &rows)?;
+        Ok(vec![chain, rows])
+    }
+}
