@@ -1,1 +1,144 @@
-//! wip
+//! The only place curves are named: Pallas/Vesta with IPA commitments (no
+//! trusted setup) and non-preprocessing Spartan for compression.
+
+use crate::commit_circuit::CommitCircuit;
+use crate::hash::Hasher;
+use crate::sgd_circuit::SgdFoldCircuit;
+use crate::{field, CircuitError};
+use candor_core::Layout;
+use nova_snark::nova::{CompressedSNARK, ProverKey, PublicParams, VerifierKey};
+use nova_snark::provider::{ipa_pc, PallasEngine, VestaEngine};
+use nova_snark::spartan::snark::RelaxedR1CSSNARK;
+use nova_snark::traits::{circuit::StepCircuit, snark::RelaxedR1CSSNARKTrait, Engine};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Primary engine (the step circuits run over its scalar field).
+pub type E1 = PallasEngine;
+/// Secondary engine of the cycle.
+pub type E2 = VestaEngine;
+/// The circuits' field.
+pub type Scalar = <E1 as Engine>::Scalar;
+type S1 = RelaxedR1CSSNARK<E1, ipa_pc::EvaluationEngine<E1>>;
+type S2 = RelaxedR1CSSNARK<E2, ipa_pc::EvaluationEngine<E2>>;
+
+/// The training step circuit over the concrete field.
+pub type TrainCircuit = SgdFoldCircuit<Scalar>;
+/// The commitment step circuit over the concrete field.
+pub type DataCircuit = CommitCircuit<Scalar>;
+/// A compressed (zero-knowledge) proof of a circuit's IVC run.
+pub type Compressed<C> = CompressedSNARK<E1, E2, C, S1, S2>;
+
+/// Public parameters plus compression keys for one circuit shape.
+pub struct Keys<C: StepCircuit<Scalar>> {
+    /// Nova public parameters (commitment keys and R1CS shapes).
+    pub pp: PublicParams<E1, E2, C>,
+    /// Spartan prover key.
+    pub pk: ProverKey<E1, E2, C, S1, S2>,
+    /// Spartan verifier key; it embeds the parameter digest.
+    pub vk: VerifierKey<E1, E2, C, S1, S2>,
+    /// Layout the circuit was built for.
+    pub layout: Arc<Layout>,
+    /// Poseidon constants.
+    pub hasher: Hasher<Scalar>,
+}
+
+/// Keys of the training circuit.
+pub type TrainKeys = Keys<TrainCircuit>;
+/// Keys of the data-commitment circuit.
+pub type DataKeys = Keys<DataCircuit>;
+
+impl<C: StepCircuit<Scalar>> Keys<C> {
+    /// Hex digest of the public parameters: it changes with any change of the
+    /// circuit, including its constants (learning rate, batch size, format).
+    pub fn digest_hex(&self) -> String {
+        hex_digest(&self.pp.digest())
+    }
+
+    fn build(
+        layout: Arc<Layout>,
+        hasher: Hasher<Scalar>,
+        placeholder: &C,
+        cache: Option<(&Path, &str)>,
+    ) -> Result<Self, CircuitError> {
+        let nova = |e: nova_snark::errors::NovaError| CircuitError::Proving(e.to_string());
+        let cached = cache.and_then(|(dir, name)| load_cached::<C>(&dir.join(name)).transpose()).transpose()?;
+        let pp = match cached {
+            Some(pp) => pp,
+            None => {
+                let pp = PublicParams::setup(placeholder, &*S1::ck_floor(), &*S2::ck_floor()).map_err(nova)?;
+                if let Some((dir, name)) = cache {
+                    store_cached(&dir.join(name), &pp)?;
+                }
+                pp
+            }
+        };
+        let (pk, vk) = CompressedSNARK::<_, _, _, S1, S2>::setup(&pp).map_err(nova)?;
+        Ok(Self { pp, pk, vk, layout, hasher })
+    }
+}
+
+impl TrainKeys {
+    /// Sets up (or loads from `cache_dir`) the training circuit's keys.
+    pub fn for_training(layout: &Layout, cache_dir: Option<&Path>) -> Result<Self, CircuitError> {
+        let layout = Arc::new(layout.clone());
+        let hasher = Hasher::default();
+        let c = TrainCircuit::placeholder(layout.clone(), hasher.clone());
+        let name = format!("train-{}.pp", spec_tag(&layout)?);
+        Self::build(layout, hasher, &c, cache_dir.map(|d| (d, name.as_str())))
+    }
+}
+
+impl DataKeys {
+    /// Sets up (or loads from `cache_dir`) the commitment circuit's keys.
+    pub fn for_commitment(layout: &Layout, cache_dir: Option<&Path>) -> Result<Self, CircuitError> {
+        let layout = Arc::new(layout.clone());
+        let hasher = Hasher::default();
+        let c = DataCircuit::placeholder(layout.clone(), hasher.clone());
+        let name = format!("data-{}.pp", spec_tag(&layout)?);
+        Self::build(layout, hasher, &c, cache_dir.map(|d| (d, name.as_str())))
+    }
+}
+
+/// Hex of a field element's canonical bytes.
+pub fn hex_digest(x: &Scalar) -> String {
+    hex::encode(field::to_bytes(x))
+}
+
+fn spec_tag(layout: &Layout) -> Result<String, CircuitError> {
+    let words = layout.spec.to_words()?;
+    Ok(hex_digest(&Hasher::<Scalar>::default().hash(&words.into_iter().map(Scalar::from).collect::<Vec<_>>()))[..16]
+        .to_string())
+}
+
+/// Cache file: the parameter digest (32 bytes) then the MessagePack of the
+/// parameters. A file whose recomputed digest differs is rejected.
+fn load_cached<C: StepCircuit<Scalar>>(path: &Path) -> Result<Option<PublicParams<E1, E2, C>>, CircuitError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let bad = |reason: String| CircuitError::Malformed { what: "parameter cache", reason };
+    if bytes.len() < 32 {
+        return Err(bad(format!("{} is truncated", path.display())));
+    }
+    let pp: PublicParams<E1, E2, C> = rmp_serde::from_slice(&bytes[32..]).map_err(|e| bad(e.to_string()))?;
+    if field::to_bytes(&pp.digest()) != bytes[..32] {
+        return Err(bad(format!("{} does not match its recorded digest; delete it to regenerate", path.display())));
+    }
+    Ok(Some(pp))
+}
+
+fn store_cached<C: StepCircuit<Scalar>>(path: &Path, pp: &PublicParams<E1, E2, C>) -> Result<(), CircuitError> {
+    let mut bytes = field::to_bytes(&pp.digest());
+    bytes.extend(rmp_serde::to_vec(pp).map_err(|e| CircuitError::Proving(e.to_string()))?);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    // write then rename, so a crash never leaves a half-written cache
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)?;
+    Ok(())
+}

@@ -173,6 +173,7 @@ pub fn constant<F: CircuitField>(v: i128, one: Variable) -> Lin<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ff::Field;
     use nova_snark::frontend::test_cs::TestConstraintSystem;
     use nova_snark::provider::PallasEngine;
     use nova_snark::traits::Engine;

@@ -1,1 +1,138 @@
-//! wip
+//! The proving pipeline. Each fold is proven as soon as its witness exists
+//! and then dropped; the `RecursiveSNARK` (which carries the witness, i.e.
+//! patient data) never leaves this module: only the compressed,
+//! zero-knowledge proof is serialized.
+
+use crate::commit_circuit::commit_native;
+use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, TrainKeys};
+use crate::state::data_iv;
+use crate::verifier::{DataCommitment, Digest, TrainingStatement};
+use crate::CircuitError;
+use candor_core::data::{batches, Batch, Dataset};
+use candor_core::sgd::LinearModel;
+use candor_core::Layout;
+use ff::Field;
+use nova_snark::nova::RecursiveSNARK;
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+/// A participant's committed data: one epoch of batches and their blinds.
+pub struct PrivateData {
+    batches: Vec<Batch>,
+    blinds: Vec<Scalar>,
+}
+
+impl PrivateData {
+    /// Lays out a data set (in committed order) and derives the blinding
+    /// elements from the participant's secret `seed`.
+    pub fn new(layout: &Layout, data: &Dataset, seed: [u8; 32]) -> Result<Self, CircuitError> {
+        let batches = batches(layout, data)?;
+        let mut rng = ChaCha20Rng::from_seed(seed);
+        let blinds = (0..batches.len()).map(|_| Scalar::random(&mut rng)).collect();
+        Ok(Self { batches, blinds })
+    }
+
+    /// Batches of one epoch.
+    pub fn batches(&self) -> &[Batch] {
+        &self.batches
+    }
+
+    /// The public commitment (computed natively).
+    pub fn commitment(&self, keys: &TrainKeys) -> DataCommitment {
+        let root = commit_native(&keys.hasher, &keys.layout, &self.batches, &self.blinds);
+        DataCommitment {
+            root: Digest::of(&root),
+            rows: self.batches.iter().map(Batch::samples).sum(),
+            batches: self.batches.len() as u64,
+        }
+    }
+}
+
+fn nova(e: nova_snark::errors::NovaError) -> CircuitError {
+    CircuitError::Proving(e.to_string())
+}
+
+fn encode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(p: &Compressed<C>) -> Result<Vec<u8>, CircuitError> {
+    rmp_serde::to_vec(p).map_err(|e| CircuitError::Proving(e.to_string()))
+}
+
+/// Proves the data commitment once: ranges, labels, row count.
+pub fn prove_commitment(keys: &DataKeys, data: &PrivateData) -> Result<(DataCommitment, Vec<u8>), CircuitError> {
+    let z0 = [data_iv::<Scalar>(), Scalar::ZERO];
+    let mut rs: Option<RecursiveSNARK<_, _, DataCircuit>> = None;
+    for (batch, blind) in data.batches.iter().zip(&data.blinds) {
+        let c = DataCircuit::new(keys.layout.clone(), keys.hasher.clone(), batch.clone(), *blind);
+        let r = match rs.as_mut() {
+            Some(r) => r,
+            None => rs.insert(RecursiveSNARK::new(&keys.pp, &c, &z0).map_err(nova)?),
+        };
+        r.prove_step(&keys.pp, &c).map_err(nova)?;
+    }
+    let rs = rs.ok_or_else(|| CircuitError::Proving("no batches".into()))?;
+    let zn = rs.outputs().to_vec();
+    let proof = Compressed::<DataCircuit>::prove(&keys.pp, &keys.pk, &rs).map_err(nova)?;
+    let rows: u64 = data.batches.iter().map(Batch::samples).sum();
+    if zn[1] != Scalar::from(rows) {
+        return Err(CircuitError::Proving("row count mismatch".into()));
+    }
+    let c = DataCommitment { root: Digest::of(&zn[0]), rows, batches: data.batches.len() as u64 };
+    Ok((c, encode(&proof)?))
+}
+
+/// The result of proving local training.
+pub struct ProvenUpdate {
+    /// The trained model the proof attests.
+    pub model: LinearModel,
+    /// Proven number of real rows consumed.
+    pub samples: u64,
+    /// Compressed, zero-knowledge proof (MessagePack).
+    pub proof: Vec<u8>,
+}
+
+/// Trains and proves: every SGD step of `epochs` epochs over the committed
+/// data, from the statement's global model. `progress(done, total)` is
+/// called after each fold.
+pub fn prove_training(
+    keys: &TrainKeys,
+    statement: &TrainingStatement,
+    data: &PrivateData,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<ProvenUpdate, CircuitError> {
+    let layout = &keys.layout;
+    if data.commitment(keys) != statement.data {
+        return Err(CircuitError::Core(candor_core::CoreError::InvalidData(
+            "private data does not match the registered commitment".into(),
+        )));
+    }
+    let folds = statement.folds(layout)?;
+    let spf = layout.spec.steps_per_fold;
+    let per_epoch = data.batches.len() / spf;
+    let mut state = statement.start_state(keys)?;
+    let z0 = [state.digest(&keys.hasher, layout)];
+    let mut rs: Option<RecursiveSNARK<_, _, TrainCircuit>> = None;
+    for k in 0..folds {
+        let at = (k % per_epoch) * spf;
+        let c = TrainCircuit::new(
+            layout.clone(),
+            keys.hasher.clone(),
+            state.clone(),
+            data.batches[at..at + spf].to_vec(),
+            data.blinds[at..at + spf].to_vec(),
+        )?;
+        let next = c.output()?;
+        let r = match rs.as_mut() {
+            Some(r) => r,
+            None => rs.insert(RecursiveSNARK::new(&keys.pp, &c, &z0).map_err(nova)?),
+        };
+        r.prove_step(&keys.pp, &c).map_err(nova)?;
+        state = next;
+        progress(k + 1, folds);
+    }
+    let rs = rs.ok_or_else(|| CircuitError::Proving("no folds".into()))?;
+    if rs.outputs() != [state.digest(&keys.hasher, layout)] {
+        return Err(CircuitError::Proving("circuit and native state diverged".into()));
+    }
+    let proof = Compressed::<TrainCircuit>::prove(&keys.pp, &keys.pk, &rs).map_err(nova)?;
+    drop(rs);
+    Ok(ProvenUpdate { model: state.model, samples: state.samples, proof: encode(&proof)? })
+}

@@ -39,13 +39,24 @@ pub fn advance<F: CircuitField>(
     batch: &Batch,
     blind: F,
 ) -> Result<(TrainState<F>, StepTrace), CoreError> {
+    advance_checked(hasher, layout, state, batch, blind, true)
+}
+
+fn advance_checked<F: CircuitField>(
+    hasher: &Hasher<F>,
+    layout: &Layout,
+    state: &TrainState<F>,
+    batch: &Batch,
+    blind: F,
+    check_commitment: bool,
+) -> Result<(TrainState<F>, StepTrace), CoreError> {
     let (model, trace) = sgd_step(layout, &state.model, batch)?;
     let mut pre = vec![state.chain, blind];
     pre.extend(batch_elements::<F>(layout, batch));
     let mut chain = hasher.hash(&pre);
     let mut counter = state.counter + 1;
     if counter == state.batches {
-        if chain != state.commitment {
+        if check_commitment && chain != state.commitment {
             return Err(CoreError::InvalidData("batches do not match the data commitment".into()));
         }
         chain = data_iv();
@@ -65,6 +76,9 @@ pub enum Forgery {
     UpdateSplit { step: usize, param: usize },
     /// Claim a pre-activation one higher for a row.
     PreActivation { step: usize, row: usize },
+    /// Train on batches that do not hash to the commitment, skipping the
+    /// native check (the circuit's own epoch-end check must catch it).
+    IgnoreCommitment,
 }
 
 /// `steps_per_fold` SGD steps as one Nova step circuit.
@@ -96,9 +110,12 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
     /// A circuit of the right shape with zero witnesses, for parameter setup.
     pub fn placeholder(layout: Arc<Layout>, hasher: Hasher<F>) -> Self {
         let (b, d, spf) = (layout.batch(), layout.features(), layout.spec.steps_per_fold);
-        let batch = Batch { x: vec![0; b * d], y: vec![0; b], mask: vec![false; b] };
-        let input = TrainState::start(F::ZERO, F::ZERO, 1, LinearModel::zeros(d));
-        Self { layout, hasher, input, batches: vec![batch; spf], blinds: vec![F::ZERO; spf], forgery: None }
+        let batches = vec![Batch { x: vec![0; b * d], y: vec![0; b], mask: vec![false; b] }; spf];
+        let blinds = vec![F::ZERO; spf];
+        // an honest one-epoch run over zero data, so synthesis succeeds
+        let c = crate::commit_circuit::commit_native(&hasher, &layout, &batches, &blinds);
+        let input = TrainState::start(F::ZERO, c, spf as u64, LinearModel::zeros(d));
+        Self { layout, hasher, input, batches, blinds, forgery: None }
     }
 
     /// Same circuit with a corrupted witness.
@@ -106,6 +123,16 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
     pub fn forged(mut self, forgery: Forgery) -> Self {
         self.forgery = Some(forgery);
         self
+    }
+
+    /// The fold's batches.
+    pub fn batches(&self) -> &[Batch] {
+        &self.batches
+    }
+
+    /// The fold's blinding elements.
+    pub fn blinds(&self) -> &[F] {
+        &self.blinds
     }
 
     /// The state after this fold, computed natively.
@@ -298,7 +325,9 @@ impl<F: CircuitField> StepCircuit<F> for SgdFoldCircuit<F> {
         let mut state = st.clone();
         for t in 0..self.batches.len() {
             let mut cs = cs.namespace(|| format!("step{t}"));
-            let (next, trace) = advance(&self.hasher, l, &state, &self.batches[t], self.blinds[t]).map_err(unsat)?;
+            let check = self.forgery != Some(Forgery::IgnoreCommitment);
+            let (next, trace) =
+                advance_checked(&self.hasher, l, &state, &self.batches[t], self.blinds[t], check).map_err(unsat)?;
 
             // Extend the data chain.
             let mut absorbed = vec![chain.clone(), Self::alloc(&mut cs, "blind", self.blinds[t])?];

@@ -93,6 +93,37 @@ fn forged_pre_activation_is_unsatisfiable() {
 }
 
 #[test]
+fn data_not_matching_commitment_is_unsatisfiable() {
+    let fx = fixture(Task::Logistic, 5, 4, 2);
+    // one changed value in the last fold's data: the chain misses the commitment
+    let mut circuit = fx.circuit.clone();
+    let mut input = fx.input.clone();
+    input.commitment += F::ONE;
+    circuit = SgdFoldCircuit::new(fx.layout.clone(), fx.hasher.clone(), input.clone(), circuit_batches(&circuit), blinds(&circuit))
+        .unwrap()
+        .forged(Forgery::IgnoreCommitment);
+    let mut cs = TestConstraintSystem::<F>::new();
+    let z0 = input.digest(&fx.hasher, &fx.layout);
+    let z = AllocatedNum::alloc(cs.namespace(|| "z0"), || Ok(z0)).unwrap();
+    circuit.synthesize(&mut cs, &[z]).unwrap();
+    assert_eq!(cs.which_is_unsatisfied(), Some("step1/epoch end hits commitment"));
+    // and natively the prover refuses before proving
+    assert!(fx.circuit.clone().output().is_ok());
+    assert!(SgdFoldCircuit::new(fx.layout.clone(), fx.hasher.clone(), input, circuit_batches(&fx.circuit), blinds(&fx.circuit))
+        .unwrap()
+        .output()
+        .is_err());
+}
+
+fn circuit_batches(c: &SgdFoldCircuit<F>) -> Vec<candor_core::data::Batch> {
+    c.batches().to_vec()
+}
+
+fn blinds(c: &SgdFoldCircuit<F>) -> Vec<F> {
+    c.blinds().to_vec()
+}
+
+#[test]
 fn wrong_input_digest_is_unsatisfiable() {
     let fx = fixture(Task::Logistic, 5, 4, 2);
     let mut cs = TestConstraintSystem::<F>::new();
