@@ -76,6 +76,27 @@ fn honest_fold_satisfies_and_matches_native() {
     }
 }
 
+/// Step-circuit constraints (without Nova's verifier circuit) per fold, for
+/// the small test shape and the breast-cancer shape (30 features, batch 16).
+#[test]
+fn step_constraint_counts_are_pinned() {
+    let mut got = vec![];
+    for (task, d, b, spf, expect) in [
+        (Task::Logistic, 5, 4, 2, 3945usize),
+        (Task::Logistic, 30, 16, 1, 8541),
+        (Task::Logistic, 30, 16, 4, 28260),
+        (Task::Linear, 30, 16, 1, 9207),
+    ] {
+        let fx = fixture(task, d, b, spf);
+        let (cs, _) = run(&fx, &fx.circuit);
+        assert!(cs.is_satisfied());
+        got.push((cs.num_constraints(), expect));
+    }
+    for (g, e) in got {
+        assert_eq!(g, e);
+    }
+}
+
 #[test]
 fn forged_update_split_is_unsatisfiable() {
     let fx = fixture(Task::Logistic, 5, 4, 2);

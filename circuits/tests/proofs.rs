@@ -60,6 +60,15 @@ fn honest_proof_verifies_and_attests_the_reference_model() {
     assert!(s.proven.proof.len() < 32 * 1024, "{} bytes", s.proven.proof.len());
 }
 
+/// Any change to the circuit changes these, and breaks every deployed
+/// verifier: it must be deliberate.
+#[test]
+fn parameter_digest_and_constraint_counts_are_pinned() {
+    let s = setup();
+    assert_eq!(s.keys.pp.num_constraints(), (13763, 10349));
+    assert_eq!(s.keys.digest_hex(), "0431a2d33c39975aed0ffa13a8b54cd87d39880227ec2a604e05c85f929cf903");
+}
+
 #[test]
 fn changed_weight_is_rejected() {
     let s = setup();
