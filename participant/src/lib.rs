@@ -1,0 +1,11 @@
+//! Candor's participant: loads a hospital's CSV, trains with candle and
+//! proves every SGD step.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod dataset;
+mod error;
+pub mod local;
+pub mod trainer;
+
+pub use error::ParticipantError;

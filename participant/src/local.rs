@@ -1,0 +1,214 @@
+//! A local, single-machine run: commit a CSV, train with proof, write the
+//! proof, verify it. What a hospital's IT team runs to see the engine work
+//! before joining a federation.
+
+use crate::dataset::{quantize, select_rows, shuffled, Normalization, Table};
+use crate::trainer::{FixedTrainer, FloatTrainer};
+use crate::ParticipantError;
+use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
+use candor_circuits::verifier::{verify_commitment, verify_training, TrainingStatement, VerifiedUpdate};
+use candor_core::eval::{evaluate, Metrics};
+use candor_core::sgd::LinearModel;
+use candor_core::{CoreError, Layout, TrainSpec};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Where the data comes from and how it is split.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataConfig {
+    /// CSV file with a header row.
+    pub path: PathBuf,
+    /// Label column.
+    pub label: String,
+    /// Feature columns; all other columns when absent.
+    pub features: Option<Vec<String>>,
+    /// Fraction of rows held out for testing.
+    #[serde(default = "default_test_fraction")]
+    pub test_fraction: f64,
+    /// Seed of the split, the commit order and the blinding elements.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_test_fraction() -> f64 {
+    0.2
+}
+
+/// A local run: data plus the training spec.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalConfig {
+    /// Data source.
+    pub data: DataConfig,
+    /// Training spec.
+    pub spec: TrainSpec,
+}
+
+impl LocalConfig {
+    /// Reads a TOML file; relative data paths are resolved against the
+    /// working directory.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    }
+}
+
+/// What a participant writes for the coordinator: the statement, the model
+/// and count it claims, and the compressed proof.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UpdateFile {
+    /// Statement the proof is for.
+    pub statement: TrainingStatement,
+    /// Claimed updated model.
+    pub model: LinearModel,
+    /// Claimed sample count.
+    pub samples: u64,
+    /// Compressed proof.
+    pub proof: Vec<u8>,
+}
+
+/// Figures of a local run.
+#[derive(Clone, Debug, Serialize)]
+pub struct LocalReport {
+    /// Training rows committed.
+    pub rows: u64,
+    /// SGD steps proven.
+    pub steps: usize,
+    /// Seconds for the commitment proof (prove + compress).
+    pub commit_secs: f64,
+    /// Seconds of key setup (or cache load) for training.
+    pub setup_secs: f64,
+    /// Seconds training natively with candle.
+    pub native_secs: f64,
+    /// Seconds proving all folds and compressing.
+    pub prove_secs: f64,
+    /// Seconds verifying the training proof.
+    pub verify_secs: f64,
+    /// Bytes of the compressed training proof.
+    pub proof_bytes: usize,
+    /// Parameter digest of the training circuit.
+    pub params_digest: String,
+    /// Test metrics of the proven model.
+    pub test: Metrics,
+    /// Test accuracy (or MSE) of the float32 reference trained the same way.
+    pub float_reference: f64,
+}
+
+/// Loads, splits and quantizes the data: (train in commit order, test).
+pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset), ParticipantError> {
+    let table = Table::read(&cfg.path)?;
+    let (x, y) = table.select(cfg.features.as_deref(), &cfg.label)?;
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    rand::seq::SliceRandom::shuffle(&mut idx[..], &mut ChaCha20Rng::seed_from_u64(cfg.seed));
+    let n_test = ((x.len() as f64) * cfg.test_fraction).round() as usize;
+    let (test_idx, train_idx) = idx.split_at(n_test);
+    let pick = |ids: &[usize]| (ids.iter().map(|&i| x[i].clone()).collect::<Vec<_>>(), ids.iter().map(|&i| y[i]).collect::<Vec<_>>());
+    let (xtr, ytr) = pick(train_idx);
+    let (xte, yte) = pick(test_idx);
+    let norm = Normalization::fit(&xtr);
+    let train = quantize(&xtr, &ytr, &norm, spec)?;
+    let test = quantize(&xte, &yte, &norm, spec)?;
+    let order: Vec<usize> = (0..train.rows()).collect();
+    Ok((shuffled(&select_rows(&train, &order), cfg.seed ^ 0x5eed), test))
+}
+
+/// Runs commit, train, prove, write, verify.
+pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow::Result<(LocalReport, VerifiedUpdate)> {
+    let layout = Layout::new(&cfg.spec)?;
+    let (train, test) = load_data(&cfg.data, &cfg.spec)?;
+    let mut seed = [0u8; 32];
+    ChaCha20Rng::seed_from_u64(cfg.data.seed).fill(&mut seed);
+    let data = PrivateData::new(&layout, &train, seed)?;
+
+    tracing::info!(rows = train.rows(), batches = data.batches().len(), "committing data");
+    let t = Instant::now();
+    let dkeys = DataKeys::for_commitment(&layout, cache)?;
+    let (commitment, cproof) = prove_commitment(&dkeys, &data)?;
+    verify_commitment(&dkeys, &commitment, &cproof)?;
+    let commit_secs = t.elapsed().as_secs_f64();
+    tracing::info!(root = %commitment.root, rows = commitment.rows, secs = commit_secs, "data commitment proven and verified");
+
+    let t = Instant::now();
+    let keys = TrainKeys::for_training(&layout, cache)?;
+    let setup_secs = t.elapsed().as_secs_f64();
+    let statement = TrainingStatement {
+        round: 1,
+        participant: b"local".to_vec(),
+        data: commitment,
+        global: LinearModel::zeros(layout.features()),
+    };
+
+    let t = Instant::now();
+    let mut trainer = FixedTrainer::new(&layout, &statement.global)?;
+    trainer.train(data.batches())?;
+    let native = trainer.model()?;
+    let native_secs = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let steps = statement.folds(&layout)? * layout.spec.steps_per_fold;
+    let bar = indicatif::ProgressBar::new(statement.folds(&layout)? as u64).with_message("proving folds");
+    let proven = prove_training(&keys, &statement, &data, |done, _| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    let prove_secs = t.elapsed().as_secs_f64();
+    if proven.model != native {
+        return Err(CoreError::InvalidData("candle trainer and proof disagree (bit-exactness violated)".into()).into());
+    }
+
+    std::fs::create_dir_all(out)?;
+    let file = UpdateFile { statement: statement.clone(), model: proven.model.clone(), samples: proven.samples, proof: proven.proof.clone() };
+    std::fs::write(out.join("update.msgpack"), rmp_serde::to_vec_named(&file)?)?;
+
+    let t = Instant::now();
+    let verified = verify_training(&keys, &statement, &file.model, file.samples, &file.proof)?;
+    let verify_secs = t.elapsed().as_secs_f64();
+
+    let mut float = FloatTrainer::new(&layout, &statement.global)?;
+    let fmt = layout.spec.format;
+    let real = |ds: &candor_core::data::Dataset, r: usize| -> Vec<f32> {
+        ds.x[r * ds.features..(r + 1) * ds.features].iter().map(|&v| fmt.to_f64(v) as f32).collect()
+    };
+    let label = |v: i64| if layout.spec.model.task == candor_core::Task::Logistic { v as f32 } else { fmt.to_f64(v) as f32 };
+    for _ in 0..layout.spec.epochs {
+        for b in data.batches() {
+            let rows: Vec<usize> = (0..b.y.len()).filter(|&i| b.mask[i]).collect();
+            let d = layout.features();
+            let x: Vec<Vec<f32>> = rows.iter().map(|&i| b.x[i * d..(i + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
+            let y: Vec<f32> = rows.iter().map(|&i| label(b.y[i])).collect();
+            if !x.is_empty() {
+                float.step(&x, &y)?;
+            }
+        }
+    }
+    let xte: Vec<Vec<f32>> = (0..test.rows()).map(|r| real(&test, r)).collect();
+    let yte: Vec<f32> = test.y.iter().map(|&v| label(v)).collect();
+    let report = LocalReport {
+        rows: commitment.rows,
+        steps,
+        commit_secs,
+        setup_secs,
+        native_secs,
+        prove_secs,
+        verify_secs,
+        proof_bytes: file.proof.len(),
+        params_digest: keys.digest_hex(),
+        test: evaluate(&layout, verified.model(), &test),
+        float_reference: float.evaluate(&xte, &yte)?,
+    };
+    std::fs::write(out.join("commitment.msgpack"), rmp_serde::to_vec_named(&(commitment, cproof))?)?;
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+    Ok((report, verified))
+}
+
+/// Verifies a written update file against a spec.
+pub fn verify_file(spec: &TrainSpec, path: &Path, cache: Option<&Path>) -> anyhow::Result<VerifiedUpdate> {
+    let layout = Layout::new(spec)?;
+    let bytes = std::fs::read(path)?;
+    let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: malformed update file: {e}", path.display()))?;
+    let keys = TrainKeys::for_training(&layout, cache)?;
+    Ok(verify_training(&keys, &file.statement, &file.model, file.samples, &file.proof)?)
+}

@@ -1,0 +1,186 @@
+//! Training on candle tensors.
+//!
+//! [`FixedTrainer`] is the trainer whose result is proven: the reference SGD
+//! of `candor_core::sgd`, on f64 tensors holding integers. f64 is exact for
+//! integers below 2^53 (the layout checks every intermediate stays below),
+//! scaling by a power of two is exact, and `floor` is the format's rounding;
+//! candle's CPU matmul supports only float types, and i64 division would
+//! truncate toward zero instead of flooring. [`FloatTrainer`] is plain f32
+//! logistic/linear regression, the accuracy reference.
+
+use crate::ParticipantError;
+use candle_core::{DType, Device, Tensor};
+use candor_core::data::Batch;
+use candor_core::sgd::LinearModel;
+use candor_core::{CoreError, FixedFormat, Layout, Task};
+
+/// A dense layer `pre = x w + b` (weights as a `features x 1` column).
+struct Dense {
+    w: Tensor,
+    b: Tensor,
+}
+
+/// Batch tensors: features `B x d`, labels and masks `B x 1`.
+struct BatchTensors {
+    x: Tensor,
+    y: Tensor,
+    mask: Tensor,
+}
+
+impl BatchTensors {
+    fn new(batch: &Batch, features: usize, dtype: DType, dev: &Device) -> Result<Self, ParticipantError> {
+        let rows = batch.y.len();
+        let f = |v: Vec<f64>, shape: (usize, usize)| Tensor::from_vec(v, shape, dev)?.to_dtype(dtype);
+        Ok(Self {
+            x: f(batch.x.iter().map(|&v| v as f64).collect(), (rows, features))?,
+            y: f(batch.y.iter().map(|&v| v as f64).collect(), (rows, 1))?,
+            mask: f(batch.mask.iter().map(|&m| f64::from(u8::from(m))).collect(), (rows, 1))?,
+        })
+    }
+}
+
+/// Exact fixed-point SGD on candle: bit-identical to the reference and the
+/// circuit.
+pub struct FixedTrainer {
+    layout: Layout,
+    dense: Dense,
+    dev: Device,
+}
+
+impl FixedTrainer {
+    /// Starts from `model` (checked against the layout).
+    pub fn new(layout: &Layout, model: &LinearModel) -> Result<Self, ParticipantError> {
+        model.validate(layout)?;
+        let dev = Device::Cpu;
+        let w = Tensor::from_vec(model.weights.iter().map(|&v| v as f64).collect::<Vec<_>>(), (layout.features(), 1), &dev)?;
+        let b = Tensor::from_vec(vec![model.bias as f64], (1, 1), &dev)?;
+        Ok(Self { layout: layout.clone(), dense: Dense { w, b }, dev })
+    }
+
+    /// One SGD step over a batch.
+    pub fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+        let l = &self.layout;
+        let one = l.spec.format.one() as f64;
+        let t = BatchTensors::new(batch, l.features(), DType::F64, &self.dev)?;
+        // pre = x w + b 2^f (- y 2^f for regression); z = floor(pre / 2^f)
+        let mut pre = t.x.matmul(&self.dense.w)?.broadcast_add(&self.dense.b.affine(one, 0.0)?)?;
+        if l.spec.model.task == Task::Linear {
+            pre = (pre - t.y.affine(one, 0.0)?)?;
+        }
+        let z = pre.affine(1.0 / one, 0.0)?.floor()?;
+        let err = match l.spec.model.task {
+            // clamp(1/2 + floor(z/4), 0, 1) - y
+            Task::Logistic => {
+                let s = z.affine(0.25, 0.0)?.floor()?.affine(1.0, one / 2.0)?.clamp(0.0, one)?;
+                (s - t.y.affine(one, 0.0)?)?
+            }
+            Task::Linear => z,
+        };
+        let err = (err * t.mask)?;
+        // w' = floor((w D - lr G) / D), G = x^T e; the bias input is 1.0 = 2^f
+        let d = 2f64.powi(l.upd_shift as i32);
+        let lr = l.lr_q as f64;
+        let g = t.x.t()?.matmul(&err)?;
+        let gb = err.sum_keepdim(0)?.affine(one, 0.0)?;
+        let step = |w: &Tensor, g: &Tensor| -> candle_core::Result<Tensor> {
+            (w.affine(d, 0.0)? - g.affine(lr, 0.0)?)?.affine(1.0 / d, 0.0)?.floor()
+        };
+        let w = step(&self.dense.w, &g)?;
+        let b = step(&self.dense.b, &gb)?;
+        check_range(&w, l.spec.format)?;
+        check_range(&b, l.spec.format)?;
+        self.dense = Dense { w, b };
+        Ok(())
+    }
+
+    /// Runs `epochs` passes over the batches (one epoch, in committed order).
+    pub fn train(&mut self, epoch: &[Batch]) -> Result<(), ParticipantError> {
+        for _ in 0..self.layout.spec.epochs {
+            for b in epoch {
+                self.step(b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The current model.
+    pub fn model(&self) -> Result<LinearModel, ParticipantError> {
+        let w: Vec<f64> = self.dense.w.flatten_all()?.to_vec1()?;
+        let b: Vec<f64> = self.dense.b.flatten_all()?.to_vec1()?;
+        Ok(LinearModel { weights: w.into_iter().map(|v| v as i64).collect(), bias: b[0] as i64 })
+    }
+}
+
+fn check_range(t: &Tensor, fmt: FixedFormat) -> Result<(), ParticipantError> {
+    for v in t.flatten_all()?.to_vec1::<f64>()? {
+        if !fmt.contains(v as i128) {
+            return Err(CoreError::Overflow { what: "updated weight", value: v as i128, min: fmt.min() as i128, max: fmt.max() as i128 }.into());
+        }
+    }
+    Ok(())
+}
+
+/// Float32 SGD with the exact logistic function: the accuracy reference.
+pub struct FloatTrainer {
+    task: Task,
+    lr: f64,
+    batch: usize,
+    w: Tensor,
+    b: Tensor,
+    dev: Device,
+}
+
+impl FloatTrainer {
+    /// Starts from a fixed-point model, dequantized.
+    pub fn new(layout: &Layout, model: &LinearModel) -> Result<Self, ParticipantError> {
+        let dev = Device::Cpu;
+        let fmt = layout.spec.format;
+        let w: Vec<f32> = model.weights.iter().map(|&v| fmt.to_f64(v) as f32).collect();
+        Ok(Self {
+            task: layout.spec.model.task,
+            lr: layout.spec.learning_rate,
+            batch: layout.batch(),
+            w: Tensor::from_vec(w, (layout.features(), 1), &dev)?,
+            b: Tensor::from_vec(vec![fmt.to_f64(model.bias) as f32], (1, 1), &dev)?,
+            dev,
+        })
+    }
+
+    /// One step on a batch given as real numbers (`rows x features`).
+    pub fn step(&mut self, x: &[Vec<f32>], y: &[f32]) -> Result<(), ParticipantError> {
+        let (n, d) = (x.len(), self.w.dims()[0]);
+        let xt = Tensor::from_vec(x.concat(), (n, d), &self.dev)?;
+        let yt = Tensor::from_vec(y.to_vec(), (n, 1), &self.dev)?;
+        let z = xt.matmul(&self.w)?.broadcast_add(&self.b)?;
+        let out = match self.task {
+            Task::Logistic => (z.neg()?.exp()? + 1.0)?.recip()?,
+            Task::Linear => z,
+        };
+        let err = (out - yt)?;
+        let scale = self.lr / self.batch as f64;
+        let g = xt.t()?.matmul(&err)?.affine(scale, 0.0)?;
+        let gb = err.sum_keepdim(0)?.affine(scale, 0.0)?;
+        self.w = (&self.w - g)?;
+        self.b = (&self.b - gb)?;
+        Ok(())
+    }
+
+    /// Weights and bias.
+    pub fn params(&self) -> Result<(Vec<f32>, f32), ParticipantError> {
+        Ok((self.w.flatten_all()?.to_vec1()?, self.b.flatten_all()?.to_vec1::<f32>()?[0]))
+    }
+
+    /// Accuracy (classification) or MSE (regression) on real-valued rows.
+    pub fn evaluate(&self, x: &[Vec<f32>], y: &[f32]) -> Result<f64, ParticipantError> {
+        let (w, b) = self.params()?;
+        let mut acc = 0f64;
+        for (row, &t) in x.iter().zip(y) {
+            let z: f32 = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f32>() + b;
+            acc += match self.task {
+                Task::Logistic => f64::from(u8::from((z >= 0.0) == (t == 1.0))),
+                Task::Linear => f64::from((z - t).powi(2)),
+            };
+        }
+        Ok(acc / x.len().max(1) as f64)
+    }
+}
