@@ -12,9 +12,7 @@
 use crate::field::pow2;
 use crate::gadgets::{alloc_bit, alloc_lin, Bits, Lin};
 use crate::hash::Hasher;
-use crate::packing::{
-    batch_elements, col_chunk_rows, meta_elements, meta_rows_per_element, row_chunk_features,
-};
+use crate::packing::{batch_elements, element_slots, Source};
 use crate::state::data_iv;
 use crate::CircuitField;
 use candor_core::data::Batch;
@@ -89,38 +87,19 @@ impl<F: CircuitField> StepCircuit<F> for CommitCircuit<F> {
         }
 
         // The same packings as `packing::batch_elements`, from checked values.
-        let mut elems = Vec::with_capacity(l.elements_per_batch());
-        let per = meta_rows_per_element(l);
-        for m in 0..meta_elements(l) {
-            let mut packed = Lin::zero();
-            let mut j = 0;
-            for b in m * per..((m + 1) * per).min(bs) {
-                packed = packed.add_scaled(pow2(j), &mask[b]);
-                j += 1;
-                if l.spec.model.task == Task::Logistic {
-                    packed = packed.add_scaled(pow2(j), &label[b]);
-                    j += 1;
-                }
-            }
-            elems.push(packed);
-        }
-        for i in 0..l.fwd_columns() {
-            for c in 0..l.fwd_chunks() {
-                let rows = col_chunk_rows(l, c);
-                elems.push(rows.clone().fold(Lin::zero(), |acc, b| {
-                    let v = if i < d { &x[b * d + i] } else { &label[b] };
-                    acc.add_scaled(pow2(l.fwd_bits * (b - rows.start) as u32), v)
-                }));
-            }
-        }
-        for b in 0..bs {
-            for c in 0..l.bwd_chunks() {
-                let feats = row_chunk_features(l, c);
-                elems.push(feats.clone().fold(Lin::zero(), |acc, i| {
-                    acc.add_scaled(pow2(l.bwd_bits * (i - feats.start) as u32), &x[b * d + i])
-                }));
-            }
-        }
+        let elems: Vec<Lin<F>> = element_slots(l)
+            .iter()
+            .map(|slots| {
+                slots.iter().fold(Lin::zero(), |acc, &(src, off)| {
+                    let v = match src {
+                        Source::Mask(b) => &mask[b],
+                        Source::Label(b) => &label[b],
+                        Source::X(b, i) => &x[b * d + i],
+                    };
+                    acc.add_scaled(pow2(off), v)
+                })
+            })
+            .collect();
 
         let mut absorbed = vec![z[0].clone(), AllocatedNum::alloc(cs.namespace(|| "blind"), || Ok(self.blind))?];
         for (j, e) in elems.iter().enumerate() {

@@ -3,9 +3,10 @@
 //!
 //! Absorption order per batch: metadata (masks and labels), then column
 //! packing (column-major: column 0 chunk 0, column 0 chunk 1, ...), then row
-//! packing (row 0 chunk 0, row 0 chunk 1, ...).
+//! packing (row 0 chunk 0, row 0 chunk 1, ...). [`element_slots`] is the
+//! single description of that layout.
 
-use crate::field::pack;
+use crate::field::{fe, pow2};
 use crate::CircuitField;
 use candor_core::data::Batch;
 use candor_core::layout::FIELD_PACK_BITS;
@@ -41,50 +42,69 @@ pub fn row_chunk_features(layout: &Layout, c: usize) -> std::ops::Range<usize> {
     c * s..((c + 1) * s).min(layout.features())
 }
 
-/// Value of forward column `i` at row `b`: a feature, or for regression the
-/// target in the extra last column.
-pub fn column_value(layout: &Layout, batch: &Batch, i: usize, b: usize) -> i64 {
-    if i < layout.features() {
-        batch.x(b, i)
-    } else {
-        batch.y[b]
-    }
+/// What one slot of a packed element holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The mask bit of a row.
+    Mask(usize),
+    /// The label of a row: a bit for classification, a value for regression.
+    Label(usize),
+    /// Feature `i` of row `b`: `X(b, i)`.
+    X(usize, usize),
 }
 
-/// Metadata bit values of row `b`, lowest first: mask, then label.
-pub fn meta_row(layout: &Layout, batch: &Batch, b: usize) -> Vec<bool> {
-    let mut v = vec![batch.mask[b]];
-    if layout.spec.model.task == Task::Logistic {
-        v.push(batch.y[b] == 1);
-    }
-    v
-}
-
-/// All elements of a batch in absorption order.
-pub fn batch_elements<F: CircuitField>(layout: &Layout, batch: &Batch) -> Vec<F> {
+/// The slots of every element of a batch, in absorption order, as
+/// `(source, bit offset)`. Native packing, the commitment circuit and the
+/// step circuit all read this one description, so they cannot drift apart.
+pub fn element_slots(layout: &Layout) -> Vec<Vec<(Source, u32)>> {
     let mut out = Vec::with_capacity(layout.elements_per_batch());
     let per = meta_rows_per_element(layout);
+    let logistic = layout.spec.model.task == Task::Logistic;
     for m in 0..meta_elements(layout) {
-        let bits = (m * per..((m + 1) * per).min(layout.batch()))
-            .flat_map(|b| meta_row(layout, batch, b))
-            .map(i128::from);
-        out.push(pack_unsigned_bits(bits));
+        let mut slots = vec![];
+        for b in m * per..((m + 1) * per).min(layout.batch()) {
+            slots.push((Source::Mask(b), slots.len() as u32));
+            if logistic {
+                slots.push((Source::Label(b), slots.len() as u32));
+            }
+        }
+        out.push(slots);
     }
     for i in 0..layout.fwd_columns() {
         for c in 0..layout.fwd_chunks() {
-            let vals = col_chunk_rows(layout, c).map(|b| column_value(layout, batch, i, b) as i128);
-            out.push(pack(vals, layout.fwd_bits));
+            let rows = col_chunk_rows(layout, c);
+            out.push(
+                rows.clone()
+                    .map(|b| {
+                        let src = if i < layout.features() { Source::X(b, i) } else { Source::Label(b) };
+                        (src, layout.fwd_bits * (b - rows.start) as u32)
+                    })
+                    .collect(),
+            );
         }
     }
     for b in 0..layout.batch() {
         for c in 0..layout.bwd_chunks() {
-            let vals = row_chunk_features(layout, c).map(|i| batch.x(b, i) as i128);
-            out.push(pack(vals, layout.bwd_bits));
+            let feats = row_chunk_features(layout, c);
+            out.push(feats.clone().map(|i| (Source::X(b, i), layout.bwd_bits * (i - feats.start) as u32)).collect());
         }
     }
     out
 }
 
-fn pack_unsigned_bits<F: CircuitField>(bits: impl Iterator<Item = i128>) -> F {
-    pack(bits, 1)
+/// The integer a slot source stands for in a batch.
+pub fn source_value(batch: &Batch, src: Source) -> i128 {
+    match src {
+        Source::Mask(b) => i128::from(batch.mask[b]),
+        Source::Label(b) => i128::from(batch.y[b]),
+        Source::X(b, i) => i128::from(batch.x(b, i)),
+    }
+}
+
+/// All elements of a batch in absorption order.
+pub fn batch_elements<F: CircuitField>(layout: &Layout, batch: &Batch) -> Vec<F> {
+    element_slots(layout)
+        .iter()
+        .map(|slots| slots.iter().map(|&(src, off)| fe::<F>(source_value(batch, src)) * pow2::<F>(off)).sum())
+        .collect()
 }

@@ -20,7 +20,7 @@ use crate::field::{fe, pow2};
 use crate::gadgets::{alloc_bit, alloc_lin, constant, enforce_eq, is_zero, mul, Bits, Lin};
 use crate::hash::Hasher;
 use crate::packing::{
-    batch_elements, col_chunk_rows, meta_elements, meta_row, meta_rows_per_element, row_chunk_features,
+    batch_elements, col_chunk_rows, element_slots, meta_elements, row_chunk_features, source_value, Source,
 };
 use crate::state::{data_iv, packed_params, params_per_element, TrainState};
 use crate::CircuitField;
@@ -169,17 +169,16 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
         }
 
         // Metadata: mask and label bits, tied to their packed elements.
-        let per = meta_rows_per_element(l);
-        let (mut mask, mut label) = (Vec::with_capacity(bs), Vec::with_capacity(bs));
-        for m in 0..meta_elements(l) {
+        let (mut mask, mut label) = (vec![Lin::zero(); bs], vec![Lin::zero(); bs]);
+        for (m, slots) in element_slots(l).iter().take(meta_elements(l)).enumerate() {
             let mut packed = Lin::zero();
-            let mut j = 0;
-            for b in m * per..((m + 1) * per).min(bs) {
-                for (k, bit) in meta_row(l, batch, b).into_iter().enumerate() {
-                    let bit = alloc_bit(cs.namespace(|| format!("meta{b}_{k}")), bit)?;
-                    packed = packed.add_scaled(pow2(j), &bit);
-                    j += 1;
-                    if k == 0 { mask.push(bit) } else { label.push(bit) }
+            for &(src, off) in slots {
+                let bit = alloc_bit(cs.namespace(|| format!("meta{m}_{off}")), source_value(batch, src) == 1)?;
+                packed = packed.add_scaled(pow2(off), &bit);
+                match src {
+                    Source::Mask(b) => mask[b] = bit,
+                    Source::Label(b) => label[b] = bit,
+                    Source::X(..) => debug_assert!(false, "metadata elements hold masks and labels only"),
                 }
             }
             enforce_eq(cs.namespace(|| format!("meta{m}")), &packed, &Lin::num(&elems[m]));
