@@ -1,0 +1,178 @@
+//! A request-response codec for MessagePack with hard size caps.
+//!
+//! Reads go through `take(limit + 1)`, so a peer can never make us buffer
+//! more than the cap. An inbound request that is too large, malformed or of
+//! another wire version is not a stream error but a [`Request::Invalid`], so
+//! the coordinator can answer the sender with the reason.
+
+use crate::{RejectCode, Request, Response};
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+use serde::de::IgnoredAny;
+use std::io;
+
+/// The protocol negotiated on each stream.
+pub const PROTOCOL_NAME: StreamProtocol = StreamProtocol::new("/candor/fl/1");
+
+/// Version carried in every message; bumped on incompatible changes.
+pub const WIRE_VERSION: u16 = 1;
+
+/// Size caps in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest request accepted (a submission carries a proof of ~17 KB).
+    pub max_request: usize,
+    /// Largest response accepted (an announcement carries the model).
+    pub max_response: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_request: 1 << 20, max_response: 1 << 20 }
+    }
+}
+
+/// The MessagePack codec.
+#[derive(Clone, Debug, Default)]
+pub struct Codec {
+    limits: Limits,
+}
+
+impl Codec {
+    /// A codec with the given caps.
+    pub fn new(limits: Limits) -> Self {
+        Self { limits }
+    }
+}
+
+async fn read_capped<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    io.take(max as u64 + 1).read_to_end(&mut buf).await?;
+    Ok(buf)
+}
+
+fn encode<M: serde::Serialize>(msg: &M) -> io::Result<Vec<u8>> {
+    rmp_serde::to_vec(&(WIRE_VERSION, msg)).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
+}
+
+/// Decodes a versioned message, or says why not.
+fn decode<M: serde::de::DeserializeOwned>(bytes: &[u8], max: usize) -> Result<M, (RejectCode, String)> {
+    if bytes.len() > max {
+        return Err((RejectCode::TooLarge, format!("message exceeds {max} bytes")));
+    }
+    let (version, _): (u16, IgnoredAny) =
+        rmp_serde::from_slice(bytes).map_err(|e| (RejectCode::Malformed, format!("not a Candor message: {e}")))?;
+    if version != WIRE_VERSION {
+        return Err((RejectCode::UnsupportedVersion, format!("wire version {version}, this node speaks {WIRE_VERSION}")));
+    }
+    let (_, msg): (u16, M) = rmp_serde::from_slice(bytes).map_err(|e| (RejectCode::Malformed, e.to_string()))?;
+    Ok(msg)
+}
+
+impl libp2p::request_response::Codec for Codec {
+    type Protocol = StreamProtocol;
+    type Request = Request;
+    type Response = Response;
+
+    async fn read_request<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request> {
+        let bytes = read_capped(io, self.limits.max_request).await?;
+        Ok(decode(&bytes, self.limits.max_request).unwrap_or_else(|(code, reason)| Request::Invalid { code, reason }))
+    }
+
+    async fn read_response<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response> {
+        let bytes = read_capped(io, self.limits.max_response).await?;
+        decode(&bytes, self.limits.max_response)
+            .map_err(|(code, reason)| io::Error::new(io::ErrorKind::InvalidData, format!("{code:?}: {reason}")))
+    }
+
+    async fn write_request<T: AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, req: Request) -> io::Result<()> {
+        if matches!(req, Request::Invalid { .. }) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "Request::Invalid is never sent"));
+        }
+        let bytes = encode(&req)?;
+        if bytes.len() > self.limits.max_request {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("request of {} bytes exceeds the cap", bytes.len())));
+        }
+        io.write_all(&bytes).await
+    }
+
+    async fn write_response<T: AsyncWrite + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T, res: Response) -> io::Result<()> {
+        io.write_all(&encode(&res)?).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Submission;
+    use candor_core::sgd::LinearModel;
+    use futures::executor::block_on;
+    use futures::io::Cursor;
+    use libp2p::request_response::Codec as _;
+
+    fn submission(proof_len: usize) -> Request {
+        Request::Submit(Submission {
+            round: 4,
+            model: LinearModel { weights: vec![1, -2, 3], bias: 7 },
+            samples: 150,
+            proof: vec![0xab; proof_len],
+        })
+    }
+
+    fn roundtrip(c: &mut Codec, req: Request) -> Request {
+        let mut wire = Cursor::new(Vec::new());
+        block_on(c.write_request(&PROTOCOL_NAME, &mut wire, req)).unwrap();
+        let mut rd = Cursor::new(wire.into_inner());
+        block_on(c.read_request(&PROTOCOL_NAME, &mut rd)).unwrap()
+    }
+
+    #[test]
+    fn requests_roundtrip_and_proofs_are_binary() {
+        let mut c = Codec::default();
+        for req in [Request::Poll { after: Some(3) }, Request::Status, submission(17_000)] {
+            assert_eq!(roundtrip(&mut c, req.clone()), req);
+        }
+        // a 17 KB proof costs ~17 KB on the wire, not an array of integers
+        assert!(encode(&submission(17_000)).unwrap().len() < 17_200);
+    }
+
+    #[test]
+    fn oversize_request_is_reported_not_buffered() {
+        let mut c = Codec::new(Limits { max_request: 1000, max_response: 1000 });
+        let big = encode(&submission(5000)).unwrap();
+        let mut rd = Cursor::new(big);
+        let got = block_on(c.read_request(&PROTOCOL_NAME, &mut rd)).unwrap();
+        assert!(matches!(got, Request::Invalid { code: RejectCode::TooLarge, .. }));
+        // it stopped after cap + 1 bytes
+        assert_eq!(rd.position(), 1001);
+        // and refuses to send one
+        let mut wire = Cursor::new(Vec::new());
+        assert!(block_on(c.write_request(&PROTOCOL_NAME, &mut wire, submission(5000))).is_err());
+    }
+
+    #[test]
+    fn malformed_and_foreign_versions_are_reported() {
+        let mut c = Codec::default();
+        for (bytes, code) in [
+            (vec![0xc1, 0xff, 0x00], RejectCode::Malformed),
+            (Vec::new(), RejectCode::Malformed),
+            (rmp_serde::to_vec(&(WIRE_VERSION, "hello")).unwrap(), RejectCode::Malformed),
+            (rmp_serde::to_vec(&(99u16, Request::Status)).unwrap(), RejectCode::UnsupportedVersion),
+        ] {
+            let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(bytes))).unwrap();
+            assert!(matches!(got, Request::Invalid { code: c2, .. } if c2 == code), "{got:?}");
+        }
+        let bad = block_on(c.read_response(&PROTOCOL_NAME, &mut Cursor::new(vec![0x92, 0x01])));
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn truncated_submission_never_panics() {
+        let mut c = Codec::default();
+        let full = encode(&submission(300)).unwrap();
+        for cut in 0..full.len() {
+            let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(full[..cut].to_vec()))).unwrap();
+            assert!(matches!(got, Request::Invalid { code: RejectCode::Malformed, .. }));
+        }
+    }
+}

@@ -1,0 +1,116 @@
+use candor_core::sgd::LinearModel;
+use candor_core::TrainSpec;
+use serde::{Deserialize, Serialize};
+
+/// What a participant asks the coordinator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Long poll: answered as soon as a round newer than `after` is open, or
+    /// with [`Response::NoRound`] when the poll times out.
+    Poll {
+        /// Last round the participant has seen.
+        after: Option<u64>,
+    },
+    /// An update with its proof.
+    Submit(Submission),
+    /// The coordinator's current state.
+    Status,
+    /// Never sent: what the codec hands up when inbound bytes could not be
+    /// decoded, so that the coordinator can tell the sender why.
+    #[serde(skip)]
+    Invalid {
+        /// Why.
+        code: RejectCode,
+        /// Details for the log and the sender.
+        reason: String,
+    },
+}
+
+/// A participant's update for a round.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    /// Round the update was trained for.
+    pub round: u64,
+    /// The trained model.
+    pub model: LinearModel,
+    /// Samples consumed, as proven.
+    pub samples: u64,
+    /// Compressed zero-knowledge proof.
+    /// (MessagePack binary, not an array of integers.)
+    #[serde(with = "serde_bytes")]
+    pub proof: Vec<u8>,
+}
+
+/// An open round.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundAnnouncement {
+    /// Round id, increasing.
+    pub round: u64,
+    /// The training spec every update must be proven under.
+    pub spec: TrainSpec,
+    /// The global model training starts from.
+    pub global: LinearModel,
+    /// Its Poseidon digest.
+    pub global_digest: [u8; 32],
+    /// When the round closes, in milliseconds since the Unix epoch.
+    pub deadline_unix_ms: u64,
+    /// Accepted updates that close the round early.
+    pub quorum: u32,
+}
+
+/// The coordinator's answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    /// A round is open.
+    Round(RoundAnnouncement),
+    /// No round newer than the poll's `after` opened before the poll timed out.
+    NoRound,
+    /// The submission verified and is stored.
+    Accepted {
+        /// Its round.
+        round: u64,
+    },
+    /// The request was refused.
+    Rejected {
+        /// Machine-readable reason.
+        code: RejectCode,
+        /// Human-readable details.
+        reason: String,
+    },
+    /// Answer to [`Request::Status`].
+    Status(StatusReport),
+}
+
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RejectCode {
+    /// The peer is not admitted to the federation.
+    UnknownPeer,
+    /// The message's wire version is not supported.
+    UnsupportedVersion,
+    /// The bytes are not a valid message.
+    Malformed,
+    /// The message exceeds the size limit.
+    TooLarge,
+    /// The submission names a round that is not the open one.
+    WrongRound,
+    /// The round is closed (deadline passed or quorum reached).
+    RoundClosed,
+    /// This participant already has an accepted update in this round.
+    Duplicate,
+    /// The proof does not verify against the statement.
+    InvalidProof,
+    /// Too many submissions are being verified; retry later.
+    Busy,
+}
+
+/// The coordinator's current state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// The open round, if any.
+    pub round: Option<u64>,
+    /// Updates accepted in it so far.
+    pub accepted: u32,
+    /// Rounds completed.
+    pub completed_rounds: u64,
+}
