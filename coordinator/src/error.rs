@@ -1,0 +1,25 @@
+use thiserror::Error;
+
+/// Errors of the coordinator library.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CoordinatorError {
+    /// A strategy was asked to aggregate no updates (or zero samples).
+    #[error("nothing to aggregate")]
+    NothingToAggregate,
+    /// Updates of different shapes were aggregated.
+    #[error("updates have different shapes")]
+    ShapeMismatch,
+    /// Invalid configuration; the message names the field.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Spec or model invalid.
+    #[error(transparent)]
+    Core(#[from] candor_core::CoreError),
+    /// The database failed.
+    #[error("database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// Stored bytes could not be decoded.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}

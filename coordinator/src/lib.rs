@@ -1,0 +1,10 @@
+//! Candor's coordinator: the round state machine, aggregation strategies and
+//! the durable, auditable record of every round.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+pub mod round;
+pub mod strategy;
+
+pub use error::CoordinatorError;

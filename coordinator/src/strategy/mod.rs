@@ -1,0 +1,90 @@
+//! Aggregation strategies: how verified updates become the next global
+//! model. All work on the fixed-point integers with floor rounding, so that
+//! an audit recomputes every aggregate exactly.
+
+mod fedavg;
+mod fedmedian;
+mod fedtrimmedavg;
+
+pub use fedavg::FedAvg;
+pub use fedmedian::FedMedian;
+pub use fedtrimmedavg::FedTrimmedAvg;
+
+use crate::CoordinatorError;
+use candor_core::sgd::LinearModel;
+use serde::{Deserialize, Serialize};
+
+/// One verified update: its proven sample count and model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Weighted<'a> {
+    /// Proven samples.
+    pub samples: u64,
+    /// The update's model.
+    pub model: &'a LinearModel,
+}
+
+/// An aggregation rule.
+pub trait Strategy: Send + Sync {
+    /// Name as in the literature.
+    fn name(&self) -> &'static str;
+    /// Aggregates at least one update (all of the same shape).
+    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<LinearModel, CoordinatorError>;
+}
+
+/// Strategy choice in configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StrategyConfig {
+    /// [`FedAvg`].
+    FedAvg,
+    /// [`FedMedian`].
+    FedMedian,
+    /// [`FedTrimmedAvg`] trimming `beta` of the updates at each end.
+    FedTrimmedAvg {
+        /// Fraction trimmed from each end, in [0, 0.5).
+        beta: f64,
+    },
+}
+
+impl StrategyConfig {
+    /// Builds the strategy.
+    pub fn build(self) -> Result<Box<dyn Strategy>, CoordinatorError> {
+        Ok(match self {
+            StrategyConfig::FedAvg => Box::new(FedAvg),
+            StrategyConfig::FedMedian => Box::new(FedMedian),
+            StrategyConfig::FedTrimmedAvg { beta } => Box::new(FedTrimmedAvg::new(beta)?),
+        })
+    }
+}
+
+/// Parameters of every update, checked to share one shape: `[update][param]`.
+pub(crate) fn params(updates: &[Weighted<'_>]) -> Result<Vec<Vec<i64>>, CoordinatorError> {
+    let first = updates.first().ok_or(CoordinatorError::NothingToAggregate)?;
+    let n = first.model.params().len();
+    updates
+        .iter()
+        .map(|u| {
+            let p = u.model.params();
+            if p.len() == n {
+                Ok(p)
+            } else {
+                Err(CoordinatorError::ShapeMismatch)
+            }
+        })
+        .collect()
+}
+
+/// Per-coordinate reduction of the updates' parameters.
+pub(crate) fn coordinatewise(
+    updates: &[Weighted<'_>],
+    mut f: impl FnMut(&mut Vec<i64>) -> i64,
+) -> Result<LinearModel, CoordinatorError> {
+    let ps = params(updates)?;
+    let out: Vec<i64> = (0..ps[0].len())
+        .map(|j| {
+            let mut col: Vec<i64> = ps.iter().map(|p| p[j]).collect();
+            f(&mut col)
+        })
+        .collect();
+    Ok(LinearModel::from_params(&out)?)
+}
