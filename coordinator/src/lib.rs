@@ -3,8 +3,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 mod error;
 pub mod round;
+pub mod store;
 pub mod strategy;
 
 pub use error::CoordinatorError;

@@ -1,0 +1,263 @@
+//! The durable record of a federation, in SQLite.
+//!
+//! Everything an auditor needs to re-check the whole history lives here: the
+//! training spec and strategy, the registered participants and their data
+//! commitments, every round's global model and aggregate, every accepted
+//! update with its proof, every rejection with its reason. Writes are
+//! synchronous (WAL, `synchronous=FULL`) and a round's closing is one
+//! transaction, so a crash never leaves a round half-closed.
+
+use crate::round::{Participant, PeerKey};
+use crate::strategy::StrategyConfig;
+use crate::CoordinatorError;
+use candor_circuits::verifier::{DataCommitment, Digest};
+use candor_core::sgd::LinearModel;
+use candor_core::TrainSpec;
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS participants (
+    peer BLOB PRIMARY KEY, name TEXT NOT NULL, root BLOB NOT NULL, rows INTEGER NOT NULL, batches INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+    id INTEGER PRIMARY KEY, global BLOB NOT NULL, deadline_ms INTEGER NOT NULL,
+    closed INTEGER NOT NULL DEFAULT 0, result BLOB, metrics TEXT);
+CREATE TABLE IF NOT EXISTS submissions (
+    round INTEGER NOT NULL REFERENCES rounds(id), peer BLOB NOT NULL, samples INTEGER NOT NULL,
+    model BLOB NOT NULL, proof BLOB NOT NULL, aggregated INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (round, peer));
+CREATE TABLE IF NOT EXISTS rejections (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER, peer BLOB NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);
+";
+
+/// A stored, accepted update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSubmission {
+    /// Sender.
+    pub peer: PeerKey,
+    /// Proven sample count.
+    pub samples: u64,
+    /// Updated model.
+    pub model: LinearModel,
+    /// Compressed proof.
+    pub proof: Vec<u8>,
+    /// Whether it went into the round's aggregate.
+    pub aggregated: bool,
+}
+
+/// A stored round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRound {
+    /// Round id.
+    pub id: u64,
+    /// Global model the round started from.
+    pub global: LinearModel,
+    /// Deadline, ms since the Unix epoch.
+    pub deadline_ms: u64,
+    /// The next global model, once closed.
+    pub result: Option<LinearModel>,
+}
+
+/// The federation's database.
+pub struct Store {
+    conn: Connection,
+}
+
+fn enc(m: &LinearModel) -> Vec<u8> {
+    rmp_serde::to_vec(m).expect("a model always serializes")
+}
+
+fn dec(b: &[u8]) -> Result<LinearModel, CoordinatorError> {
+    rmp_serde::from_slice(b).map_err(|e| CoordinatorError::Corrupt(format!("model: {e}")))
+}
+
+impl Store {
+    /// Opens (creating if needed) a database file.
+    pub fn open(path: &Path) -> Result<Self, CoordinatorError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self { conn })
+    }
+
+    /// Records the federation's spec, strategy, initial model and
+    /// participants on first use; on later uses checks they are unchanged
+    /// (new participants may be added, a registered commitment never changes).
+    pub fn init(
+        &mut self,
+        spec: &TrainSpec,
+        strategy: StrategyConfig,
+        initial: &LinearModel,
+        participants: &BTreeMap<PeerKey, Participant>,
+    ) -> Result<(), CoordinatorError> {
+        let tx = self.conn.transaction()?;
+        for (key, value) in [
+            ("spec", serde_json::to_string(spec).map_err(|e| CoordinatorError::Config(e.to_string()))?),
+            ("strategy", serde_json::to_string(&strategy).map_err(|e| CoordinatorError::Config(e.to_string()))?),
+            ("initial_model", serde_json::to_string(initial).map_err(|e| CoordinatorError::Config(e.to_string()))?),
+        ] {
+            let stored: Option<String> = tx.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+            match stored {
+                None => {
+                    tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+                }
+                Some(s) if s == value => {}
+                Some(s) => {
+                    return Err(CoordinatorError::Config(format!(
+                        "the database was created with another {key} ({s}); use a new database for a new federation"
+                    )))
+                }
+            }
+        }
+        for (peer, p) in participants {
+            let c = p.commitment;
+            let stored: Option<(Vec<u8>, u64, u64)> = tx
+                .query_row("SELECT root, rows, batches FROM participants WHERE peer = ?1", [peer], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            match stored {
+                None => {
+                    tx.execute(
+                        "INSERT INTO participants (peer, name, root, rows, batches) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![peer, p.name, c.root.0.to_vec(), c.rows, c.batches],
+                    )?;
+                }
+                Some((root, rows, batches)) if root == c.root.0 && rows == c.rows && batches == c.batches => {}
+                Some(_) => {
+                    return Err(CoordinatorError::Config(format!(
+                        "participant {} is registered with another data commitment",
+                        p.name
+                    )))
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The stored spec, strategy and initial model.
+    pub fn federation(&self) -> Result<(TrainSpec, StrategyConfig, LinearModel), CoordinatorError> {
+        let get = |k: &str| -> Result<String, CoordinatorError> {
+            self.conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| CoordinatorError::Corrupt(format!("no {k} recorded")))
+        };
+        let bad = |e: serde_json::Error| CoordinatorError::Corrupt(e.to_string());
+        Ok((
+            serde_json::from_str(&get("spec")?).map_err(bad)?,
+            serde_json::from_str(&get("strategy")?).map_err(bad)?,
+            serde_json::from_str(&get("initial_model")?).map_err(bad)?,
+        ))
+    }
+
+    /// Registered participants.
+    pub fn participants(&self) -> Result<BTreeMap<PeerKey, Participant>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT peer, name, root, rows, batches FROM participants")?;
+        let rows = st.query_map([], |r| {
+            let root: Vec<u8> = r.get(2)?;
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, root, r.get::<_, u64>(3)?, r.get::<_, u64>(4)?))
+        })?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (peer, name, root, rows, batches) = row?;
+            let root: [u8; 32] = root.try_into().map_err(|_| CoordinatorError::Corrupt("commitment root".into()))?;
+            out.insert(peer, Participant { name, commitment: DataCommitment { root: Digest(root), rows, batches } });
+        }
+        Ok(out)
+    }
+
+    /// Records an opened round.
+    pub fn opened(&self, round: u64, global: &LinearModel, deadline_ms: u64) -> Result<(), CoordinatorError> {
+        self.conn.execute(
+            "INSERT INTO rounds (id, global, deadline_ms) VALUES (?1, ?2, ?3)",
+            params![round, enc(global), deadline_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Records an accepted update. Fails if one is already stored for this
+    /// participant and round: nothing is ever accepted twice.
+    pub fn accepted(&self, round: u64, peer: &[u8], samples: u64, model: &LinearModel, proof: &[u8]) -> Result<(), CoordinatorError> {
+        self.conn.execute(
+            "INSERT INTO submissions (round, peer, samples, model, proof) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![round, peer, samples, enc(model), proof],
+        )?;
+        Ok(())
+    }
+
+    /// Records a rejection.
+    pub fn rejected(&self, round: Option<u64>, peer: &[u8], code: &str, reason: &str) -> Result<(), CoordinatorError> {
+        self.conn.execute(
+            "INSERT INTO rejections (round, peer, code, reason) VALUES (?1, ?2, ?3, ?4)",
+            params![round, peer, code, reason],
+        )?;
+        Ok(())
+    }
+
+    /// Closes a round in one transaction: its result (the aggregate, or the
+    /// unchanged global model) and which submissions went into it. Closing a
+    /// closed round is an error.
+    pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Option<&LinearModel>) -> Result<(), CoordinatorError> {
+        let tx = self.conn.transaction()?;
+        let global: Vec<u8> = tx.query_row("SELECT global FROM rounds WHERE id = ?1 AND closed = 0", [round], |r| r.get(0))?;
+        let result = model.map_or(global, enc);
+        tx.execute("UPDATE rounds SET closed = 1, result = ?2 WHERE id = ?1", params![round, result])?;
+        for peer in aggregated {
+            tx.execute("UPDATE submissions SET aggregated = 1 WHERE round = ?1 AND peer = ?2", params![round, peer])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stores a round's evaluation metrics (JSON).
+    pub fn metrics(&self, round: u64, json: &str) -> Result<(), CoordinatorError> {
+        self.conn.execute("UPDATE rounds SET metrics = ?2 WHERE id = ?1", params![round, json])?;
+        Ok(())
+    }
+
+    /// All rounds in order.
+    pub fn rounds(&self) -> Result<Vec<StoredRound>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT id, global, deadline_ms, result FROM rounds ORDER BY id")?;
+        let rows = st.query_map([], |r| {
+            Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, u64>(2)?, r.get::<_, Option<Vec<u8>>>(3)?))
+        })?;
+        rows.map(|row| {
+            let (id, g, deadline_ms, res) = row?;
+            Ok(StoredRound { id, global: dec(&g)?, deadline_ms, result: res.as_deref().map(dec).transpose()? })
+        })
+        .collect()
+    }
+
+    /// Accepted submissions of a round, by participant.
+    pub fn submissions(&self, round: u64) -> Result<Vec<StoredSubmission>, CoordinatorError> {
+        let mut st = self.conn.prepare(
+            "SELECT peer, samples, model, proof, aggregated FROM submissions WHERE round = ?1 ORDER BY peer",
+        )?;
+        let rows = st.query_map([round], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u64>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, Vec<u8>>(3)?, r.get::<_, bool>(4)?))
+        })?;
+        rows.map(|row| {
+            let (peer, samples, m, proof, aggregated) = row?;
+            Ok(StoredSubmission { peer, samples, model: dec(&m)?, proof, aggregated })
+        })
+        .collect()
+    }
+
+    /// Rejections as `(round, peer, code, reason)`.
+    pub fn rejections(&self) -> Result<Vec<(Option<u64>, PeerKey, String, String)>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT round, peer, code, reason FROM rejections ORDER BY id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Direct access for tests that tamper with a copy of the database.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}

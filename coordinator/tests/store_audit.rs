@@ -1,0 +1,129 @@
+//! The durable store and `audit` on a real history: two participants prove
+//! a round, the coordinator stores and aggregates it; audit passes on the
+//! honest database and fails on copies with one thing altered.
+
+use candor_circuits::engine::TrainKeys;
+use candor_circuits::fixtures;
+use candor_circuits::prover::{prove_training, PrivateData};
+use candor_circuits::verifier::{verify_training, TrainingStatement};
+use candor_coordinator::audit::audit;
+use candor_coordinator::round::{Participant, PeerKey};
+use candor_coordinator::store::Store;
+use candor_coordinator::strategy::{StrategyConfig, Weighted};
+use candor_core::sgd::LinearModel;
+use candor_core::{Layout, Task};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn spec() -> candor_core::TrainSpec {
+    fixtures::spec(Task::Logistic, 5, 4, 2)
+}
+
+/// Writes an honest one-round history into `path`; returns the keys.
+fn honest_history(path: &Path) -> TrainKeys {
+    let layout = Layout::new(&spec()).unwrap();
+    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let global = LinearModel::zeros(5);
+    let mut participants = BTreeMap::new();
+    let mut proven = vec![];
+    for (i, seed) in [(1u8, 11u64), (2, 12)] {
+        let peer: PeerKey = vec![i; 8];
+        let data = PrivateData::new(&layout, &fixtures::dataset(&spec(), 9 + i as usize, seed), [i; 32]).unwrap();
+        let commitment = data.commitment(&keys);
+        participants.insert(peer.clone(), Participant { name: format!("h{i}"), commitment });
+        let st = TrainingStatement { round: 1, participant: peer.clone(), data: commitment, global: global.clone() };
+        let p = prove_training(&keys, &st, &data, |_, _| {}).unwrap();
+        verify_training(&keys, &st, &p.model, p.samples, &p.proof).unwrap();
+        proven.push((peer, p));
+    }
+    let mut store = Store::open(path).unwrap();
+    store.init(&spec(), StrategyConfig::FedAvg, &global, &participants).unwrap();
+    store.opened(1, &global, 1000).unwrap();
+    for (peer, p) in &proven {
+        store.accepted(1, peer, p.samples, &p.model, &p.proof).unwrap();
+    }
+    let agg: Vec<Weighted> = proven.iter().map(|(_, p)| Weighted { samples: p.samples, model: &p.model }).collect();
+    let model = StrategyConfig::FedAvg.build().unwrap().aggregate(&agg).unwrap();
+    let peers: Vec<PeerKey> = proven.iter().map(|(k, _)| k.clone()).collect();
+    store.closed(1, &peers, Some(&model)).unwrap();
+    store.opened(2, &model, 2000).unwrap();
+    keys
+}
+
+fn copy(src: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
+    // checkpoint the WAL so that the copy holds everything
+    Store::open(src).unwrap().connection().execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    let dst = dir.join(name);
+    std::fs::copy(src, &dst).unwrap();
+    dst
+}
+
+#[test]
+fn audit_passes_on_honest_history_and_fails_on_altered_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("federation.db");
+    let keys = honest_history(&db);
+
+    let report = audit(&Store::open(&db).unwrap(), &keys).unwrap();
+    assert!(report.passed(), "{:?}", report.problems);
+    assert_eq!((report.rounds, report.proofs), (2, 2));
+
+    // one altered aggregate
+    let altered = copy(&db, dir.path(), "altered-result.db");
+    {
+        let s = Store::open(&altered).unwrap();
+        let rounds = s.rounds().unwrap();
+        let mut m = rounds[0].result.clone().unwrap();
+        m.weights[0] += 1;
+        s.connection()
+            .execute("UPDATE rounds SET result = ?1 WHERE id = 1", [rmp_serde::to_vec(&m).unwrap()])
+            .unwrap();
+    }
+    let r = audit(&Store::open(&altered).unwrap(), &keys).unwrap();
+    assert!(!r.passed());
+    assert!(r.problems.iter().any(|p| p.contains("round 1: stored result differs")), "{:?}", r.problems);
+
+    // one altered update (its proof no longer attests it)
+    let altered = copy(&db, dir.path(), "altered-update.db");
+    {
+        let s = Store::open(&altered).unwrap();
+        let sub = &s.submissions(1).unwrap()[0];
+        let mut m = sub.model.clone();
+        m.bias -= 1;
+        s.connection()
+            .execute("UPDATE submissions SET model = ?1 WHERE round = 1 AND peer = ?2", (rmp_serde::to_vec(&m).unwrap(), &sub.peer))
+            .unwrap();
+    }
+    let r = audit(&Store::open(&altered).unwrap(), &keys).unwrap();
+    assert!(r.problems.iter().any(|p| p.contains("update of h1")), "{:?}", r.problems);
+}
+
+#[test]
+fn nothing_is_accepted_or_closed_twice_and_state_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("f.db");
+    let model = LinearModel::zeros(5);
+    let participants: BTreeMap<PeerKey, Participant> = BTreeMap::new();
+    {
+        let mut s = Store::open(&db).unwrap();
+        s.init(&spec(), StrategyConfig::FedMedian, &model, &participants).unwrap();
+        s.opened(1, &model, 10).unwrap();
+        s.accepted(1, b"p", 7, &model, b"proof").unwrap();
+        assert!(s.accepted(1, b"p", 7, &model, b"proof").is_err(), "accepted twice");
+        s.rejected(Some(1), b"q", "InvalidProof", "bad").unwrap();
+        // "crash": the store is dropped with the round open
+    }
+    let mut s = Store::open(&db).unwrap();
+    assert_eq!(s.federation().unwrap().1, StrategyConfig::FedMedian);
+    let rounds = s.rounds().unwrap();
+    assert_eq!((rounds.len(), rounds[0].result.clone()), (1, None));
+    assert_eq!(s.submissions(1).unwrap()[0].samples, 7);
+    assert_eq!(s.rejections().unwrap().len(), 1);
+    s.closed(1, &[b"p".to_vec()], None).unwrap();
+    assert!(s.closed(1, &[], None).is_err(), "closed twice");
+    assert!(s.submissions(1).unwrap()[0].aggregated);
+    // another federation's config is refused
+    let mut other = spec();
+    other.learning_rate = 0.25;
+    assert!(s.init(&other, StrategyConfig::FedMedian, &model, &participants).is_err());
+}
