@@ -10,6 +10,9 @@
 
 mod codec;
 mod messages;
+// the `NetworkBehaviour` derive generates an undocumented event enum
+#[allow(missing_docs)]
+pub mod net;
 
 pub use codec::{Codec, Limits, PROTOCOL_NAME, WIRE_VERSION};
 pub use messages::{RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};
