@@ -5,6 +5,8 @@
 
 pub mod audit;
 mod error;
+pub mod export;
+pub mod node;
 pub mod round;
 pub mod store;
 pub mod strategy;

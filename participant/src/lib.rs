@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod daemon;
 pub mod dataset;
 mod error;
 pub mod local;

@@ -17,6 +17,10 @@ pub const PROTOCOL_NAME: StreamProtocol = StreamProtocol::new("/candor/fl/1");
 /// Version carried in every message; bumped on incompatible changes.
 pub const WIRE_VERSION: u16 = 1;
 
+/// An oversize request is discarded up to this many times the cap (to be
+/// able to answer it); beyond that its stream is dropped.
+const DRAIN_FACTOR: u64 = 16;
+
 /// Size caps in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -76,6 +80,17 @@ impl libp2p::request_response::Codec for Codec {
 
     async fn read_request<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request> {
         let bytes = read_capped(io, self.limits.max_request).await?;
+        if bytes.len() > self.limits.max_request {
+            // The sender only reads our answer once it has written everything,
+            // and flow control stalls it while we don't read: discard the rest
+            // (without buffering it) so that it can hear "too large". Past a
+            // hard bound, drop the stream instead.
+            let bound = DRAIN_FACTOR * self.limits.max_request as u64;
+            let drained = futures::io::copy(io.take(bound + 1), &mut futures::io::sink()).await?;
+            if drained > bound {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "request far beyond the size cap"));
+            }
+        }
         Ok(decode(&bytes, self.limits.max_request).unwrap_or_else(|(code, reason)| Request::Invalid { code, reason }))
     }
 
@@ -143,8 +158,8 @@ mod tests {
         let mut rd = Cursor::new(big);
         let got = block_on(c.read_request(&PROTOCOL_NAME, &mut rd)).unwrap();
         assert!(matches!(got, Request::Invalid { code: RejectCode::TooLarge, .. }));
-        // it stopped after cap + 1 bytes
-        assert_eq!(rd.position(), 1001);
+        // it buffered at most cap + 1 bytes and discarded the rest
+        assert_eq!(rd.position(), rd.get_ref().len() as u64);
         // and refuses to send one
         let mut wire = Cursor::new(Vec::new());
         assert!(block_on(c.write_request(&PROTOCOL_NAME, &mut wire, submission(5000))).is_err());

@@ -1,0 +1,267 @@
+//! The coordinator daemon: one event loop owns the swarm, feeds the round
+//! machine and executes its actions in order. Proofs are verified on
+//! blocking threads; the machine bounds how many at once.
+
+use crate::export::export;
+use crate::round::{Action, DigestFn, Event, Participant, PeerKey, Policy, ReqId, RoundMachine};
+use crate::store::Store;
+use crate::strategy::StrategyConfig;
+use crate::CoordinatorError;
+use candor_circuits::engine::TrainKeys;
+use candor_circuits::verifier::{model_digest, verify_training, TrainingStatement, VerifiedUpdate};
+use candor_core::data::Dataset;
+use candor_core::eval::evaluate;
+use candor_core::sgd::LinearModel;
+use candor_core::TrainSpec;
+use candor_protocols::net::{build_swarm, Behaviour, BehaviourEvent, NetConfig};
+use candor_protocols::{Response, Submission};
+use futures::StreamExt;
+use libp2p::request_response::{self, ResponseChannel};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc;
+
+/// What the consortium agreed on.
+#[derive(Clone, Debug)]
+pub struct Federation {
+    /// Training spec.
+    pub spec: TrainSpec,
+    /// Aggregation strategy.
+    pub strategy: StrategyConfig,
+    /// Model of the first round.
+    pub initial: LinearModel,
+    /// Round timing and bounds.
+    pub policy: Policy,
+    /// Admitted participants by PeerId bytes.
+    pub participants: BTreeMap<PeerKey, Participant>,
+}
+
+/// Where the daemon keeps things.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Address to listen on.
+    pub listen: Multiaddr,
+    /// Database file.
+    pub db: PathBuf,
+    /// Directory for the model after each round.
+    pub export_dir: Option<PathBuf>,
+    /// Network settings.
+    pub net: NetConfig,
+}
+
+struct VerifyDone {
+    peer: PeerKey,
+    id: ReqId,
+    submission: Submission,
+    result: Result<VerifiedUpdate, String>,
+}
+
+/// The coordinator daemon.
+pub struct Coordinator {
+    swarm: Swarm<Behaviour>,
+    machine: RoundMachine<VerifiedUpdate>,
+    store: Store,
+    keys: Arc<TrainKeys>,
+    names: BTreeMap<PeerKey, String>,
+    pending: HashMap<ReqId, ResponseChannel<Response>>,
+    next_id: ReqId,
+    done_tx: mpsc::Sender<VerifyDone>,
+    done_rx: mpsc::Receiver<VerifyDone>,
+    export_dir: Option<PathBuf>,
+    eval: Option<Dataset>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl Coordinator {
+    /// Opens (or resumes) the federation in `cfg.db` and starts listening.
+    /// Accepted updates of a round left open by a crash are re-verified.
+    pub fn new(
+        key: Keypair,
+        fed: Federation,
+        keys: Arc<TrainKeys>,
+        cfg: NodeConfig,
+        eval: Option<Dataset>,
+    ) -> Result<Self, CoordinatorError> {
+        let mut store = Store::open(&cfg.db)?;
+        store.init(&fed.spec, fed.strategy, &fed.initial, &fed.participants)?;
+        let rounds = store.rounds()?;
+        let completed = rounds.iter().filter(|r| r.result.is_some()).map(|r| r.id).max().unwrap_or(0);
+        let global = rounds.iter().rev().find_map(|r| r.result.clone()).unwrap_or_else(|| fed.initial.clone());
+        let mut open = None;
+        if let Some(r) = rounds.iter().find(|r| r.result.is_none()) {
+            let mut accepted = BTreeMap::new();
+            for s in store.submissions(r.id)? {
+                let p = fed.participants.get(&s.peer).ok_or_else(|| CoordinatorError::Corrupt("update of an unknown peer".into()))?;
+                let st = TrainingStatement { round: r.id, participant: s.peer.clone(), data: p.commitment, global: r.global.clone() };
+                let v = verify_training(&keys, &st, &s.model, s.samples, &s.proof)
+                    .map_err(|e| CoordinatorError::Corrupt(format!("stored update of {} fails verification: {e}; run audit", p.name)))?;
+                accepted.insert(s.peer, v);
+            }
+            tracing::info!(round = r.id, accepted = accepted.len(), "resuming open round");
+            open = Some((r.id, r.global.clone(), r.deadline_ms, accepted));
+        }
+        let k = keys.clone();
+        let digest: DigestFn = Arc::new(move |m: &LinearModel| model_digest(&k, m).0);
+        let names = fed.participants.iter().map(|(p, v)| (p.clone(), v.name.clone())).collect();
+        let max_verifying = fed.policy.max_verifying.max(1);
+        let machine = RoundMachine::resume(
+            fed.spec,
+            fed.policy,
+            fed.participants,
+            fed.strategy.build()?,
+            digest,
+            global,
+            completed,
+            open,
+        );
+        let mut swarm = build_swarm(key, cfg.net).map_err(|e| CoordinatorError::Config(e.to_string()))?;
+        swarm.listen_on(cfg.listen.clone()).map_err(|e| CoordinatorError::Config(format!("listen on {}: {e}", cfg.listen)))?;
+        let (done_tx, done_rx) = mpsc::channel(max_verifying);
+        Ok(Self {
+            swarm,
+            machine,
+            store,
+            keys,
+            names,
+            pending: HashMap::new(),
+            next_id: 0,
+            done_tx,
+            done_rx,
+            export_dir: cfg.export_dir,
+            eval,
+        })
+    }
+
+    /// This node's PeerId.
+    pub fn peer_id(&self) -> PeerId {
+        *self.swarm.local_peer_id()
+    }
+
+    /// Waits for the first listen address (with `/p2p/<id>` appended).
+    pub async fn listening(&mut self) -> Multiaddr {
+        loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = self.swarm.select_next_some().await {
+                return address.with(libp2p::multiaddr::Protocol::P2p(self.peer_id()));
+            }
+        }
+    }
+
+    /// Whether every round has run.
+    pub fn finished(&self) -> bool {
+        self.machine.finished()
+    }
+
+    /// Runs until `shutdown` resolves or a store write fails (then returns
+    /// the error: nothing unstored is ever acknowledged).
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), CoordinatorError> {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                ev = self.swarm.select_next_some() => self.on_swarm(ev)?,
+                Some(d) = self.done_rx.recv() => self.apply(Event::Verified {
+                    peer: d.peer, id: d.id, submission: d.submission, result: d.result, now_ms: now_ms(),
+                })?,
+                _ = tick.tick() => self.apply(Event::Tick { now_ms: now_ms() })?,
+                _ = &mut shutdown => return Ok(()),
+            }
+        }
+    }
+
+    fn on_swarm(&mut self, ev: SwarmEvent<BehaviourEvent>) -> Result<(), CoordinatorError> {
+        match ev {
+            SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::Message {
+                peer,
+                message: request_response::Message::Request { request, channel, .. },
+                ..
+            })) => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.pending.insert(id, channel);
+                self.apply(Event::Request { peer: peer.to_bytes(), id, request, now_ms: now_ms() })?;
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::InboundFailure { peer, error, .. })) => {
+                tracing::warn!(%peer, %error, "inbound request failed");
+            }
+            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+                match self.names.get(&peer_id.to_bytes()) {
+                    Some(name) => tracing::info!(%peer_id, name, "participant connected"),
+                    None => tracing::warn!(%peer_id, "unknown peer connected; its requests will be refused"),
+                }
+            }
+            SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, ev: Event<VerifiedUpdate>) -> Result<(), CoordinatorError> {
+        for action in self.machine.on_event(ev) {
+            self.execute(action)?;
+        }
+        Ok(())
+    }
+
+    fn name(&self, peer: &[u8]) -> String {
+        self.names.get(peer).cloned().unwrap_or_else(|| PeerId::from_bytes(peer).map_or_else(|_| hex::encode(peer), |p| p.to_string()))
+    }
+
+    fn execute(&mut self, action: Action<VerifiedUpdate>) -> Result<(), CoordinatorError> {
+        match action {
+            Action::Reply { id, response } => {
+                if let Some(ch) = self.pending.remove(&id) {
+                    if let Response::Rejected { code, reason } = &response {
+                        tracing::warn!(?code, reason, "request rejected");
+                    }
+                    // the peer may have gone; nothing to do then
+                    let _ = self.swarm.behaviour_mut().rr.send_response(ch, response);
+                }
+            }
+            Action::Verify { id, peer, statement, submission } => {
+                let (keys, tx) = (self.keys.clone(), self.done_tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let result = verify_training(&keys, &statement, &submission.model, submission.samples, &submission.proof)
+                        .map_err(|e| e.to_string());
+                    let _ = tx.blocking_send(VerifyDone { peer, id, submission, result });
+                });
+            }
+            Action::StoreAccepted { peer, update, proof } => {
+                self.store.accepted(update.round(), &peer, update.samples(), update.model(), &proof)?;
+                tracing::info!(round = update.round(), participant = self.name(&peer), samples = update.samples(), "update accepted");
+            }
+            Action::StoreRejected { round, peer, code, reason } => {
+                self.store.rejected(round, &peer, &format!("{code:?}"), &reason)?;
+            }
+            Action::Opened { round, global, deadline_ms } => {
+                self.store.opened(round, &global, deadline_ms)?;
+                tracing::info!(round, deadline_ms, "round opened");
+            }
+            Action::Closed { round, aggregated, model } => {
+                self.store.closed(round, &aggregated, model.as_ref())?;
+                let global = self.machine.global().clone();
+                let metrics = match &self.eval {
+                    Some(test) => serde_json::to_value(evaluate(&self.keys.layout, &global, test)).unwrap_or_default(),
+                    None => serde_json::Value::Null,
+                };
+                let mut m = serde_json::json!({ "aggregated": aggregated.len(), "test": metrics });
+                if model.is_none() {
+                    m["note"] = "no accepted update: global model unchanged".into();
+                }
+                self.store.metrics(round, &m.to_string())?;
+                tracing::info!(round, aggregated = aggregated.len(), metrics = %m, "round closed");
+                if let Some(dir) = &self.export_dir {
+                    let digest = model_digest(&self.keys, &global).to_string();
+                    export(dir, round, &global, self.keys.layout.spec.format, &digest, &m)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

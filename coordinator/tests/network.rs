@@ -1,0 +1,212 @@
+//! Real swarms over loopback TCP: a coordinator and participant daemons.
+
+use candor_circuits::engine::TrainKeys;
+use candor_circuits::fixtures;
+use candor_circuits::prover::PrivateData;
+use candor_coordinator::audit::audit;
+use candor_coordinator::node::{Coordinator, Federation, NodeConfig};
+use candor_coordinator::round::{Participant, PeerKey, Policy};
+use candor_coordinator::store::Store;
+use candor_coordinator::strategy::StrategyConfig;
+use candor_core::sgd::LinearModel;
+use candor_core::{Layout, Task, TrainSpec};
+use candor_participant::daemon::{run, DaemonConfig, Outcome};
+use candor_protocols::net::{build_swarm, BehaviourEvent, NetConfig};
+use candor_protocols::{Limits, RejectCode, Request, Response, Submission};
+use futures::StreamExt;
+use libp2p::identity::Keypair;
+use libp2p::request_response;
+use libp2p::swarm::SwarmEvent;
+use libp2p::Multiaddr;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+fn spec() -> TrainSpec {
+    fixtures::spec(Task::Logistic, 5, 4, 2)
+}
+
+fn keys() -> Arc<TrainKeys> {
+    static K: OnceLock<Arc<TrainKeys>> = OnceLock::new();
+    K.get_or_init(|| Arc::new(TrainKeys::for_training(&Layout::new(&spec()).unwrap(), None).unwrap())).clone()
+}
+
+struct Hospital {
+    key: Keypair,
+    data: Arc<PrivateData>,
+}
+
+fn hospitals(n: u8) -> Vec<Hospital> {
+    let layout = Layout::new(&spec()).unwrap();
+    (1..=n)
+        .map(|i| Hospital {
+            key: Keypair::ed25519_from_bytes([i; 32]).unwrap(),
+            data: Arc::new(PrivateData::new(&layout, &fixtures::dataset(&spec(), 10 + i as usize, i.into()), [i; 32]).unwrap()),
+        })
+        .collect()
+}
+
+fn federation(hs: &[Hospital], quorum: u32, round_ms: u64) -> Federation {
+    let participants: BTreeMap<PeerKey, Participant> = hs
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            (h.key.public().to_peer_id().to_bytes(), Participant { name: format!("hospital-{i}"), commitment: h.data.commitment(&keys()) })
+        })
+        .collect();
+    Federation {
+        spec: spec(),
+        strategy: StrategyConfig::FedAvg,
+        initial: LinearModel::zeros(5),
+        policy: Policy { rounds: 1, quorum, round_ms, poll_timeout_ms: 2_000, max_pending_polls: 16, max_verifying: 2 },
+        participants,
+    }
+}
+
+fn node_config(db: &Path, limits: Limits) -> NodeConfig {
+    NodeConfig {
+        listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
+        db: db.to_path_buf(),
+        export_dir: Some(db.with_extension("models")),
+        net: NetConfig { limits, ..NetConfig::default() },
+    }
+}
+
+/// Starts a coordinator; returns its address and a handle that stops it.
+async fn start(fed: Federation, db: &Path) -> (Multiaddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let mut c = Coordinator::new(Keypair::ed25519_from_bytes([99; 32]).unwrap(), fed, keys(), node_config(db, Limits::default()), None).unwrap();
+    let addr = c.listening().await;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let h = tokio::spawn(async move {
+        c.run(async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap()
+    });
+    (addr, tx, h)
+}
+
+async fn participate(h: &Hospital, addr: &Multiaddr, state: &Path) -> Vec<Outcome> {
+    let outcomes = Arc::new(Mutex::new(vec![]));
+    let o = outcomes.clone();
+    let cfg = DaemonConfig {
+        coordinator: addr.clone(),
+        key: h.key.clone(),
+        commitment: h.data.commitment(&keys()),
+        data: h.data.clone(),
+        state_file: Some(state.to_path_buf()),
+        net: NetConfig::default(),
+        min_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(1),
+        stop_after: Some(1),
+    };
+    tokio::time::timeout(Duration::from_secs(120), run(cfg, keys(), std::future::pending(), move |x| o.lock().unwrap().push(x.clone())))
+        .await
+        .expect("participant finished in time")
+        .unwrap();
+    let v = outcomes.lock().unwrap().clone();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_participants_complete_a_round_across_a_coordinator_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fed.db");
+    let hs = hospitals(3);
+
+    // the first hospital is accepted, then the coordinator stops mid-round
+    let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &db).await;
+    assert_eq!(participate(&hs[0], &addr, &dir.path().join("h0.state")).await, vec![Outcome::Accepted(1)]);
+    stop.send(()).unwrap();
+    handle.await.unwrap();
+
+    // a restarted coordinator resumes the open round with that update
+    let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &db).await;
+    let (s1, s2) = (dir.path().join("h1.state"), dir.path().join("h2.state"));
+    let (a, b) = tokio::join!(participate(&hs[1], &addr, &s1), participate(&hs[2], &addr, &s2));
+    assert_eq!((a, b), (vec![Outcome::Accepted(1)], vec![Outcome::Accepted(1)]));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(()).unwrap();
+    handle.await.unwrap();
+
+    let store = Store::open(&db).unwrap();
+    let subs = store.submissions(1).unwrap();
+    assert_eq!(subs.len(), 3);
+    assert!(subs.iter().all(|s| s.aggregated), "all three aggregated exactly once");
+    assert!(store.rounds().unwrap()[0].result.is_some());
+    assert!(db.with_extension("models").join("round-1.safetensors").exists());
+    let report = audit(&store, &keys()).unwrap();
+    assert!(report.passed(), "{:?}", report.problems);
+}
+
+/// Sends requests from a raw swarm and returns the answers.
+async fn ask(key: Keypair, limits: Limits, addr: &Multiaddr, reqs: Vec<Request>) -> Vec<Result<Response, String>> {
+    let mut swarm = build_swarm(key, NetConfig { limits, ..NetConfig::default() }).unwrap();
+    let peer = match addr.iter().last() {
+        Some(libp2p::multiaddr::Protocol::P2p(p)) => p,
+        _ => unreachable!(),
+    };
+    swarm.dial(addr.clone()).unwrap();
+    let mut out = vec![];
+    for req in reqs {
+        loop {
+            if swarm.is_connected(&peer) {
+                break;
+            }
+            swarm.select_next_some().await;
+        }
+        let id = swarm.behaviour_mut().rr.send_request(&peer, req);
+        let answer = loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::Message {
+                    message: request_response::Message::Response { request_id, response },
+                    ..
+                })) if request_id == id => break Ok(response),
+                SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::OutboundFailure { request_id, error, .. }))
+                    if request_id == id => break Err(error.to_string()),
+                _ => {}
+            }
+        };
+        out.push(answer);
+    }
+    out
+}
+
+fn code(r: &Result<Response, String>) -> Option<RejectCode> {
+    match r {
+        Ok(Response::Rejected { code, .. }) => Some(*code),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let hs = hospitals(1);
+    let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &dir.path().join("fed.db")).await;
+    let garbage = |round, len| Request::Submit(Submission { round, model: LinearModel::zeros(5), samples: 11, proof: vec![7; len] });
+    let big = Limits { max_request: 4 << 20, max_response: 1 << 20 };
+    let admitted = ask(
+        hs[0].key.clone(),
+        big,
+        &addr,
+        vec![garbage(1, 100), garbage(7, 100), garbage(0, 100), garbage(1, 2 << 20), Request::Poll { after: None }],
+    )
+    .await;
+    assert_eq!(code(&admitted[0]), Some(RejectCode::InvalidProof), "{:?}", admitted[0]);
+    assert_eq!(code(&admitted[1]), Some(RejectCode::WrongRound));
+    assert_eq!(code(&admitted[2]), Some(RejectCode::RoundClosed), "a proof for a past round");
+    assert_eq!(code(&admitted[3]), Some(RejectCode::TooLarge), "{:?}", admitted[3]);
+    assert!(matches!(&admitted[4], Ok(Response::Round(r)) if r.round == 1), "still serving: {:?}", admitted[4]);
+
+    let stranger = ask(Keypair::generate_ed25519(), Limits::default(), &addr, vec![Request::Status]).await;
+    assert_eq!(code(&stranger[0]), Some(RejectCode::UnknownPeer));
+
+    stop.send(()).unwrap();
+    handle.await.unwrap();
+    let store = Store::open(&dir.path().join("fed.db")).unwrap();
+    let codes: Vec<String> = store.rejections().unwrap().into_iter().map(|r| r.2).collect();
+    assert_eq!(codes, vec!["InvalidProof", "WrongRound", "RoundClosed", "TooLarge"], "unknown peers are not stored");
+}
