@@ -136,8 +136,9 @@ fn store_cached<C: StepCircuit<Scalar>>(path: &Path, pp: &PublicParams<E1, E2, C
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    // write then rename, so a crash never leaves a half-written cache
-    let tmp = path.with_extension("tmp");
+    // write then rename, so a crash never leaves a half-written cache; the
+    // temporary name is per process, as several daemons may fill one cache
+    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(tmp, path)?;
     Ok(())

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod config;
 mod error;
 pub mod export;
 pub mod node;

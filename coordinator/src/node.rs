@@ -73,6 +73,7 @@ pub struct Coordinator {
     done_rx: mpsc::Receiver<VerifyDone>,
     export_dir: Option<PathBuf>,
     eval: Option<Dataset>,
+    exit_when_finished: bool,
 }
 
 fn now_ms() -> u64 {
@@ -136,6 +137,7 @@ impl Coordinator {
             done_rx,
             export_dir: cfg.export_dir,
             eval,
+            exit_when_finished: false,
         })
     }
 
@@ -151,6 +153,12 @@ impl Coordinator {
                 return address.with(libp2p::multiaddr::Protocol::P2p(self.peer_id()));
             }
         }
+    }
+
+    /// Makes [`run`](Self::run) return once every round has run.
+    pub fn exit_when_finished(mut self) -> Self {
+        self.exit_when_finished = true;
+        self
     }
 
     /// Whether every round has run.
@@ -169,7 +177,13 @@ impl Coordinator {
                 Some(d) = self.done_rx.recv() => self.apply(Event::Verified {
                     peer: d.peer, id: d.id, submission: d.submission, result: d.result, now_ms: now_ms(),
                 })?,
-                _ = tick.tick() => self.apply(Event::Tick { now_ms: now_ms() })?,
+                _ = tick.tick() => {
+                    self.apply(Event::Tick { now_ms: now_ms() })?;
+                    if self.machine.finished() && self.pending.is_empty() && self.exit_when_finished {
+                        tracing::info!(rounds = self.machine.completed(), "all rounds done");
+                        return Ok(());
+                    }
+                }
                 _ = &mut shutdown => return Ok(()),
             }
         }

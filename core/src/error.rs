@@ -29,6 +29,9 @@ pub enum CoreError {
     /// The training spec is not usable; the message names the field.
     #[error("invalid training spec: {0}")]
     InvalidSpec(String),
+    /// A CSV file could not be read; the message names file, row and column.
+    #[error("{0}")]
+    Csv(String),
     /// A data set or batch does not match the spec.
     #[error("invalid data: {0}")]
     InvalidData(String),

@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod data;
+pub mod dataset;
 pub mod eval;
 mod error;
 pub mod fixed;

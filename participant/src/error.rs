@@ -13,7 +13,4 @@ pub enum ParticipantError {
     /// A tensor operation failed.
     #[error("tensor: {0}")]
     Tensor(#[from] candle_core::Error),
-    /// A CSV file could not be read; the message names file, row and column.
-    #[error("{0}")]
-    Csv(String),
 }

@@ -3,8 +3,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod config;
+pub mod commands;
 pub mod daemon;
-pub mod dataset;
 mod error;
 pub mod local;
 pub mod trainer;

@@ -2,7 +2,7 @@
 //! proof, verify it. What a hospital's IT team runs to see the engine work
 //! before joining a federation.
 
-use crate::dataset::{quantize, select_rows, shuffled, Normalization, Table};
+use candor_core::dataset::{quantize, select_rows, shuffled, Normalization, Table};
 use crate::trainer::{FixedTrainer, FloatTrainer};
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, TrainKeys};

@@ -2,6 +2,8 @@
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
+use candor_participant::commands;
+use candor_participant::config::HospitalConfig;
 use candor_participant::local::{run_local, verify_file, LocalConfig};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,6 +23,27 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Create this hospital's ed25519 key (owner-only file) and print its PeerId.
+    Keygen {
+        /// Hospital config.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Commit the data, prove the commitment, write the registration file.
+    Commit {
+        /// Hospital config.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Run the daemon: join rounds, train, prove, submit.
+    Run {
+        /// Hospital config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Exit once this round is done.
+        #[arg(long)]
+        until_round: Option<u64>,
+    },
     /// Commit a CSV, train with proof, write the proof, verify it.
     Local {
         /// Run config (TOML): data source and training spec.
@@ -50,6 +73,21 @@ fn main() -> anyhow::Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     match cli.cmd {
+        Cmd::Keygen { config } => {
+            let cfg = HospitalConfig::load(&config)?;
+            let key = candor_protocols::net::keygen(&cfg.key).with_context(|| format!("writing {}", cfg.key.display()))?;
+            println!("{}", key.public().to_peer_id());
+        }
+        Cmd::Commit { config } => {
+            let cfg = HospitalConfig::load(&config)?;
+            let reg = commands::commit(&cfg, &cli.cache)?;
+            println!("committed {} rows in {} batches; registration written to {}", reg.rows, reg.batches, cfg.registration.display());
+        }
+        Cmd::Run { config, until_round } => {
+            let cfg = HospitalConfig::load(&config)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(commands::run(&cfg, &cli.cache, until_round))?;
+        }
         Cmd::Local { config, out } => {
             let cfg = LocalConfig::load(&config)?;
             let (report, verified) = run_local(&cfg, &out, Some(&cli.cache)).context("local run failed")?;

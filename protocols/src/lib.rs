@@ -15,4 +15,4 @@ mod messages;
 pub mod net;
 
 pub use codec::{Codec, Limits, PROTOCOL_NAME, WIRE_VERSION};
-pub use messages::{RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};
+pub use messages::{Registration, RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};

@@ -114,3 +114,31 @@ pub struct StatusReport {
     /// Rounds completed.
     pub completed_rounds: u64,
 }
+
+/// What a hospital hands the coordinator's operator to be admitted: written
+/// by `candor-participant commit`, listed in the coordinator's config.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// Display name.
+    pub name: String,
+    /// The hospital's PeerId.
+    pub peer_id: String,
+    /// Data commitment root (hex of 32 bytes).
+    pub root: String,
+    /// Committed rows.
+    pub rows: u64,
+    /// Batches per epoch.
+    pub batches: u64,
+    /// File with the commitment proof (ranges, labels, row count), relative
+    /// to the registration file.
+    pub proof: std::path::PathBuf,
+}
+
+impl Registration {
+    /// The root's bytes.
+    pub fn root_bytes(&self) -> Result<[u8; 32], String> {
+        let v = hex::decode(&self.root).map_err(|e| format!("registration of {}: root: {e}", self.name))?;
+        v.try_into().map_err(|_| format!("registration of {}: root must be 32 bytes", self.name))
+    }
+}

@@ -1,9 +1,8 @@
 //! From a CSV file to a quantized data set: column selection, the
 //! consortium's feature normalization, quantization, shuffling.
 
-use crate::ParticipantError;
-use candor_core::data::Dataset;
-use candor_core::{Task, TrainSpec};
+use crate::data::Dataset;
+use crate::{CoreError, Task, TrainSpec};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -21,8 +20,8 @@ pub struct Table {
 
 impl Table {
     /// Reads a CSV file with a header row; every cell must be a number.
-    pub fn read(path: &Path) -> Result<Self, ParticipantError> {
-        let err = |m: String| ParticipantError::Csv(format!("{}: {m}", path.display()));
+    pub fn read(path: &Path) -> Result<Self, CoreError> {
+        let err = |m: String| CoreError::Csv(format!("{}: {m}", path.display()));
         let mut rdr = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
         let columns: Vec<String> = rdr.headers().map_err(|e| err(e.to_string()))?.iter().map(str::to_string).collect();
         let mut rows = Vec::new();
@@ -41,15 +40,15 @@ impl Table {
     }
 
     /// Index of a named column.
-    pub fn column(&self, name: &str) -> Result<usize, ParticipantError> {
+    pub fn column(&self, name: &str) -> Result<usize, CoreError> {
         self.columns
             .iter()
             .position(|c| c == name)
-            .ok_or_else(|| ParticipantError::Csv(format!("no column named {name:?} (columns: {})", self.columns.join(", "))))
+            .ok_or_else(|| CoreError::Csv(format!("no column named {name:?} (columns: {})", self.columns.join(", "))))
     }
 
     /// Features (the named columns, or all but the label) and labels.
-    pub fn select(&self, features: Option<&[String]>, label: &str) -> Result<(Vec<Vec<f64>>, Vec<f64>), ParticipantError> {
+    pub fn select(&self, features: Option<&[String]>, label: &str) -> Result<(Vec<Vec<f64>>, Vec<f64>), CoreError> {
         let l = self.column(label)?;
         let cols: Vec<usize> = match features {
             Some(names) => names.iter().map(|n| self.column(n)).collect::<Result<_, _>>()?,
@@ -90,16 +89,16 @@ impl Normalization {
 /// Standardizes and quantizes rows. Features are clipped to the format's
 /// range (winsorizing rare outliers); classification labels must be exactly
 /// 0 or 1, regression targets must fit the format.
-pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpec) -> Result<Dataset, ParticipantError> {
+pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpec) -> Result<Dataset, CoreError> {
     let d = spec.model.features;
     if norm.mean.len() != d || norm.std.len() != d {
-        return Err(candor_core::CoreError::InvalidData(format!("normalization has {} features, spec {d}", norm.mean.len())).into());
+        return Err(CoreError::InvalidData(format!("normalization has {} features, spec {d}", norm.mean.len())));
     }
     let fmt = spec.format;
     let mut q = Vec::with_capacity(x.len() * d);
     for (r, row) in x.iter().enumerate() {
         if row.len() != d {
-            return Err(candor_core::CoreError::InvalidData(format!("row {r} has {} features, spec {d}", row.len())).into());
+            return Err(CoreError::InvalidData(format!("row {r} has {} features, spec {d}", row.len())));
         }
         for i in 0..d {
             q.push(fmt.quantize_clipped((row[i] - norm.mean[i]) / norm.std[i])?);
@@ -110,7 +109,7 @@ pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpe
         .enumerate()
         .map(|(r, &v)| match spec.model.task {
             Task::Logistic if v == 0.0 || v == 1.0 => Ok(v as i64),
-            Task::Logistic => Err(candor_core::CoreError::InvalidData(format!("row {r}: label {v} is not 0 or 1"))),
+            Task::Logistic => Err(CoreError::InvalidData(format!("row {r}: label {v} is not 0 or 1"))),
             Task::Linear => fmt.quantize(v),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -131,5 +130,37 @@ pub fn select_rows(data: &Dataset, idx: &[usize]) -> Dataset {
         features: d,
         x: idx.iter().flat_map(|&r| data.x[r * d..(r + 1) * d].iter().copied()).collect(),
         y: idx.iter().map(|&r| data.y[r]).collect(),
+    }
+}
+
+/// What a consortium agrees on for a study: the training spec, which columns
+/// are features and label, and the feature normalization every hospital
+/// applies, so that all hospitals scale features the same way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    /// Label column.
+    pub label: String,
+    /// Feature columns; all but the label when absent.
+    #[serde(default)]
+    pub features: Option<Vec<String>>,
+    /// Training spec.
+    pub spec: TrainSpec,
+    /// Feature normalization.
+    pub normalization: Normalization,
+}
+
+impl Study {
+    /// Reads a study file (TOML).
+    pub fn load(path: &Path) -> Result<Self, CoreError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CoreError::Csv(format!("{}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| CoreError::InvalidSpec(format!("{}: {e}", path.display())))
+    }
+
+    /// Loads a CSV under this study: selected columns, normalized, quantized.
+    pub fn load_csv(&self, path: &Path) -> Result<Dataset, CoreError> {
+        let table = Table::read(path)?;
+        let (x, y) = table.select(self.features.as_deref(), &self.label)?;
+        quantize(&x, &y, &self.normalization, &self.spec)
     }
 }

@@ -1,0 +1,99 @@
+//! What the `candor-participant` subcommands do.
+
+use crate::config::{registered_commitment, HospitalConfig, Registration};
+use crate::daemon::{self, DaemonConfig, Outcome};
+use anyhow::Context;
+use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::prover::{prove_commitment, PrivateData};
+use candor_core::dataset::shuffled;
+use candor_core::Layout;
+use candor_protocols::net::{load_key, NetConfig};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn secret(cfg: &HospitalConfig, create: bool) -> anyhow::Result<[u8; 32]> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if create && !cfg.secret.exists() {
+        let s: [u8; 32] = rand::random();
+        if let Some(d) = cfg.secret.parent() {
+            std::fs::create_dir_all(d)?;
+        }
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&cfg.secret)?;
+        f.write_all(&s)?;
+        f.sync_all()?;
+    }
+    let b = std::fs::read(&cfg.secret).with_context(|| format!("reading {} (run `commit` first)", cfg.secret.display()))?;
+    b.try_into().map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", cfg.secret.display()))
+}
+
+/// The hospital's committed data: its CSV under the study, in the order the
+/// secret seed fixes.
+pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result<(Layout, PrivateData)> {
+    let study = cfg.study()?;
+    let layout = Layout::new(&study.spec)?;
+    let data = study.load_csv(&cfg.data)?;
+    let s = secret(cfg, create_secret)?;
+    let order_seed = u64::from_le_bytes(s[..8].try_into().expect("8 bytes"));
+    let data = shuffled(&data, order_seed);
+    let private = PrivateData::new(&layout, &data, s)?;
+    Ok((layout, private))
+}
+
+/// Commits the hospital's data, proves the commitment, and writes the
+/// registration for the coordinator's operator.
+pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration> {
+    let key = load_key(&cfg.key)?;
+    let (layout, data) = private_data(cfg, true)?;
+    tracing::info!(batches = data.batches().len(), "proving the data commitment");
+    let keys = DataKeys::for_commitment(&layout, Some(cache))?;
+    let (c, proof) = prove_commitment(&keys, &data)?;
+    let proof_file = cfg.registration.with_extension("proof");
+    if let Some(d) = proof_file.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    std::fs::write(&proof_file, proof)?;
+    let reg = Registration {
+        name: cfg.name.clone(),
+        peer_id: key.public().to_peer_id().to_string(),
+        root: c.root.to_string(),
+        rows: c.rows,
+        batches: c.batches,
+        proof: proof_file.file_name().expect("a file").into(),
+    };
+    std::fs::write(&cfg.registration, toml::to_string(&reg)?)?;
+    Ok(reg)
+}
+
+/// Runs the daemon until Ctrl-C, or until round `stop_after` is done.
+pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) -> anyhow::Result<()> {
+    let key = load_key(&cfg.key)?;
+    let (layout, data) = private_data(cfg, false)?;
+    let reg: Registration = toml::from_str(&std::fs::read_to_string(&cfg.registration)?)?;
+    let keys = Arc::new(TrainKeys::for_training(&layout, Some(cache))?);
+    let commitment = data.commitment(&keys);
+    anyhow::ensure!(
+        commitment == registered_commitment(&reg)?,
+        "the data no longer matches the registered commitment (CSV or secret changed since `commit`)"
+    );
+    let dcfg = DaemonConfig {
+        coordinator: cfg.coordinator()?,
+        key,
+        data: Arc::new(data),
+        commitment,
+        state_file: Some(cfg.state.clone()),
+        net: NetConfig::default(),
+        min_backoff: Duration::from_millis(500),
+        max_backoff: Duration::from_secs(30),
+        stop_after,
+    };
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    daemon::run(dcfg, keys, shutdown, |o| match o {
+        Outcome::Accepted(r) => println!("round {r}: update accepted"),
+        Outcome::Rejected(r, code, why) => println!("round {r}: rejected ({code:?}): {why}"),
+    })
+    .await
+}
