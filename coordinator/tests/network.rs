@@ -119,6 +119,11 @@ async fn three_participants_complete_a_round_across_a_coordinator_restart() {
     // the first hospital is accepted, then the coordinator stops mid-round
     let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &db).await;
     assert_eq!(participate(&hs[0], &addr, &dir.path().join("h0.state")).await, vec![Outcome::Accepted(1)]);
+    // replaying the accepted submission (taken from the database) is refused
+    let stored = Store::open(&db).unwrap().submissions(1).unwrap().remove(0);
+    let replay = Request::Submit(Submission { round: 1, model: stored.model, samples: stored.samples, proof: stored.proof });
+    let r = ask(hs[0].key.clone(), Limits::default(), &addr, vec![replay]).await;
+    assert_eq!(code(&r[0]), Some(RejectCode::Duplicate), "{:?}", r[0]);
     stop.send(()).unwrap();
     handle.await.unwrap();
 
@@ -200,6 +205,15 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
     assert_eq!(code(&admitted[2]), Some(RejectCode::RoundClosed), "a proof for a past round");
     assert_eq!(code(&admitted[3]), Some(RejectCode::TooLarge), "{:?}", admitted[3]);
     assert!(matches!(&admitted[4], Ok(Response::Round(r)) if r.round == 1), "still serving: {:?}", admitted[4]);
+
+    // the round's deadline passes: a submission for it is refused as closed
+    let late = tempfile::tempdir().unwrap();
+    let (addr2, stop2, handle2) = start(federation(&hs, 3, 300), &late.path().join("fed.db")).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let r = ask(hs[0].key.clone(), Limits::default(), &addr2, vec![garbage(1, 100)]).await;
+    assert_eq!(code(&r[0]), Some(RejectCode::RoundClosed), "{:?}", r[0]);
+    stop2.send(()).unwrap();
+    handle2.await.unwrap();
 
     let stranger = ask(Keypair::generate_ed25519(), Limits::default(), &addr, vec![Request::Status]).await;
     assert_eq!(code(&stranger[0]), Some(RejectCode::UnknownPeer));
