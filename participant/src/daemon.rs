@@ -227,7 +227,15 @@ fn spawn_proving(
     let statement = TrainingStatement { round: ann.round, participant: me.to_bytes(), data: cfg.commitment, global: ann.global };
     tracing::info!(round = ann.round, "training and proving");
     Ok(tokio::task::spawn_blocking(move || {
-        let p = prove_training(&keys, &statement, &data, |_, _| {})?;
+        // hidden when stderr is not a terminal (logs to a file, tests)
+        let bar = indicatif::ProgressBar::new(statement.folds(&keys.layout)? as u64).with_style(
+            indicatif::ProgressStyle::with_template("round {msg}: proving [{bar:30}] {pos}/{len} folds, {elapsed}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_message(statement.round.to_string());
+        let p = prove_training(&keys, &statement, &data, |done, _| bar.set_position(done as u64))?;
+        bar.finish_and_clear();
         Ok(Submission { round: statement.round, model: p.model, samples: p.samples, proof: p.proof })
     }))
 }
