@@ -94,6 +94,7 @@ pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) ->
     daemon::run(dcfg, keys, shutdown, |o| match o {
         Outcome::Accepted(r) => println!("round {r}: update accepted"),
         Outcome::Rejected(r, code, why) => println!("round {r}: rejected ({code:?}): {why}"),
+        Outcome::Failed(r, why) => println!("round {r}: training or proving failed here, nothing submitted: {why}"),
     })
     .await
 }

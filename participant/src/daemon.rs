@@ -48,6 +48,8 @@ pub enum Outcome {
     Accepted(u64),
     /// Refused; the code and reason the coordinator gave.
     Rejected(u64, RejectCode, String),
+    /// Training or proving failed here, so nothing was submitted.
+    Failed(u64, String),
 }
 
 enum Want {
@@ -126,7 +128,7 @@ pub async fn run(
                     Err(e) => {
                         // nothing to submit: skip this round, wait for the next
                         tracing::error!(error = %e, round = proving_round, "training or proving failed");
-                        on_outcome(&Outcome::Rejected(proving_round, RejectCode::InvalidProof, e.to_string()));
+                        on_outcome(&Outcome::Failed(proving_round, e.to_string()));
                         done = Some(proving_round.max(done.unwrap_or(0)));
                         want = Want::Poll;
                     }

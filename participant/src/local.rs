@@ -2,7 +2,7 @@
 //! proof, verify it. What a hospital's IT team runs to see the engine work
 //! before joining a federation.
 
-use candor_core::dataset::{quantize, select_rows, shuffled, Normalization, Table};
+use candor_core::dataset::{quantize, shuffled, Normalization, Table};
 use crate::trainer::{FixedTrainer, FloatTrainer};
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, TrainKeys};
@@ -113,8 +113,7 @@ pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::dat
     let norm = Normalization::fit(&xtr);
     let train = quantize(&xtr, &ytr, &norm, spec)?;
     let test = quantize(&xte, &yte, &norm, spec)?;
-    let order: Vec<usize> = (0..train.rows()).collect();
-    Ok((shuffled(&select_rows(&train, &order), cfg.seed ^ 0x5eed), test))
+    Ok((shuffled(&train, cfg.seed ^ 0x5eed), test))
 }
 
 /// Runs commit, train, prove, write, verify.
