@@ -25,13 +25,17 @@ fn case() -> impl Strategy<Value = (Layout, LinearModel, Vec<Batch>)> {
         prop_oneof![Just(Task::Logistic), Just(Task::Linear)],
         1usize..12,
         prop_oneof![Just(1usize), Just(2), Just(4), Just(16)],
-        0.01f64..1.0,
+        // the learning rate as a fraction of one: it must quantize to at
+        // least one step of the format, or the spec is (rightly) refused
+        0.0f64..1.0,
         6u32..12,
         // "small" keeps values near zero so that multi-step runs rarely
         // overflow; otherwise values span the whole format range
         any::<bool>(),
     )
-        .prop_flat_map(|(task, d, b, lr, frac, small)| {
+        .prop_flat_map(|(task, d, b, lr_frac, frac, small)| {
+            let quantum = 1.0 / f64::from(1u32 << frac);
+            let lr = quantum + lr_frac * (1.0 - quantum);
             let l = layout(task, d, b, lr, frac);
             let fmt = l.spec.format;
             let (lo, hi) = if small { (-fmt.one(), fmt.one()) } else { (fmt.min(), fmt.max()) };
