@@ -4,6 +4,7 @@
 //! zero-knowledge proof is serialized.
 
 use crate::commit_circuit::commit_native;
+use crate::hash::Hasher;
 use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, TrainKeys};
 use crate::state::data_iv;
 use crate::verifier::{DataCommitment, Digest, TrainingStatement};
@@ -39,7 +40,12 @@ impl PrivateData {
 
     /// The public commitment (computed natively).
     pub fn commitment(&self, keys: &TrainKeys) -> DataCommitment {
-        let root = commit_native(&keys.hasher, &keys.layout, &self.batches, &self.blinds);
+        self.commitment_with(&keys.hasher, &keys.layout)
+    }
+
+    /// The public commitment without circuit keys (for runs without proofs).
+    pub fn commitment_with(&self, hasher: &Hasher<Scalar>, layout: &Layout) -> DataCommitment {
+        let root = commit_native(hasher, layout, &self.batches, &self.blinds);
         DataCommitment {
             root: Digest::of(&root),
             rows: self.batches.iter().map(Batch::samples).sum(),

@@ -2,6 +2,7 @@
 //! [`VerifiedCommitment`].
 
 use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, TrainKeys};
+use crate::hash::Hasher;
 use crate::state::{context, data_iv, TrainState};
 use crate::{field, CircuitError};
 use candor_core::sgd::LinearModel;
@@ -78,7 +79,7 @@ impl TrainingStatement {
     /// Number of Nova steps (folds) a proof of this statement has.
     pub fn folds(&self, layout: &Layout) -> Result<usize, CircuitError> {
         let spf = layout.spec.steps_per_fold as u64;
-        if self.data.batches == 0 || self.data.batches % spf != 0 || self.data.batches > 1 << 20 {
+        if self.data.batches == 0 || !self.data.batches.is_multiple_of(spf) || self.data.batches > 1 << 20 {
             return Err(reject("batch count is not a positive multiple of steps_per_fold"));
         }
         Ok((self.data.batches * u64::from(layout.spec.epochs) / spf) as usize)
@@ -142,9 +143,14 @@ fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes: &[u8]) -> 
 
 /// Poseidon digest of a model (packed parameters, tagged).
 pub fn model_digest(keys: &TrainKeys, model: &LinearModel) -> Digest {
+    model_digest_with(&keys.hasher, &keys.layout, model)
+}
+
+/// [`model_digest`] without circuit keys (for runs without proofs).
+pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &LinearModel) -> Digest {
     let mut pre = vec![Scalar::from(0x6361_6e64_6f72_0003u64)];
-    pre.extend(crate::state::packed_params::<Scalar>(&keys.layout, &model.params()));
-    Digest::of(&keys.hasher.hash(&pre))
+    pre.extend(crate::state::packed_params::<Scalar>(layout, &model.params()));
+    Digest::of(&hasher.hash(&pre))
 }
 
 /// Checks a compressed training proof: that `model` is exactly the result of

@@ -53,12 +53,7 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    if cli.json_logs {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
+    candor_protocols::logging::init(cli.json_logs);
     match cli.cmd {
         Cmd::Keygen { config } => {
             let cfg = CoordinatorConfig::load(&config)?;

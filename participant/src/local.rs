@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Where the data comes from and how it is split.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
     /// CSV file with a header row.
@@ -167,24 +167,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
     let verify_secs = t.elapsed().as_secs_f64();
 
     let mut float = FloatTrainer::new(&layout, &statement.global)?;
-    let fmt = layout.spec.format;
-    let real = |ds: &candor_core::data::Dataset, r: usize| -> Vec<f32> {
-        ds.x[r * ds.features..(r + 1) * ds.features].iter().map(|&v| fmt.to_f64(v) as f32).collect()
-    };
-    let label = |v: i64| if layout.spec.model.task == candor_core::Task::Logistic { v as f32 } else { fmt.to_f64(v) as f32 };
-    for _ in 0..layout.spec.epochs {
-        for b in data.batches() {
-            let rows: Vec<usize> = (0..b.y.len()).filter(|&i| b.mask[i]).collect();
-            let d = layout.features();
-            let x: Vec<Vec<f32>> = rows.iter().map(|&i| b.x[i * d..(i + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
-            let y: Vec<f32> = rows.iter().map(|&i| label(b.y[i])).collect();
-            if !x.is_empty() {
-                float.step(&x, &y)?;
-            }
-        }
-    }
-    let xte: Vec<Vec<f32>> = (0..test.rows()).map(|r| real(&test, r)).collect();
-    let yte: Vec<f32> = test.y.iter().map(|&v| label(v)).collect();
+    float.train_batches(&layout, data.batches(), layout.spec.epochs)?;
     let report = LocalReport {
         rows: commitment.rows,
         steps,
@@ -196,7 +179,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         proof_bytes: file.proof.len(),
         params_digest: keys.digest_hex(),
         test: evaluate(&layout, verified.model(), &test),
-        float_reference: float.evaluate(&xte, &yte)?,
+        float_reference: float.evaluate_dataset(&layout, &test)?,
     };
     std::fs::write(out.join("commitment.msgpack"), rmp_serde::to_vec_named(&(commitment, cproof))?)?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;

@@ -10,7 +10,7 @@
 
 use crate::ParticipantError;
 use candle_core::{DType, Device, Tensor};
-use candor_core::data::Batch;
+use candor_core::data::{Batch, Dataset};
 use candor_core::sgd::LinearModel;
 use candor_core::{CoreError, FixedFormat, Layout, Task};
 
@@ -111,6 +111,15 @@ impl FixedTrainer {
     }
 }
 
+/// A label as a real number: classes stay integers, regression targets are
+/// dequantized.
+fn real_label(layout: &Layout, v: i64) -> f32 {
+    match layout.spec.model.task {
+        Task::Logistic => v as f32,
+        Task::Linear => layout.spec.format.to_f64(v) as f32,
+    }
+}
+
 fn check_range(t: &Tensor, fmt: FixedFormat) -> Result<(), ParticipantError> {
     for v in t.flatten_all()?.to_vec1::<f64>()? {
         if !fmt.contains(v as i128) {
@@ -163,6 +172,34 @@ impl FloatTrainer {
         self.w = (&self.w - g)?;
         self.b = (&self.b - gb)?;
         Ok(())
+    }
+
+    /// `epochs` passes over fixed-point batches (their real rows,
+    /// dequantized): the float twin of [`FixedTrainer::train`].
+    pub fn train_batches(&mut self, layout: &Layout, batches: &[Batch], epochs: u32) -> Result<(), ParticipantError> {
+        let (fmt, d) = (layout.spec.format, layout.features());
+        for _ in 0..epochs {
+            for b in batches {
+                let rows: Vec<usize> = (0..b.y.len()).filter(|&i| b.mask[i]).collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                let x: Vec<Vec<f32>> =
+                    rows.iter().map(|&i| b.x[i * d..(i + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
+                let y: Vec<f32> = rows.iter().map(|&i| real_label(layout, b.y[i])).collect();
+                self.step(&x, &y)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`evaluate`](Self::evaluate) on a fixed-point data set.
+    pub fn evaluate_dataset(&self, layout: &Layout, data: &Dataset) -> Result<f64, ParticipantError> {
+        let (fmt, d) = (layout.spec.format, data.features);
+        let x: Vec<Vec<f32>> =
+            (0..data.rows()).map(|r| data.x[r * d..(r + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
+        let y: Vec<f32> = data.y.iter().map(|&v| real_label(layout, v)).collect();
+        self.evaluate(&x, &y)
     }
 
     /// Weights and bias.

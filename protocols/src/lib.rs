@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod codec;
+pub mod logging;
 mod messages;
 // the `NetworkBehaviour` derive generates an undocumented event enum
 #[allow(missing_docs)]

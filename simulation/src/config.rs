@@ -1,0 +1,101 @@
+//! What a simulation runs: data, partition, federation and training spec,
+//! from a TOML file with command-line overrides applied on top.
+
+use crate::SimError;
+use candor_coordinator::strategy::StrategyConfig;
+use candor_core::TrainSpec;
+use candor_participant::local::DataConfig;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How the training rows are dealt to participants.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PartitionConfig {
+    /// Shuffled and dealt evenly.
+    Iid,
+    /// Per class, participants' shares drawn from Dirichlet(alpha): small
+    /// alpha gives each participant few classes (label skew).
+    Dirichlet {
+        /// Concentration; 0.1 is very skewed, 100 is nearly IID.
+        alpha: f64,
+    },
+}
+
+/// The federation being simulated.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederationConfig {
+    /// Participants, malicious ones included.
+    pub participants: usize,
+    /// Of those, how many submit tampered updates (the last ones).
+    #[serde(default)]
+    pub malicious: usize,
+    /// Rounds to run.
+    pub rounds: u64,
+    /// Aggregation strategy.
+    #[serde(default = "fed_avg")]
+    pub strategy: StrategyConfig,
+    /// Prove every update and verify it before aggregation. Without proofs
+    /// every update is taken on trust and all output says "unverified".
+    #[serde(default = "yes")]
+    pub proofs: bool,
+}
+
+fn fed_avg() -> StrategyConfig {
+    StrategyConfig::FedAvg
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A whole simulation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimConfig {
+    /// Data set, held-out split and the seed everything derives from.
+    pub data: DataConfig,
+    /// How training rows are dealt.
+    pub partition: PartitionConfig,
+    /// Participants, rounds, strategy, proofs.
+    pub federation: FederationConfig,
+    /// Training spec every participant follows (epochs are per round).
+    pub spec: TrainSpec,
+}
+
+impl SimConfig {
+    /// Reads a TOML file.
+    pub fn load(path: &Path) -> Result<Self, SimError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SimError::Config(format!("{}: {e}", path.display())))?;
+        toml::from_str(&text).map_err(|e| SimError::Config(format!("{}: {e}", path.display())))
+    }
+
+    /// Checks what the types cannot.
+    pub fn validate(&self) -> Result<(), SimError> {
+        let f = &self.federation;
+        let bad = |m: String| Err(SimError::Config(m));
+        if f.participants == 0 {
+            return bad("participants must be at least 1".into());
+        }
+        if f.malicious > f.participants {
+            return bad(format!("malicious ({}) exceeds participants ({})", f.malicious, f.participants));
+        }
+        if f.rounds == 0 {
+            return bad("rounds must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.data.test_fraction) || self.data.test_fraction == 0.0 {
+            return bad(format!("test_fraction {} must be in (0, 1)", self.data.test_fraction));
+        }
+        if let PartitionConfig::Dirichlet { alpha } = self.partition {
+            if !(alpha.is_finite() && alpha > 0.0) {
+                return bad(format!("dirichlet alpha {alpha} must be positive"));
+            }
+            if self.spec.model.task != candor_core::Task::Logistic {
+                return bad("a Dirichlet partition is by class label: it needs a classification task".into());
+            }
+        }
+        candor_core::Layout::new(&self.spec)?;
+        Ok(())
+    }
+}

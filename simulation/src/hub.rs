@@ -1,0 +1,178 @@
+//! The simulated coordinator: the daemons' round state machine, driven on a
+//! virtual clock, its actions executed in memory instead of against a swarm
+//! and a database.
+
+use crate::transport::Wire;
+use crate::SimError;
+use candor_circuits::engine::TrainKeys;
+use candor_circuits::verifier::{verify_training, VerifiedUpdate};
+use candor_coordinator::round::{Action, Event, PeerKey, ReqId, RoundMachine, Update};
+use candor_core::sgd::LinearModel;
+use candor_core::Layout;
+use candor_protocols::{RejectCode, Request, Response};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// An update the simulated coordinator accepted.
+#[derive(Clone, Debug)]
+pub enum SimUpdate {
+    /// Its proof verified.
+    Verified(VerifiedUpdate),
+    /// Taken on trust (`proofs = false`): model and count are whatever the
+    /// participant said.
+    Unverified {
+        /// Claimed samples.
+        samples: u64,
+        /// Claimed model.
+        model: LinearModel,
+    },
+}
+
+impl Update for SimUpdate {
+    fn samples(&self) -> u64 {
+        match self {
+            SimUpdate::Verified(v) => v.samples(),
+            SimUpdate::Unverified { samples, .. } => *samples,
+        }
+    }
+    fn model(&self) -> &LinearModel {
+        match self {
+            SimUpdate::Verified(v) => v.model(),
+            SimUpdate::Unverified { model, .. } => model,
+        }
+    }
+}
+
+/// A refused submission.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    /// Who sent it.
+    pub peer: PeerKey,
+    /// Why.
+    pub code: RejectCode,
+    /// Details.
+    pub reason: String,
+}
+
+/// A closed round, as the machine reported it.
+#[derive(Clone, Debug)]
+pub struct Closed {
+    /// Round id.
+    pub round: u64,
+    /// Participants aggregated.
+    pub aggregated: Vec<PeerKey>,
+    /// The new global model (`None`: unchanged).
+    pub model: Option<LinearModel>,
+}
+
+/// The coordinator side.
+pub struct Hub {
+    machine: RoundMachine<SimUpdate>,
+    keys: Option<Arc<TrainKeys>>,
+    layout: Layout,
+    wire: Wire,
+    now_ms: u64,
+    next_id: ReqId,
+    replies: HashMap<ReqId, Response>,
+    /// Refusals since the last [`take_log`](Self::take_log).
+    refusals: Vec<Refusal>,
+    /// Rounds closed since the last [`take_log`](Self::take_log).
+    closed: Vec<Closed>,
+    /// Seconds spent verifying since the last [`take_log`](Self::take_log).
+    verify_secs: f64,
+}
+
+impl Hub {
+    /// A hub around `machine`; `keys` present means every submission's proof
+    /// is verified, absent means updates are taken on trust.
+    pub fn new(machine: RoundMachine<SimUpdate>, keys: Option<Arc<TrainKeys>>, layout: Layout, wire: Wire) -> Self {
+        Self {
+            machine,
+            keys,
+            layout,
+            wire,
+            now_ms: 0,
+            next_id: 0,
+            replies: HashMap::new(),
+            refusals: vec![],
+            closed: vec![],
+            verify_secs: 0.0,
+        }
+    }
+
+    /// The machine (read-only).
+    pub fn machine(&self) -> &RoundMachine<SimUpdate> {
+        &self.machine
+    }
+
+    /// Advances the virtual clock to `now_ms` (closing a round whose
+    /// deadline passed, opening the next).
+    pub fn tick(&mut self, now_ms: u64) {
+        self.now_ms = self.now_ms.max(now_ms);
+        self.apply(Event::Tick { now_ms: self.now_ms });
+    }
+
+    /// Closes `round` by letting its deadline pass, if it is still open.
+    pub fn pass_deadline(&mut self, round: u64) {
+        if let Some(r) = self.machine.open_round().filter(|r| r.id == round) {
+            let deadline = r.deadline_ms;
+            self.tick(deadline);
+        }
+    }
+
+    /// Sends a request over the in-memory wire and returns the answer.
+    pub fn request(&mut self, peer: &PeerKey, req: Request) -> Result<(Response, usize), SimError> {
+        let (req, bytes) = self.wire.request(req)?;
+        let id = self.next_id;
+        self.next_id += 1;
+        self.apply(Event::Request { peer: peer.clone(), id, request: req, now_ms: self.now_ms });
+        let res = self.replies.remove(&id).ok_or_else(|| SimError::Protocol(format!("request {id} was not answered")))?;
+        Ok((self.wire.response(res)?, bytes))
+    }
+
+    /// Refusals, closed rounds and verification seconds since the last call.
+    pub fn take_log(&mut self) -> (Vec<Refusal>, Vec<Closed>, f64) {
+        (std::mem::take(&mut self.refusals), std::mem::take(&mut self.closed), std::mem::replace(&mut self.verify_secs, 0.0))
+    }
+
+    fn apply(&mut self, event: Event<SimUpdate>) {
+        let mut events = VecDeque::from([event]);
+        while let Some(ev) = events.pop_front() {
+            for action in self.machine.on_event(ev) {
+                if let Some(next) = self.execute(action) {
+                    events.push_back(next);
+                }
+            }
+        }
+    }
+
+    /// Executes one action; verification answers with the next event.
+    fn execute(&mut self, action: Action<SimUpdate>) -> Option<Event<SimUpdate>> {
+        match action {
+            Action::Reply { id, response } => {
+                self.replies.insert(id, response);
+            }
+            Action::Verify { id, peer, statement, submission } => {
+                let t = Instant::now();
+                let result = match &self.keys {
+                    Some(keys) => verify_training(keys, &statement, &submission.model, submission.samples, &submission.proof)
+                        .map(SimUpdate::Verified)
+                        .map_err(|e| e.to_string()),
+                    None => submission
+                        .model
+                        .validate(&self.layout)
+                        .map(|()| SimUpdate::Unverified { samples: submission.samples, model: submission.model.clone() })
+                        .map_err(|e| e.to_string()),
+                };
+                self.verify_secs += t.elapsed().as_secs_f64();
+                return Some(Event::Verified { peer, id, submission, result, now_ms: self.now_ms });
+            }
+            Action::StoreRejected { peer, code, reason, .. } => self.refusals.push(Refusal { peer, code, reason }),
+            Action::Closed { round, aggregated, model } => self.closed.push(Closed { round, aggregated, model }),
+            // nothing to persist in a simulation
+            Action::StoreAccepted { .. } | Action::Opened { .. } => {}
+        }
+        None
+    }
+}

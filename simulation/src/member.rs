@@ -1,0 +1,150 @@
+//! A simulated participant: trains on candle exactly as a hospital's daemon
+//! does, proves the training when proofs are on, and, when malicious,
+//! tampers with what it submits.
+
+use crate::adversary::{flipped, scaled, Tamper};
+use crate::SimError;
+use candor_circuits::engine::TrainKeys;
+use candor_circuits::hash::Hasher;
+use candor_circuits::prover::{prove_training, PrivateData};
+use candor_circuits::verifier::{model_digest_with, DataCommitment, TrainingStatement};
+use candor_coordinator::round::PeerKey;
+use candor_core::data::{Batch, Dataset};
+use candor_core::Layout;
+use candor_participant::trainer::FixedTrainer;
+use candor_protocols::{RoundAnnouncement, Submission};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What every member shares: the spec's layout, the hash, and the training
+/// keys when proofs are on.
+pub struct Ctx {
+    /// Layout of the spec.
+    pub layout: Layout,
+    /// Poseidon (model digests, commitments).
+    pub hasher: Hasher<candor_circuits::engine::Scalar>,
+    /// Proving keys; `None` runs without proofs.
+    pub keys: Option<Arc<TrainKeys>>,
+}
+
+/// Seconds a member spent on one round.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Effort {
+    /// Native candle training.
+    pub train_secs: f64,
+    /// Proving, compression included.
+    pub prove_secs: f64,
+}
+
+/// One participant.
+pub struct Member {
+    /// Display name.
+    pub name: String,
+    /// Identity (PeerId bytes).
+    pub peer: PeerKey,
+    /// Its rows, in committed order.
+    pub rows: Dataset,
+    /// Its committed data.
+    pub data: PrivateData,
+    /// Secret seed of its commitment's blinding.
+    pub seed: [u8; 32],
+    /// Its registered commitment.
+    pub commitment: DataCommitment,
+    /// Index among the malicious participants, if malicious.
+    pub malicious: Option<usize>,
+    /// Its last submission (what a replay resends).
+    pub last: Option<Submission>,
+}
+
+/// A round's submission and what went into it.
+pub struct Made {
+    /// What is submitted.
+    pub submission: Submission,
+    /// Seconds spent.
+    pub effort: Effort,
+    /// The tampering actually done (a thief with nothing to steal, or a
+    /// replayer with nothing to replay, boosts instead).
+    pub tamper: Option<Tamper>,
+}
+
+impl Member {
+
+    /// Honest work for a round: train on candle; with proofs, prove the same
+    /// steps and check that the proof attests exactly candle's model.
+    pub fn train(
+        &self,
+        ctx: &Ctx,
+        ann: &RoundAnnouncement,
+        data: &PrivateData,
+        commitment: DataCommitment,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<(Submission, Effort), SimError> {
+        let layout = &ctx.layout;
+        if ann.spec != layout.spec {
+            return Err(SimError::Protocol(format!("round {} announces another spec", ann.round)));
+        }
+        if model_digest_with(&ctx.hasher, layout, &ann.global).0 != ann.global_digest {
+            return Err(SimError::Protocol(format!("round {}: global model does not match its digest", ann.round)));
+        }
+        let t = Instant::now();
+        let mut trainer = FixedTrainer::new(layout, &ann.global)?;
+        trainer.train(data.batches())?;
+        let model = trainer.model()?;
+        let samples = data.batches().iter().map(Batch::samples).sum::<u64>() * u64::from(layout.spec.epochs);
+        let train_secs = t.elapsed().as_secs_f64();
+        let Some(keys) = &ctx.keys else {
+            return Ok((Submission { round: ann.round, model, samples, proof: vec![] }, Effort { train_secs, prove_secs: 0.0 }));
+        };
+        let t = Instant::now();
+        let statement = TrainingStatement { round: ann.round, participant: self.peer.clone(), data: commitment, global: ann.global.clone() };
+        let proven = prove_training(keys, &statement, data, progress)?;
+        if (&proven.model, proven.samples) != (&model, samples) {
+            return Err(SimError::Protocol(format!("{}: candle and the proof disagree (bit-exactness violated)", self.name)));
+        }
+        let sub = Submission { round: ann.round, model, samples, proof: proven.proof };
+        Ok((sub, Effort { train_secs, prove_secs: t.elapsed().as_secs_f64() }))
+    }
+
+    /// This round's submission: honest, or tampered as its rotation says.
+    /// `others` are this round's honest submissions (what a thief copies).
+    pub fn submission(
+        &self,
+        ctx: &Ctx,
+        ann: &RoundAnnouncement,
+        others: &[Submission],
+        progress: impl FnMut(usize, usize),
+    ) -> Result<Made, SimError> {
+        let honest = |progress| self.train(ctx, ann, &self.data, self.commitment, progress);
+        let fmt = ctx.layout.spec.format;
+        let mut tamper = self.malicious.map(|m| Tamper::for_round(m, ann.round));
+        let (mut submission, effort) = match tamper {
+            None => {
+                let (submission, effort) = honest(progress)?;
+                return Ok(Made { submission, effort, tamper });
+            }
+            // nothing to copy or replay yet: fall back to boosting
+            Some(Tamper::StolenUpdate) if !others.is_empty() => (others[0].clone(), Effort::default()),
+            Some(Tamper::Replay) if self.last.is_some() => {
+                let old = self.last.clone().expect("checked");
+                (Submission { round: ann.round, ..old }, Effort::default())
+            }
+            Some(Tamper::InflatedCount) => {
+                let (s, e) = honest(progress)?;
+                (Submission { samples: s.samples * 10, ..s }, e)
+            }
+            Some(Tamper::LabelFlip) => {
+                // a real proof, but of training on other data than committed
+                let poisoned = PrivateData::new(&ctx.layout, &flipped(&self.rows, ctx.layout.spec.model.task, fmt), self.seed)?;
+                let c = poisoned.commitment_with(&ctx.hasher, &ctx.layout);
+                self.train(ctx, ann, &poisoned, c, progress)?
+            }
+            Some(Tamper::ScaledUpdate | Tamper::StolenUpdate | Tamper::Replay) => {
+                tamper = Some(Tamper::ScaledUpdate);
+                let (s, e) = honest(progress)?;
+                (Submission { model: scaled(&ann.global, &s.model, fmt), ..s }, e)
+            }
+        };
+        submission.round = ann.round;
+        Ok(Made { submission, effort, tamper })
+    }
+}

@@ -1,0 +1,271 @@
+//! Running a simulation: data, partition, registration, then every round
+//! over the protocol: poll, train (and prove), submit, verify, aggregate,
+//! evaluate.
+
+use crate::adversary::Tamper;
+use crate::config::SimConfig;
+use crate::hub::Hub;
+use crate::member::{Ctx, Effort, Member};
+use crate::partition::{class_counts, partition};
+use crate::report::{MemberInfo, Reference, Refused, Report, RoundRecord, Totals};
+use crate::transport::Wire;
+use crate::SimError;
+use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::prover::{prove_commitment, PrivateData};
+use candor_circuits::verifier::{model_digest_with, verify_commitment};
+use candor_coordinator::round::{DigestFn, Participant, PeerKey, Policy, RoundMachine};
+use candor_coordinator::strategy::Weighted;
+use candor_core::data::{batches, Dataset};
+use candor_core::dataset::{select_rows, shuffled};
+use candor_core::eval::evaluate;
+use candor_core::sgd::LinearModel;
+use candor_core::Layout;
+use candor_participant::local::load_data;
+use candor_participant::trainer::FloatTrainer;
+use candor_protocols::{Codec, Limits, Request, Response, Submission};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A virtual round lasts an hour: rounds close at quorum (every participant
+/// accepted) or, when some were refused, when the driver lets this pass.
+const ROUND_MS: u64 = 3_600_000;
+
+/// Runs `cfg`. `cache` holds public parameters; `bars` shows progress;
+/// `on_round` sees each round's record as it closes.
+pub fn run(
+    cfg: &SimConfig,
+    cache: Option<&Path>,
+    bars: &MultiProgress,
+    mut on_round: impl FnMut(&RoundRecord),
+) -> Result<Report, SimError> {
+    cfg.validate()?;
+    let started = Instant::now();
+    let fed = &cfg.federation;
+    let layout = Layout::new(&cfg.spec)?;
+    let (train, test) = load_data(&cfg.data, &cfg.spec)?;
+    let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
+    let counts = class_counts(&train, &shares);
+
+    let t = Instant::now();
+    let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, cache)?)) } else { None };
+    let dkeys = if fed.proofs { Some(DataKeys::for_commitment(&layout, cache)?) } else { None };
+    let setup_secs = t.elapsed().as_secs_f64();
+    let ctx = Ctx { layout: layout.clone(), hasher: Default::default(), keys: keys.clone() };
+
+    // members commit their data; the coordinator admits each after checking
+    // its commitment proof
+    let t = Instant::now();
+    let mut rng = ChaCha20Rng::seed_from_u64(cfg.data.seed ^ 0x6d65_6d62_6572);
+    let honest = fed.participants - fed.malicious;
+    let bar = bar(bars, fed.participants, "committing data");
+    let mut members = Vec::with_capacity(fed.participants);
+    let mut admitted = BTreeMap::new();
+    for (i, share) in shares.iter().enumerate() {
+        let mut seed = [0u8; 32];
+        rng.fill(&mut seed);
+        let rows = shuffled(&select_rows(&train, share), u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")));
+        let data = PrivateData::new(&layout, &rows, seed)?;
+        let peer = peer_id(seed)?;
+        let name = format!("hospital-{:0w$}", i + 1, w = digits(fed.participants));
+        let commitment = match &dkeys {
+            Some(dk) => {
+                let (c, proof) = prove_commitment(dk, &data)?;
+                verify_commitment(dk, &c, &proof)?;
+                c
+            }
+            None => data.commitment_with(&ctx.hasher, &layout),
+        };
+        admitted.insert(peer.clone(), Participant { name: name.clone(), commitment });
+        let malicious = (i >= honest).then(|| i - honest);
+        members.push(Member { name, peer, rows, data, seed, commitment, malicious, last: None });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let commit_secs = t.elapsed().as_secs_f64();
+
+    let initial = LinearModel::zeros(layout.features());
+    let (h, l) = (ctx.hasher.clone(), layout.clone());
+    let digest: DigestFn = Arc::new(move |m: &LinearModel| model_digest_with(&h, &l, m).0);
+    let policy = Policy {
+        rounds: fed.rounds,
+        quorum: fed.participants as u32,
+        round_ms: ROUND_MS,
+        poll_timeout_ms: ROUND_MS,
+        max_pending_polls: fed.participants,
+        max_verifying: fed.participants,
+    };
+    let machine =
+        RoundMachine::resume(cfg.spec.clone(), policy, admitted, fed.strategy.build()?, digest, initial.clone(), 0, None);
+    let mut hub = Hub::new(machine, keys, layout.clone(), Wire::new(Codec::new(Limits::default())));
+    hub.tick(0);
+
+    let mut rounds = vec![];
+    let mut global = initial.clone();
+    for round in 1..=fed.rounds {
+        let record = run_round(&ctx, &cfg.federation.strategy, &mut hub, &mut members, round, &global, &test, bars)?;
+        if let Some(m) = &record.1 {
+            global = m.clone();
+        }
+        on_round(&record.0);
+        rounds.push(record.0);
+    }
+
+    let reference = float_reference(&layout, &train, &test, fed.rounds)?;
+    let info = members
+        .iter()
+        .zip(&counts)
+        .map(|(m, c)| MemberInfo {
+            name: m.name.clone(),
+            rows: m.rows.rows(),
+            classes: c.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            malicious: m.malicious.is_some(),
+        })
+        .collect();
+    let totals = Totals::of(&rounds, started.elapsed().as_secs_f64(), setup_secs, commit_secs);
+    Ok(Report::new(cfg.clone(), info, evaluate(&layout, &initial, &test), rounds, totals, reference))
+}
+
+/// One round over the protocol; returns its record and the new global model.
+#[allow(clippy::too_many_arguments)]
+fn run_round(
+    ctx: &Ctx,
+    strategy: &candor_coordinator::strategy::StrategyConfig,
+    hub: &mut Hub,
+    members: &mut [Member],
+    round: u64,
+    global: &LinearModel,
+    test: &Dataset,
+    bars: &MultiProgress,
+) -> Result<(RoundRecord, Option<LinearModel>), SimError> {
+    let proving = ctx.keys.is_some();
+    let overall = bar(bars, members.len(), &format!("round {round}: {}", if proving { "training and proving" } else { "training (unverified)" }));
+    let mut effort = Effort::default();
+    let mut honest: Vec<Submission> = vec![];
+    let mut submissions = Vec::with_capacity(members.len());
+    let mut tampers: BTreeMap<PeerKey, Option<Tamper>> = BTreeMap::new();
+    // honest members first, so that a thief has something to copy
+    let mut order: Vec<usize> = (0..members.len()).collect();
+    order.sort_by_key(|&i| members[i].malicious.is_some());
+    for i in order {
+        let m = &members[i];
+        let ann = match hub.request(&m.peer, Request::Poll { after: round.checked_sub(1).filter(|&r| r > 0) })?.0 {
+            Response::Round(a) if a.round == round => a,
+            other => return Err(SimError::Protocol(format!("{} polled for round {round}, got {other:?}", m.name))),
+        };
+        let folds = if proving { ann_folds(ctx, m) } else { 0 };
+        let fold_bar = (proving && members.len() <= 16).then(|| {
+            bars.add(ProgressBar::new(folds as u64)).with_style(style()).with_message(format!("{}: proving folds", m.name))
+        });
+        let made = m.submission(ctx, &ann, &honest, |done, _| {
+            if let Some(b) = &fold_bar {
+                b.set_position(done as u64);
+            }
+        })?;
+        if let Some(b) = fold_bar {
+            b.finish_and_clear();
+        }
+        effort.train_secs += made.effort.train_secs;
+        effort.prove_secs += made.effort.prove_secs;
+        if made.tamper.is_none() {
+            honest.push(made.submission.clone());
+        }
+        tampers.insert(members[i].peer.clone(), made.tamper);
+        submissions.push((i, made.submission));
+        overall.inc(1);
+    }
+    overall.finish_and_clear();
+
+    let mut accepted: Vec<usize> = vec![];
+    let mut proof_bytes = vec![];
+    for (i, sub) in submissions {
+        let peer = members[i].peer.clone();
+        proof_bytes.push(sub.proof.len());
+        members[i].last = Some(sub.clone());
+        match hub.request(&peer, Request::Submit(sub))?.0 {
+            Response::Accepted { .. } => accepted.push(i),
+            Response::Rejected { .. } => {} // logged by the hub with its reason
+            other => return Err(SimError::Protocol(format!("submit answered with {other:?}"))),
+        }
+    }
+    // refused submissions keep the quorum from closing the round: its
+    // deadline does
+    hub.pass_deadline(round);
+    let (refusals, closed, verify_secs) = hub.take_log();
+    let closed = closed
+        .into_iter()
+        .find(|c| c.round == round)
+        .ok_or_else(|| SimError::Protocol(format!("round {round} did not close")))?;
+    let new_global = closed.model.clone().unwrap_or_else(|| global.clone());
+    if hub.machine().global() != &new_global {
+        return Err(SimError::Protocol("the machine's global model is not the closed round's".into()));
+    }
+
+    // would the model be the same had only the honest members taken part?
+    let weighted: Vec<Weighted> = honest.iter().map(|s| Weighted { samples: s.samples, model: &s.model }).collect();
+    let honest_only = if weighted.is_empty() { global.clone() } else { strategy.build()?.aggregate(&weighted)? };
+    let by_peer: BTreeMap<&PeerKey, &Member> = members.iter().map(|m| (&m.peer, m)).collect();
+    let refused = refusals
+        .iter()
+        .map(|r| {
+            let m = by_peer.get(&r.peer);
+            Refused {
+                participant: m.map_or_else(|| "unknown".into(), |m| m.name.clone()),
+                tamper: tampers.get(&r.peer).copied().flatten(),
+                code: r.code,
+                reason: r.reason.clone(),
+            }
+        })
+        .collect::<Vec<_>>();
+    let record = RoundRecord {
+        round,
+        test: evaluate(&ctx.layout, &new_global, test),
+        accepted: accepted.len(),
+        rejected: refused.len(),
+        tampered_accepted: accepted.iter().filter_map(|&i| tampers.get(&members[i].peer).copied().flatten()).collect(),
+        refused,
+        unaffected: new_global == honest_only,
+        train_secs: effort.train_secs,
+        prove_secs: effort.prove_secs,
+        verify_secs,
+        proof_bytes: proof_bytes.iter().copied().max().unwrap_or(0),
+        global_digest: model_digest_with(&ctx.hasher, &ctx.layout, &new_global).to_string(),
+    };
+    Ok((record, closed.model))
+}
+
+fn ann_folds(ctx: &Ctx, m: &Member) -> usize {
+    (m.data.batches().len() / ctx.layout.spec.steps_per_fold) * ctx.layout.spec.epochs as usize
+}
+
+/// The centralized float32 candle reference: all training rows in one
+/// place, trained for as many epochs as the federation ran.
+fn float_reference(layout: &Layout, train: &Dataset, test: &Dataset, rounds: u64) -> Result<Reference, SimError> {
+    let epochs = u32::try_from(rounds).unwrap_or(u32::MAX).saturating_mul(layout.spec.epochs);
+    let mut float = FloatTrainer::new(layout, &LinearModel::zeros(layout.features()))?;
+    float.train_batches(layout, &batches(layout, train)?, epochs)?;
+    Ok(Reference { epochs, metric: float.evaluate_dataset(layout, test)? })
+}
+
+/// A participant's identity from its seed: a real ed25519 PeerId.
+fn peer_id(seed: [u8; 32]) -> Result<PeerKey, SimError> {
+    let mut s = seed;
+    let key = libp2p::identity::Keypair::ed25519_from_bytes(&mut s).map_err(|e| SimError::Config(e.to_string()))?;
+    Ok(key.public().to_peer_id().to_bytes())
+}
+
+fn digits(n: usize) -> usize {
+    n.to_string().len().max(2)
+}
+
+fn style() -> ProgressStyle {
+    ProgressStyle::with_template("{msg:40} [{bar:30}] {pos}/{len} {elapsed}").expect("a valid template").progress_chars("=> ")
+}
+
+fn bar(bars: &MultiProgress, len: usize, msg: &str) -> ProgressBar {
+    bars.add(ProgressBar::new(len as u64)).with_style(style()).with_message(msg.to_string())
+}

@@ -1,0 +1,113 @@
+//! Whole simulations on the bundled breast-cancer data: honest federations
+//! learn and every honest update is accepted; every tampered update is
+//! refused with proofs and slips through without them.
+
+use candor_protocols::RejectCode;
+use candor_sim::adversary::Tamper;
+use candor_sim::config::SimConfig;
+use candor_sim::report::Report;
+use indicatif::{MultiProgress, ProgressDrawTarget};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn config(participants: usize, malicious: usize, rounds: u64, proofs: bool) -> SimConfig {
+    let mut cfg = SimConfig::load(&root().join("configs/simulate-breast-cancer.toml")).unwrap();
+    cfg.data.path = root().join(&cfg.data.path);
+    cfg.federation.participants = participants;
+    cfg.federation.malicious = malicious;
+    cfg.federation.rounds = rounds;
+    cfg.federation.proofs = proofs;
+    cfg
+}
+
+fn run(cfg: &SimConfig) -> Report {
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("candor-sim-cache");
+    let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+    let mut seen = vec![];
+    let report = candor_sim::sim::run(cfg, Some(&cache), &hidden, |r| seen.push(r.round)).unwrap();
+    assert_eq!(seen, (1..=cfg.federation.rounds).collect::<Vec<_>>(), "every round reported as it closed");
+    report
+}
+
+#[test]
+fn small_proven_federation_learns_and_accepts_every_honest_update() {
+    let report = run(&config(2, 0, 2, true));
+    assert_eq!(report.mode, "verified");
+    assert_eq!((report.totals.accepted, report.totals.rejected), (4, 0));
+    let (start, end) = (report.initial, report.final_metrics());
+    assert!(end.accuracy.unwrap() > start.accuracy.unwrap() + 0.2, "accuracy {start:?} -> {end:?}");
+    assert!(end.loss < start.loss);
+    assert!(report.rounds.iter().all(|r| r.unaffected && r.prove_secs > 0.0 && r.proof_bytes > 0));
+}
+
+#[test]
+fn every_kind_of_tampering_is_refused_when_proofs_are_on() {
+    // one honest hospital and four malicious ones: over two rounds their
+    // rotations cover every kind of tampering
+    let report = run(&config(5, 4, 2, true));
+    let kinds: Vec<Tamper> = report.rounds.iter().flat_map(|r| r.refused.iter().filter_map(|f| f.tamper)).collect();
+    for k in Tamper::ALL {
+        assert!(kinds.contains(&k), "{k:?} was not tried");
+    }
+    for r in &report.rounds {
+        assert_eq!((r.accepted, r.rejected), (1, 4), "round {}", r.round);
+        assert!(r.tampered_accepted.is_empty());
+        assert!(r.refused.iter().all(|f| f.code == RejectCode::InvalidProof && f.tamper.is_some()), "{:?}", r.refused);
+        assert!(r.unaffected, "round {}: the global model is not the honest update alone", r.round);
+    }
+}
+
+#[test]
+fn without_proofs_tampering_is_accepted_and_the_run_says_unverified() {
+    let report = run(&config(3, 1, 5, false));
+    assert_eq!(report.mode, "unverified");
+    assert_eq!(report.totals.tampered_accepted, 5);
+    assert_eq!(report.totals.rejected, 0);
+    assert!(report.rounds.iter().any(|r| !r.unaffected), "tampering went unnoticed but also had no effect");
+    let dir = tempfile::tempdir().unwrap();
+    let svg = report.write(&dir.path().join("report.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["mode"], "unverified");
+    assert_eq!(json["rounds"].as_array().unwrap().len(), 5);
+    assert!(json["centralized_float_reference"]["metric"].as_f64().unwrap() > 0.9);
+    assert!(std::fs::read_to_string(svg).unwrap().contains("UNVERIFIED"));
+}
+
+#[test]
+fn a_hundred_unverified_participants_on_a_skewed_split() {
+    let mut cfg = config(100, 0, 3, false);
+    cfg.partition = candor_sim::config::PartitionConfig::Dirichlet { alpha: 0.3 };
+    let report = run(&cfg);
+    assert_eq!(report.participants.len(), 100);
+    assert!(report.participants.iter().all(|p| p.rows > 0));
+    assert_eq!(report.totals.accepted, 300);
+    // label skew: many participants hold (nearly) one class
+    let one_class = report.participants.iter().filter(|p| p.classes.len() == 1).count();
+    assert!(one_class >= 20, "only {one_class} single-class participants");
+}
+
+#[test]
+fn same_seed_same_run() {
+    let a = run(&config(4, 1, 2, false));
+    let b = run(&config(4, 1, 2, false));
+    let digests = |r: &Report| r.rounds.iter().map(|x| x.global_digest.clone()).collect::<Vec<_>>();
+    assert_eq!(digests(&a), digests(&b));
+    let mut other = config(4, 1, 2, false);
+    other.data.seed += 1;
+    assert_ne!(digests(&a), digests(&run(&other)));
+}
+
+#[test]
+fn bad_configs_are_refused_with_a_reason() {
+    let mut cfg = config(3, 4, 1, false);
+    let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+    let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err();
+    assert!(e.to_string().contains("malicious"), "{e}");
+    cfg.federation.malicious = 0;
+    cfg.federation.participants = 10_000;
+    let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err();
+    assert!(e.to_string().contains("cannot be dealt"), "{e}");
+}
