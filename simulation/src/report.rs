@@ -199,7 +199,14 @@ impl Report {
             .y_label_area_size(55)
             .build_cartesian_2d(0.0..last, (lo - pad)..(hi + pad))
             .map_err(|e| err(&e))?;
-        chart.configure_mesh().x_desc("round").y_desc(label).draw().map_err(|e| err(&e))?;
+        chart
+            .configure_mesh()
+            .x_labels(last as usize + 1)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .x_desc("round")
+            .y_desc(label)
+            .draw()
+            .map_err(|e| err(&e))?;
         let fed = if self.mode == "verified" { "federated, every update proven" } else { "federated, UNVERIFIED updates" };
         chart
             .draw_series(LineSeries::new(pts.clone(), BLUE.stroke_width(2)))
