@@ -11,6 +11,7 @@ pub mod eval;
 mod error;
 pub mod fixed;
 pub mod layout;
+pub mod mlp;
 pub mod sgd;
 pub mod spec;
 

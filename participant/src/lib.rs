@@ -8,6 +8,7 @@ pub mod commands;
 pub mod daemon;
 mod error;
 pub mod local;
+pub mod mlp_trainer;
 pub mod trainer;
 
 pub use error::ParticipantError;

@@ -1,0 +1,404 @@
+//! The integer reference of one fixed-point SGD step of a one-hidden-layer
+//! MLP: the definition that an MLP candle trainer and step circuit must
+//! reproduce bit for bit (as [`crate::sgd`] is for logistic regression).
+//!
+//! Every operation is chosen so that a circuit gets it from decompositions
+//! it needs anyway. With `f` fractional bits, per row `b`:
+//!
+//! ```text
+//! z1_j = floor((sum_i W1_ij x_i + b1_j 2^f) / 2^f)      hidden pre-activation
+//! a_j  = clamp(z1_j, 0, MAX)                              clipped ReLU
+//! z2_k = floor((sum_j W2_jk a_j + b2_k 2^f) / 2^f)      logits
+//! ```
+//!
+//! `clamp(z, 0, MAX)` keeps activations in the format. Its sign comes from
+//! the top bit of the decomposition that proves the floor division, and its
+//! upper saturation from the same bits (the hard sigmoid's trick), so the
+//! activation costs no second decomposition.
+//!
+//! Output error `e_bk` (scale `2^f`), masked rows zero:
+//! one output: `hard_sigmoid(z2) - y 2^f`; several: `p_k - [k = y] 2^f` with
+//! `p = softmax2(z2)` below. Backward, with `D = B 2^(2f)` and the learning
+//! rate `lr` as in [`crate::sgd`]:
+//!
+//! ```text
+//! G2_jk = sum_b e_bk a_bj            G_b2_k = sum_b e_bk 2^f
+//! d_bj  = floor(sum_k e_bk W2_jk / 2^f) * [0 <= z1_bj <= MAX]
+//! G1_ij = sum_b d_bj x_bi            G_b1_j = sum_b d_bj 2^f
+//! w'    = floor((w D - lr G) / D)    for every parameter (overflow: error)
+//! ```
+//!
+//! `W2` in the hidden error is the step's starting `W2`, as in textbook
+//! backpropagation.
+
+use crate::data::Batch;
+use crate::fixed::floor_shift;
+use crate::sgd::hard_sigmoid;
+use crate::{CoreError, FixedFormat};
+use serde::{Deserialize, Serialize};
+
+/// Architecture: `features -> hidden (clipped ReLU) -> outputs`. One output
+/// is binary classification (hard sigmoid), two or more are classes
+/// (`softmax2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlpShape {
+    /// Input features.
+    pub features: usize,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Output units: 1 (binary) or the number of classes.
+    pub outputs: usize,
+}
+
+impl MlpShape {
+    /// Number of parameters.
+    pub fn params(&self) -> usize {
+        (self.features + 1) * self.hidden + (self.hidden + 1) * self.outputs
+    }
+
+    /// Multiply-accumulates of one training step over `batch` rows (forward,
+    /// hidden error, both gradients).
+    pub fn macs_per_step(&self, batch: usize) -> usize {
+        let (d, h, k) = (self.features, self.hidden, self.outputs);
+        batch * (2 * d * h + 3 * h * k)
+    }
+}
+
+/// Step hyperparameters in integer form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MlpHyper {
+    /// Fixed-point format of data, parameters and activations.
+    pub format: FixedFormat,
+    /// Learning rate as an integer in the format (positive).
+    pub lr_q: i64,
+    /// Rows per step, a power of two.
+    pub batch: usize,
+}
+
+impl MlpHyper {
+    /// `log2(batch) + 2f`: the shift of the update's floor division.
+    pub fn upd_shift(&self) -> u32 {
+        self.batch.trailing_zeros() + 2 * self.format.frac_bits
+    }
+
+    fn check(&self) -> Result<(), CoreError> {
+        if !self.batch.is_power_of_two() || self.lr_q <= 0 {
+            return Err(CoreError::InvalidSpec("batch must be a power of two and the learning rate positive".into()));
+        }
+        Ok(())
+    }
+}
+
+/// MLP parameters in the format, row-major: `w1[i * hidden + j]`,
+/// `w2[j * outputs + k]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mlp {
+    /// Architecture.
+    pub shape: MlpShape,
+    /// Input-to-hidden weights, `features x hidden`.
+    pub w1: Vec<i64>,
+    /// Hidden biases.
+    pub b1: Vec<i64>,
+    /// Hidden-to-output weights, `hidden x outputs`.
+    pub w2: Vec<i64>,
+    /// Output biases.
+    pub b2: Vec<i64>,
+}
+
+impl Mlp {
+    /// Seeded Glorot-uniform weights, zero biases. An all-zero MLP cannot
+    /// learn (every hidden unit gets the same, zero, gradient), so a
+    /// federation starts from this, derived from an agreed seed.
+    pub fn init(shape: MlpShape, format: FixedFormat, seed: u64) -> Self {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+        let mut draw = |fan_in: usize, fan_out: usize, n: usize| -> Vec<i64> {
+            let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
+            (0..n).map(|_| format.quantize_clipped(rng.gen_range(-limit..limit)).unwrap_or(0)).collect()
+        };
+        let (d, h, k) = (shape.features, shape.hidden, shape.outputs);
+        let w1 = draw(d, h, d * h);
+        let w2 = draw(h, k, h * k);
+        Self { shape, w1, b1: vec![0; h], w2, b2: vec![0; k] }
+    }
+
+    /// Parameters in canonical order: `w1`, `b1`, `w2`, `b2`.
+    pub fn params(&self) -> Vec<i64> {
+        [&self.w1[..], &self.b1, &self.w2, &self.b2].concat()
+    }
+
+    /// Inverse of [`params`](Self::params).
+    pub fn from_params(shape: MlpShape, p: &[i64]) -> Result<Self, CoreError> {
+        if p.len() != shape.params() {
+            return Err(CoreError::InvalidData(format!("{} parameters for a shape of {}", p.len(), shape.params())));
+        }
+        let (d, h, k) = (shape.features, shape.hidden, shape.outputs);
+        let (w1, rest) = p.split_at(d * h);
+        let (b1, rest) = rest.split_at(h);
+        let (w2, b2) = rest.split_at(h * k);
+        Ok(Self { shape, w1: w1.to_vec(), b1: b1.to_vec(), w2: w2.to_vec(), b2: b2.to_vec() })
+    }
+
+    /// Checks shape and that every parameter fits the format.
+    pub fn validate(&self, format: FixedFormat) -> Result<(), CoreError> {
+        let s = self.shape;
+        if s.features == 0 || s.hidden == 0 || s.outputs == 0 {
+            return Err(CoreError::InvalidSpec("an MLP needs features, hidden units and outputs".into()));
+        }
+        if self.params().len() != s.params() || self.w1.len() != s.features * s.hidden || self.w2.len() != s.hidden * s.outputs {
+            return Err(CoreError::InvalidData("parameter arrays do not match the shape".into()));
+        }
+        for p in self.params() {
+            if !format.contains(i128::from(p)) {
+                return Err(overflow("model parameter", i128::from(p), format));
+            }
+        }
+        Ok(())
+    }
+
+    /// Forward pass of one row: `(z1, a, z2)`.
+    pub fn forward(&self, format: FixedFormat, x: &[i64]) -> (Vec<i128>, Vec<i128>, Vec<i128>) {
+        let (h, k, f) = (self.shape.hidden, self.shape.outputs, format.frac_bits);
+        let one = 1i128 << f;
+        let z1: Vec<i128> = (0..h)
+            .map(|j| {
+                let n: i128 = x.iter().enumerate().map(|(i, &v)| i128::from(self.w1[i * h + j]) * i128::from(v)).sum();
+                floor_shift(n + i128::from(self.b1[j]) * one, f)
+            })
+            .collect();
+        let a: Vec<i128> = z1.iter().map(|&z| relu_clipped(z, format)).collect();
+        let z2 = (0..k)
+            .map(|c| {
+                let n: i128 = a.iter().enumerate().map(|(j, &v)| i128::from(self.w2[j * k + c]) * v).sum();
+                floor_shift(n + i128::from(self.b2[c]) * one, f)
+            })
+            .collect();
+        (z1, a, z2)
+    }
+
+    /// Predicted class of a row (binary: 1 when the logit is non-negative).
+    pub fn predict(&self, format: FixedFormat, x: &[i64]) -> usize {
+        let z2 = self.forward(format, x).2;
+        if self.shape.outputs == 1 {
+            usize::from(z2[0] >= 0)
+        } else {
+            // first maximum, so ties are deterministic
+            (0..z2.len()).fold(0, |best, c| if z2[c] > z2[best] { c } else { best })
+        }
+    }
+}
+
+fn overflow(what: &'static str, value: i128, format: FixedFormat) -> CoreError {
+    CoreError::Overflow { what, value, min: i128::from(format.min()), max: i128::from(format.max()) }
+}
+
+/// `clamp(z, 0, MAX)`: ReLU clipped at the format's largest value.
+pub fn relu_clipped(z: i128, format: FixedFormat) -> i128 {
+    z.clamp(0, i128::from(format.max()))
+}
+
+/// Where ReLU passes its input through: `0 <= z <= MAX`.
+pub fn relu_passes(z: i128, format: FixedFormat) -> bool {
+    (0..=i128::from(format.max())).contains(&z)
+}
+
+/// `2^z` interpolated linearly between integers, on `z` clamped to the
+/// format, offset by `2^(2^int_bits)` so that it is an integer: with
+/// `u = clamp(z) - MIN = n 2^f + r` (`0 <= r < 2^f`), it is `(2^f + r) 2^n`.
+/// In a circuit `n` and `r` are bit fields of `u` and `2^n` a product over
+/// the bits of `n`. Relative error against `2^z`: below 6.2%.
+pub fn exp2_approx(z: i128, format: FixedFormat) -> i128 {
+    let f = format.frac_bits;
+    let u = z.clamp(i128::from(format.min()), i128::from(format.max())) - i128::from(format.min());
+    let (n, r) = (u >> f, u & ((1 << f) - 1));
+    ((1i128 << f) + r) << n
+}
+
+/// Probabilities in the format: `p_k = floor(e_k 2^f / S)` with
+/// `e = exp2_approx(z)` and `S = sum_k e_k` (at least `2^f`, never zero),
+/// a constrained division in a circuit (quotient and remainder, the
+/// remainder range-checked below `S`). This is the softmax of `z ln 2`, up to
+/// the interpolation and the floor; it sums to `2^f` minus at most one unit
+/// per class.
+pub fn softmax2(z: &[i128], format: FixedFormat) -> Vec<i128> {
+    let e: Vec<i128> = z.iter().map(|&v| exp2_approx(v, format)).collect();
+    let s: i128 = e.iter().sum();
+    e.iter().map(|&v| (v << format.frac_bits).div_euclid(s)).collect()
+}
+
+/// Output error per row and output (scale `2^f`), zero for masked rows.
+pub fn output_error(shape: MlpShape, format: FixedFormat, z2: &[i128], label: i64, mask: bool) -> Vec<i128> {
+    let f = format.frac_bits;
+    let one = 1i128 << f;
+    if !mask {
+        return vec![0; shape.outputs];
+    }
+    if shape.outputs == 1 {
+        return vec![hard_sigmoid(z2[0], f) - i128::from(label) * one];
+    }
+    softmax2(z2, format)
+        .into_iter()
+        .enumerate()
+        .map(|(c, p)| p - if c as i64 == label { one } else { 0 })
+        .collect()
+}
+
+/// One SGD step of the reference over a batch (`y`: 0/1 for one output,
+/// the class index otherwise). Labels out of range are an error.
+pub fn mlp_step(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<Mlp, CoreError> {
+    hyper.check()?;
+    let fmt = hyper.format;
+    model.validate(fmt)?;
+    let MlpShape { features: d, hidden: h, outputs: k } = model.shape;
+    let (bs, f) = (hyper.batch, fmt.frac_bits);
+    let one = 1i128 << f;
+    if batch.y.len() != bs || batch.mask.len() != bs || batch.x.len() != bs * d {
+        return Err(CoreError::InvalidData("batch shape does not match the spec".into()));
+    }
+    let classes = if k == 1 { 2 } else { k as i64 };
+    if let Some(&y) = batch.y.iter().find(|&&y| !(0..classes).contains(&y)) {
+        return Err(CoreError::InvalidData(format!("label {y} is not one of {classes} classes")));
+    }
+    let (mut g1, mut gb1) = (vec![0i128; d * h], vec![0i128; h]);
+    let (mut g2, mut gb2) = (vec![0i128; h * k], vec![0i128; k]);
+    for b in 0..bs {
+        let x = &batch.x[b * d..(b + 1) * d];
+        let (z1, a, z2) = model.forward(fmt, x);
+        let e = output_error(model.shape, fmt, &z2, batch.y[b], batch.mask[b]);
+        for j in 0..h {
+            for c in 0..k {
+                g2[j * k + c] += e[c] * a[j];
+            }
+            let back: i128 = (0..k).map(|c| e[c] * i128::from(model.w2[j * k + c])).sum();
+            let delta = if relu_passes(z1[j], fmt) { floor_shift(back, f) } else { 0 };
+            for i in 0..d {
+                g1[i * h + j] += delta * i128::from(x[i]);
+            }
+            gb1[j] += delta * one;
+        }
+        for c in 0..k {
+            gb2[c] += e[c] * one;
+        }
+    }
+    let grads = [g1, gb1, g2, gb2].concat();
+    let shift = hyper.upd_shift();
+    let next = model
+        .params()
+        .into_iter()
+        .zip(grads)
+        .map(|(w, g)| {
+            let w2 = floor_shift((i128::from(w) << shift) - i128::from(hyper.lr_q) * g, shift);
+            if fmt.contains(w2) {
+                Ok(w2 as i64)
+            } else {
+                Err(overflow("updated weight", w2, fmt))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Mlp::from_params(model.shape, &next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FMT: FixedFormat = FixedFormat { frac_bits: 9, int_bits: 3 };
+
+    #[test]
+    fn exp2_is_exact_at_integers_and_close_between() {
+        let one = 512i128;
+        // z = 0: u = 8.0, (2^f + 0) 2^8
+        assert_eq!(exp2_approx(0, FMT), 512 << 8);
+        assert_eq!(exp2_approx(one, FMT), 512 << 9);
+        assert_eq!(exp2_approx(-3 * one, FMT), 512 << 5);
+        // clamped outside the format
+        assert_eq!(exp2_approx(100 * one, FMT), exp2_approx(i128::from(FMT.max()), FMT));
+        assert_eq!(exp2_approx(-100 * one, FMT), 512);
+        let mut worst = 0f64;
+        for z in FMT.min()..=FMT.max() {
+            let exact = 2f64.powf(FMT.to_f64(z) + 8.0) * 512.0;
+            worst = worst.max((exp2_approx(i128::from(z), FMT) as f64 / exact - 1.0).abs());
+        }
+        assert!(worst < 0.062, "relative error {worst}");
+    }
+
+    #[test]
+    fn softmax2_tracks_float_softmax_of_z_ln2() {
+        let mut worst = 0f64;
+        let logits: [[f64; 3]; 5] = [[0.0, 0.0, 0.0], [1.0, 0.0, -1.0], [3.5, -2.25, 0.5], [-7.0, 7.5, 0.0], [20.0, -20.0, 0.0]];
+        for z in logits {
+            let q: Vec<i128> = z.iter().map(|&v| i128::from(FMT.quantize_clipped(v).unwrap())).collect();
+            let p = softmax2(&q, FMT);
+            let total: i128 = p.iter().sum();
+            assert!((512 - 3..=512).contains(&total), "{z:?}: sums to {total}");
+            // float softmax of the clamped logits in base 2
+            let zc: Vec<f64> = q.iter().map(|&v| FMT.to_f64(v as i64)).collect();
+            let s: f64 = zc.iter().map(|v| v.exp2()).sum();
+            for (pk, zk) in p.iter().zip(&zc) {
+                worst = worst.max((*pk as f64 / 512.0 - zk.exp2() / s).abs());
+            }
+        }
+        assert!(worst < 0.05, "max abs error {worst}");
+        // ordering is kept
+        let p = softmax2(&[300, 100, -100], FMT);
+        assert!(p[0] > p[1] && p[1] > p[2]);
+    }
+
+    fn xor_batch() -> Batch {
+        // XOR of two features (+-1): no linear model separates it
+        let x = vec![512, 512, 512, -512, -512, 512, -512, -512];
+        Batch { x, y: vec![0, 1, 1, 0], mask: vec![true; 4] }
+    }
+
+    #[test]
+    fn learns_xor_which_a_linear_model_cannot() {
+        for outputs in [1, 2] {
+            let shape = MlpShape { features: 2, hidden: 8, outputs };
+            let hyper = MlpHyper { format: FMT, lr_q: 256, batch: 4 };
+            let mut m = Mlp::init(shape, FMT, 7);
+            let batch = xor_batch();
+            for _ in 0..400 {
+                m = mlp_step(&hyper, &m, &batch).unwrap();
+            }
+            let right = (0..4).filter(|&b| m.predict(FMT, &batch.x[2 * b..2 * b + 2]) == batch.y[b] as usize).count();
+            assert_eq!(right, 4, "outputs {outputs}: {m:?}");
+        }
+    }
+
+    #[test]
+    fn masked_rows_do_not_train_and_zero_init_is_stuck() {
+        let shape = MlpShape { features: 2, hidden: 3, outputs: 3 };
+        let hyper = MlpHyper { format: FMT, lr_q: 256, batch: 4 };
+        let m = Mlp::init(shape, FMT, 1);
+        let masked = Batch { mask: vec![false; 4], y: vec![0, 1, 2, 0], ..xor_batch() };
+        assert_eq!(mlp_step(&hyper, &m, &masked).unwrap(), m);
+        // all-zero weights: the hidden layer never gets a gradient
+        let zero = Mlp::from_params(shape, &vec![0; shape.params()]).unwrap();
+        let batch = Batch { y: vec![0, 1, 2, 0], ..xor_batch() };
+        let next = mlp_step(&hyper, &zero, &batch).unwrap();
+        assert!(next.w1.iter().all(|&w| w == 0));
+    }
+
+    #[test]
+    fn bad_labels_shapes_and_overflow_are_errors() {
+        let shape = MlpShape { features: 2, hidden: 2, outputs: 3 };
+        let hyper = MlpHyper { format: FMT, lr_q: 512, batch: 4 };
+        let m = Mlp::init(shape, FMT, 3);
+        let bad = Batch { y: vec![0, 1, 3, 0], ..xor_batch() };
+        assert!(matches!(mlp_step(&hyper, &m, &bad), Err(CoreError::InvalidData(_))));
+        assert!(Mlp::from_params(shape, &[0; 5]).is_err());
+        let top = Mlp::from_params(shape, &vec![FMT.max(); shape.params()]).unwrap();
+        let batch = Batch { y: vec![0, 0, 0, 0], ..xor_batch() };
+        assert!(matches!(mlp_step(&hyper, &top, &batch), Err(CoreError::Overflow { .. })));
+    }
+
+    #[test]
+    fn params_roundtrip() {
+        let shape = MlpShape { features: 3, hidden: 4, outputs: 5 };
+        let m = Mlp::init(shape, FMT, 9);
+        assert_eq!(m.params().len(), 3 * 4 + 4 + 4 * 5 + 5);
+        assert_eq!(Mlp::from_params(shape, &m.params()).unwrap(), m);
+        assert_ne!(m, Mlp::init(shape, FMT, 10));
+    }
+}

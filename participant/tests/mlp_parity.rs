@@ -1,0 +1,55 @@
+//! The candle MLP trainer is bit-identical to the integer reference
+//! (`candor_core::mlp`) on random shapes, models and batches across the
+//! format range, for the sigmoid and the softmax head, and overflows exactly
+//! when the reference does.
+
+use candor_core::data::Batch;
+use candor_core::mlp::{mlp_step, Mlp, MlpHyper, MlpShape};
+use candor_core::FixedFormat;
+use candor_participant::mlp_trainer::FixedMlpTrainer;
+use proptest::prelude::*;
+
+fn case() -> impl Strategy<Value = (MlpHyper, Mlp, Vec<Batch>)> {
+    (1usize..8, 1usize..6, prop_oneof![Just(1usize), Just(2), Just(3), Just(5)], prop_oneof![Just(1usize), Just(2), Just(4), Just(8)], 6u32..11, 0.0f64..1.0, any::<bool>())
+        .prop_flat_map(|(d, h, k, b, frac, lr, small)| {
+            let format = FixedFormat { frac_bits: frac, int_bits: 3 };
+            // at least one quantum, at most 1.0
+            let lr_q = 1 + (lr * (format.one() - 1) as f64) as i64;
+            let hyper = MlpHyper { format, lr_q, batch: b };
+            let shape = MlpShape { features: d, hidden: h, outputs: k };
+            let (lo, hi) = if small { (-format.one(), format.one()) } else { (format.min(), format.max()) };
+            let classes = if k == 1 { 2 } else { k as i64 };
+            let batch = (
+                prop::collection::vec(lo..=hi, b * d),
+                prop::collection::vec(0..classes, b),
+                prop::collection::vec(any::<bool>(), b),
+            )
+                .prop_map(|(x, y, mask)| Batch { x, y, mask });
+            let model = prop::collection::vec(lo..=hi, shape.params()).prop_map(move |p| Mlp::from_params(shape, &p).unwrap());
+            (Just(hyper), model, prop::collection::vec(batch, 1..4))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn candle_mlp_matches_integer_reference((hyper, model, batches) in case()) {
+        let mut trainer = FixedMlpTrainer::new(hyper, &model).unwrap();
+        let mut reference = model;
+        for batch in &batches {
+            let candle = trainer.step(batch);
+            match mlp_step(&hyper, &reference, batch) {
+                Ok(next) => {
+                    prop_assert!(candle.is_ok(), "candle failed: {:?}", candle.err());
+                    prop_assert_eq!(trainer.model().unwrap(), next.clone());
+                    reference = next;
+                }
+                Err(e) => {
+                    prop_assert!(candle.is_err(), "reference failed ({e}) but candle did not");
+                    break;
+                }
+            }
+        }
+    }
+}
