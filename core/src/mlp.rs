@@ -82,9 +82,18 @@ impl MlpHyper {
         self.batch.trailing_zeros() + 2 * self.format.frac_bits
     }
 
-    fn check(&self) -> Result<(), CoreError> {
-        if !self.batch.is_power_of_two() || self.lr_q <= 0 {
-            return Err(CoreError::InvalidSpec("batch must be a power of two and the learning rate positive".into()));
+    /// Checks the batch (a power of two), the learning rate (in `(0, 1]`)
+    /// and that the format keeps every intermediate of [`mlp_step`] for
+    /// `outputs` classes inside `i128` (`softmax2` shifts by up to
+    /// `2^(int_bits+1)`).
+    pub fn validate(&self, outputs: usize) -> Result<(), CoreError> {
+        let f = self.format.frac_bits;
+        if !self.batch.is_power_of_two() || self.lr_q <= 0 || self.lr_q > self.format.one() {
+            return Err(CoreError::InvalidSpec("batch must be a power of two and the learning rate in (0, 1]".into()));
+        }
+        let classes_bits = usize::BITS - outputs.max(1).leading_zeros();
+        if self.format.int_bits > 5 || 2 * f + 2 + (1 << (self.format.int_bits + 1)) + classes_bits >= 120 {
+            return Err(CoreError::InvalidSpec(format!("{} is too wide for the MLP's softmax2", self.format)));
         }
         Ok(())
     }
@@ -146,7 +155,8 @@ impl Mlp {
         if s.features == 0 || s.hidden == 0 || s.outputs == 0 {
             return Err(CoreError::InvalidSpec("an MLP needs features, hidden units and outputs".into()));
         }
-        if self.params().len() != s.params() || self.w1.len() != s.features * s.hidden || self.w2.len() != s.hidden * s.outputs {
+        let lens = [self.w1.len(), self.b1.len(), self.w2.len(), self.b2.len()];
+        if lens != [s.features * s.hidden, s.hidden, s.hidden * s.outputs, s.outputs] {
             return Err(CoreError::InvalidData("parameter arrays do not match the shape".into()));
         }
         for p in self.params() {
@@ -247,7 +257,7 @@ pub fn output_error(shape: MlpShape, format: FixedFormat, z2: &[i128], label: i6
 /// One SGD step of the reference over a batch (`y`: 0/1 for one output,
 /// the class index otherwise). Labels out of range are an error.
 pub fn mlp_step(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<Mlp, CoreError> {
-    hyper.check()?;
+    hyper.validate(model.shape.outputs)?;
     let fmt = hyper.format;
     model.validate(fmt)?;
     let MlpShape { features: d, hidden: h, outputs: k } = model.shape;

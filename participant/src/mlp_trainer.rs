@@ -8,8 +8,9 @@
 //! products and sums of such integers are exact in f64 whatever the order,
 //! scaling by powers of two is exact, and `floor` is the format's rounding.
 //! The one true division, `floor(e 2^f / S)` in `softmax2`, is exact too:
-//! with `S < 2^40` a non-integer quotient is at least `2^-40` from the next
-//! integer, far more than f64's rounding error on a quotient below `2^11`.
+//! the numerator is an integer below 2^52 (checked), and for `n < 2^53` and
+//! an integer `S`, the correctly rounded `n / S` never crosses an integer,
+//! so its floor is the integer quotient.
 
 use crate::ParticipantError;
 use candle_core::{DType, Device, Tensor, D};
@@ -61,13 +62,15 @@ impl FixedMlpTrainer {
     /// Starts from `model`; refuses formats whose intermediates could leave
     /// f64's exact range.
     pub fn new(hyper: MlpHyper, model: &Mlp) -> Result<Self, ParticipantError> {
+        hyper.validate(model.shape.outputs)?;
         model.validate(hyper.format)?;
         let s = model.shape;
         let fmt = hyper.format;
         let (f, v) = (fmt.frac_bits, fmt.total_bits());
         let lg = |n: usize| usize::BITS - (n.max(1) - 1).leading_zeros(); // ceil(log2 n)
-        // magnitudes (values below 2^(v-1), errors at most 2^f): lr G1 below
-        // 2^f B k 2^(2v); pre-activations below (d + 1) 2^(2v); softmax
+        // magnitudes (values below 2^(v-1), errors at most 2^f, lr at most
+        // 2^f): lr G1 below 2^f B k 2^(2v); pre-activations below
+        // (d + 1) 2^(2v); softmax
         // numerators below 2^(2f + 1) 2^(2^(int+1)) k; updates w 2^shift
         let widest = [
             f + lg(hyper.batch) + lg(s.outputs.max(2)) + 2 * v,

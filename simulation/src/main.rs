@@ -69,15 +69,15 @@ struct Simulate {
     /// Aggregation strategy.
     #[arg(long, value_enum)]
     strategy: Option<Strategy>,
-    /// Fraction trimmed at each end by fed-trimmed-avg.
-    #[arg(long, default_value_t = 0.2)]
-    beta: f64,
+    /// Fraction trimmed at each end by fed-trimmed-avg (default 0.2).
+    #[arg(long)]
+    beta: Option<f64>,
     /// How rows are dealt to participants.
     #[arg(long, value_enum)]
     partition: Option<Split>,
-    /// Dirichlet concentration (with --partition dirichlet).
-    #[arg(long, default_value_t = 0.5)]
-    alpha: f64,
+    /// Dirichlet concentration of the dirichlet partition (default 0.5).
+    #[arg(long)]
+    alpha: Option<f64>,
     /// Seed of the split, the partition, commitments and identities.
     #[arg(long)]
     seed: Option<u64>,
@@ -93,31 +93,42 @@ struct Simulate {
 }
 
 impl Simulate {
-    fn apply(&self, cfg: &mut SimConfig) {
+    fn apply(&self, cfg: &mut SimConfig) -> anyhow::Result<()> {
         let f = &mut cfg.federation;
         f.participants = self.participants.unwrap_or(f.participants);
         f.rounds = self.rounds.unwrap_or(f.rounds);
         f.malicious = self.malicious.unwrap_or(f.malicious);
         f.proofs &= !self.no_proof;
-        if let Some(s) = self.strategy {
-            f.strategy = match s {
-                Strategy::FedAvg => StrategyConfig::FedAvg,
-                Strategy::FedMedian => StrategyConfig::FedMedian,
-                Strategy::FedTrimmedAvg => StrategyConfig::FedTrimmedAvg { beta: self.beta },
-            };
-        }
-        if let Some(p) = self.partition {
-            cfg.partition = match p {
-                Split::Iid => PartitionConfig::Iid,
-                Split::Dirichlet => PartitionConfig::Dirichlet { alpha: self.alpha },
-            };
-        }
+        let configured_beta = match f.strategy {
+            StrategyConfig::FedTrimmedAvg { beta } => Some(beta),
+            _ => None,
+        };
+        f.strategy = match (self.strategy, self.beta) {
+            (Some(Strategy::FedAvg), None) => StrategyConfig::FedAvg,
+            (Some(Strategy::FedMedian), None) => StrategyConfig::FedMedian,
+            (Some(Strategy::FedTrimmedAvg), b) => StrategyConfig::FedTrimmedAvg { beta: b.or(configured_beta).unwrap_or(0.2) },
+            (None, Some(beta)) if configured_beta.is_some() => StrategyConfig::FedTrimmedAvg { beta },
+            (_, Some(_)) => anyhow::bail!("--beta applies to fed-trimmed-avg only"),
+            (None, None) => f.strategy,
+        };
+        let configured_alpha = match cfg.partition {
+            PartitionConfig::Dirichlet { alpha } => Some(alpha),
+            PartitionConfig::Iid => None,
+        };
+        cfg.partition = match (self.partition, self.alpha) {
+            (Some(Split::Iid), None) => PartitionConfig::Iid,
+            (Some(Split::Dirichlet), a) => PartitionConfig::Dirichlet { alpha: a.or(configured_alpha).unwrap_or(0.5) },
+            (None, Some(alpha)) if configured_alpha.is_some() => PartitionConfig::Dirichlet { alpha },
+            (_, Some(_)) => anyhow::bail!("--alpha applies to the dirichlet partition only"),
+            (None, None) => cfg.partition,
+        };
         let s = &mut cfg.spec;
         s.epochs = self.epochs.unwrap_or(s.epochs);
         s.batch_size = self.batch_size.unwrap_or(s.batch_size);
         s.learning_rate = self.learning_rate.unwrap_or(s.learning_rate);
         s.steps_per_fold = self.steps_per_fold.unwrap_or(s.steps_per_fold);
         cfg.data.seed = self.seed.unwrap_or(cfg.data.seed);
+        Ok(())
     }
 }
 
@@ -126,7 +137,7 @@ fn main() -> anyhow::Result<()> {
     candor_protocols::logging::init(cli.json_logs);
     let Cmd::Simulate(args) = cli.cmd;
     let mut cfg = SimConfig::load(&args.config)?;
-    args.apply(&mut cfg);
+    args.apply(&mut cfg)?;
     cfg.validate()?;
     let f = &cfg.federation;
     let mode = if f.proofs { "every update proven and verified" } else { "UNVERIFIED: no proofs, updates taken on trust" };
@@ -139,15 +150,8 @@ fn main() -> anyhow::Result<()> {
         cfg.data.path.display()
     );
     let bars = MultiProgress::new();
-    // above the progress bars on a terminal; plain lines otherwise (the bars
-    // are hidden then, and so would be their println)
-    let say = |line: String| {
-        if bars.is_hidden() {
-            println!("{line}");
-        } else {
-            let _ = bars.println(line);
-        }
-    };
+    // on stdout, with the progress bars (on stderr) cleared meanwhile
+    let say = |line: String| bars.suspend(|| println!("{line}"));
     say(table_header(f.proofs));
     let report = candor_sim::sim::run(&cfg, Some(&cli.cache), &bars, |r| say(table_row(r)))
     .context("simulation failed")?;
@@ -161,12 +165,55 @@ fn main() -> anyhow::Result<()> {
         report.centralized_float_reference.metric
     );
     println!(
-        "{} updates accepted, {} refused, {} tampered accepted; {:.1} s in all (setup {:.1}, commitments {:.1}, proving {:.1}, verifying {:.1})",
-        t.accepted, t.rejected, t.tampered_accepted, t.wall_secs, t.setup_secs, t.commit_secs, t.prove_secs, t.verify_secs
+        "{} updates accepted, {} refused, {} tampered accepted; {:.1} s in all (setup {:.1}, commitments {:.1}, training {:.1}, proving {:.1}, verifying {:.1})",
+        t.accepted,
+        t.rejected,
+        t.tampered_accepted,
+        t.wall_secs,
+        t.setup_secs,
+        t.commit_secs,
+        t.train_secs,
+        t.prove_secs,
+        t.verify_secs
     );
     if let Some(path) = &args.report {
         let svg = report.write(path)?;
         println!("report: {} and {}", path.display(), svg.display());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(args: &[&str]) -> anyhow::Result<SimConfig> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/simulate-breast-cancer.toml");
+        let mut cfg = SimConfig::load(path.as_ref())?;
+        let cli = Cli::try_parse_from([&["candor-sim", "simulate"], args].concat())?;
+        let Cmd::Simulate(sim) = cli.cmd;
+        sim.apply(&mut cfg)?;
+        Ok(cfg)
+    }
+
+    #[test]
+    fn flags_override_the_config() {
+        let cfg = applied(&["--participants", "7", "--no-proof", "--seed", "9", "--epochs", "2"]).unwrap();
+        assert_eq!((cfg.federation.participants, cfg.federation.proofs, cfg.data.seed, cfg.spec.epochs), (7, false, 9, 2));
+        let strategy = |a: &[&str]| applied(a).unwrap().federation.strategy;
+        assert_eq!(strategy(&["--strategy", "fed-trimmed-avg"]), StrategyConfig::FedTrimmedAvg { beta: 0.2 });
+        assert_eq!(strategy(&["--strategy", "fed-trimmed-avg", "--beta", "0.1"]), StrategyConfig::FedTrimmedAvg { beta: 0.1 });
+        assert_eq!(strategy(&["--strategy", "fed-median"]), StrategyConfig::FedMedian);
+        let partition = |a: &[&str]| applied(a).unwrap().partition;
+        assert_eq!(partition(&["--partition", "dirichlet"]), PartitionConfig::Dirichlet { alpha: 0.5 });
+        assert_eq!(partition(&["--partition", "dirichlet", "--alpha", "0.1"]), PartitionConfig::Dirichlet { alpha: 0.1 });
+    }
+
+    #[test]
+    fn a_flag_that_cannot_apply_is_an_error_not_ignored() {
+        // the sample config uses FedAvg and an IID partition
+        assert!(applied(&["--beta", "0.1"]).unwrap_err().to_string().contains("--beta"));
+        assert!(applied(&["--alpha", "0.1"]).unwrap_err().to_string().contains("--alpha"));
+        assert!(applied(&["--strategy", "fed-avg", "--beta", "0.1"]).is_err());
+    }
 }

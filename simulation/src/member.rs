@@ -52,8 +52,9 @@ pub struct Member {
     pub commitment: DataCommitment,
     /// Index among the malicious participants, if malicious.
     pub malicious: Option<usize>,
-    /// Its last submission (what a replay resends).
-    pub last: Option<Submission>,
+    /// Its last honestly trained update of an earlier round, with its real
+    /// sample count (what a replay resends).
+    pub last_honest: Option<Submission>,
 }
 
 /// A round's submission and what went into it.
@@ -65,6 +66,8 @@ pub struct Made {
     /// The tampering actually done (a thief with nothing to steal, or a
     /// replayer with nothing to replay, boosts instead).
     pub tamper: Option<Tamper>,
+    /// The honest update trained this round, if one was.
+    pub honest: Option<Submission>,
 }
 
 impl Member {
@@ -117,34 +120,44 @@ impl Member {
         let honest = |progress| self.train(ctx, ann, &self.data, self.commitment, progress);
         let fmt = ctx.layout.spec.format;
         let mut tamper = self.malicious.map(|m| Tamper::for_round(m, ann.round));
+        let flipped_rows = flipped(&self.rows, ctx.layout.spec.model.task, fmt);
+        let mut trained = None;
         let (mut submission, effort) = match tamper {
             None => {
                 let (submission, effort) = honest(progress)?;
-                return Ok(Made { submission, effort, tamper });
+                return Ok(Made { honest: Some(submission.clone()), submission, effort, tamper });
             }
-            // nothing to copy or replay yet: fall back to boosting
             Some(Tamper::StolenUpdate) if !others.is_empty() => (others[0].clone(), Effort::default()),
-            Some(Tamper::Replay) if self.last.is_some() => {
-                let old = self.last.clone().expect("checked");
+            Some(Tamper::Replay) if self.last_honest.is_some() => {
+                let old = self.last_honest.clone().expect("checked");
                 (Submission { round: ann.round, ..old }, Effort::default())
             }
             Some(Tamper::InflatedCount) => {
                 let (s, e) = honest(progress)?;
+                trained = Some(s.clone());
                 (Submission { samples: s.samples * 10, ..s }, e)
             }
-            Some(Tamper::LabelFlip) => {
-                // a real proof, but of training on other data than committed
-                let poisoned = PrivateData::new(&ctx.layout, &flipped(&self.rows, ctx.layout.spec.model.task, fmt), self.seed)?;
+            // a real proof, but of training on other data than committed
+            Some(Tamper::LabelFlip) if flipped_rows != self.rows => {
+                let poisoned = PrivateData::new(&ctx.layout, &flipped_rows, self.seed)?;
                 let c = poisoned.commitment_with(&ctx.hasher, &ctx.layout);
                 self.train(ctx, ann, &poisoned, c, progress)?
             }
-            Some(Tamper::ScaledUpdate | Tamper::StolenUpdate | Tamper::Replay) => {
+            // nothing to steal, replay or flip: boost instead
+            Some(Tamper::ScaledUpdate | Tamper::StolenUpdate | Tamper::Replay | Tamper::LabelFlip) => {
                 tamper = Some(Tamper::ScaledUpdate);
                 let (s, e) = honest(progress)?;
-                (Submission { model: scaled(&ann.global, &s.model, fmt), ..s }, e)
+                trained = Some(s.clone());
+                let mut model = scaled(&ann.global, &s.model, fmt);
+                if model == s.model {
+                    // training did not move the model (e.g. every row already
+                    // classified with margin): still submit something false
+                    model.bias = if model.bias < fmt.max() { model.bias + 1 } else { model.bias - 1 };
+                }
+                (Submission { model, ..s }, e)
             }
         };
         submission.round = ann.round;
-        Ok(Made { submission, effort, tamper })
+        Ok(Made { submission, effort, tamper, honest: trained })
     }
 }

@@ -35,14 +35,14 @@ pub struct RoundRecord {
     pub accepted: usize,
     /// Updates refused.
     pub rejected: usize,
-    /// Tampered updates that were accepted, by kind (possible only
-    /// unverified).
+    /// Tampered updates that were accepted, by kind.
     pub tampered_accepted: Vec<Tamper>,
     /// The refusals with their reasons.
     pub refused: Vec<Refused>,
-    /// Whether the new global model is exactly what the honest updates alone
-    /// aggregate to.
-    pub unaffected: bool,
+    /// Whether the new global model is exactly the aggregate of the honest
+    /// participants' updates alone, i.e. nothing tampered got in (`None`:
+    /// that aggregate could not be computed).
+    pub honest_only: Option<bool>,
     /// Seconds of native candle training, summed over participants.
     pub train_secs: f64,
     /// Seconds proving (folding and compression), summed over participants.
@@ -62,7 +62,7 @@ pub struct MemberInfo {
     pub name: String,
     /// Training rows.
     pub rows: usize,
-    /// Rows per class label.
+    /// Rows per class label (empty for regression).
     pub classes: BTreeMap<String, usize>,
     /// Whether it submits tampered updates.
     pub malicious: bool,
@@ -77,7 +77,7 @@ pub struct Totals {
     pub setup_secs: f64,
     /// Seconds committing (and proving commitments).
     pub commit_secs: f64,
-    /// Seconds training, proving and verifying, summed over rounds.
+    /// Seconds of native candle training, summed over rounds.
     pub train_secs: f64,
     /// See [`RoundRecord::prove_secs`].
     pub prove_secs: f64,
@@ -161,6 +161,9 @@ impl Report {
     /// Writes `path` (JSON) and the plot beside it (same name, `.svg`);
     /// returns the plot's path.
     pub fn write(&self, path: &Path) -> Result<PathBuf, SimError> {
+        if path.extension().is_some_and(|e| e == "svg") {
+            return Err(SimError::Report(format!("{}: the report is JSON; the plot goes beside it as .svg", path.display())));
+        }
         let json = serde_json::to_string_pretty(self).map_err(|e| SimError::Report(e.to_string()))?;
         if let Some(d) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(d).map_err(|e| SimError::Report(format!("{}: {e}", d.display())))?;
@@ -234,16 +237,16 @@ impl Report {
 pub fn table_header(verified: bool) -> String {
     let mode = if verified { "" } else { "   [UNVERIFIED: updates taken on trust]" };
     format!(
-        "{:>5} {:>9} {:>8} {:>8} {:>8} {:>10} {:>9} {:>9}{mode}\n{}",
+        "{:>5} {:>9} {:>8} {:>8} {:>8} {:>11} {:>9} {:>9}{mode}\n{}",
         "round",
         "accuracy",
         "loss",
         "accepted",
-        "rejected",
-        "unaffected",
+        "refused",
+        "honest only",
         "prove s",
         "verify s",
-        "-".repeat(73)
+        "-".repeat(74)
     )
 }
 
@@ -251,13 +254,17 @@ pub fn table_header(verified: bool) -> String {
 pub fn table_row(r: &RoundRecord) -> String {
     let acc = r.test.accuracy.map_or_else(|| "-".into(), |a| format!("{a:.4}"));
     let mut s = format!(
-        "{:>5} {:>9} {:>8.4} {:>8} {:>8} {:>10} {:>9.1} {:>9.2}",
+        "{:>5} {:>9} {:>8.4} {:>8} {:>8} {:>11} {:>9.1} {:>9.2}",
         r.round,
         acc,
         r.test.loss,
         r.accepted,
         r.rejected,
-        if r.unaffected { "yes" } else { "NO" },
+        match r.honest_only {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        },
         r.prove_secs,
         r.verify_secs
     );
@@ -266,7 +273,7 @@ pub fn table_row(r: &RoundRecord) -> String {
         s.push_str(&format!("\n      refused {} ({what}): {:?}: {}", f.participant, f.code, f.reason));
     }
     for t in &r.tampered_accepted {
-        s.push_str(&format!("\n      ACCEPTED a tampered update ({}): without proofs nothing can tell", t.name()));
+        s.push_str(&format!("\n      ACCEPTED a tampered update ({})", t.name()));
     }
     s
 }

@@ -49,7 +49,11 @@ pub fn run(
     let layout = Layout::new(&cfg.spec)?;
     let (train, test) = load_data(&cfg.data, &cfg.spec)?;
     let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
-    let counts = class_counts(&train, &shares);
+    // class counts only mean something for classification
+    let counts = match cfg.spec.model.task {
+        candor_core::Task::Logistic => class_counts(&train, &shares),
+        candor_core::Task::Linear => vec![Default::default(); shares.len()],
+    };
 
     let t = Instant::now();
     let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, cache)?)) } else { None };
@@ -82,7 +86,7 @@ pub fn run(
         };
         admitted.insert(peer.clone(), Participant { name: name.clone(), commitment });
         let malicious = (i >= honest).then(|| i - honest);
-        members.push(Member { name, peer, rows, data, seed, commitment, malicious, last: None });
+        members.push(Member { name, peer, rows, data, seed, commitment, malicious, last_honest: None });
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -174,6 +178,9 @@ fn run_round(
         if made.tamper.is_none() {
             honest.push(made.submission.clone());
         }
+        if let Some(h) = made.honest {
+            members[i].last_honest = Some(h);
+        }
         tampers.insert(members[i].peer.clone(), made.tamper);
         submissions.push((i, made.submission));
         overall.inc(1);
@@ -185,7 +192,6 @@ fn run_round(
     for (i, sub) in submissions {
         let peer = members[i].peer.clone();
         proof_bytes.push(sub.proof.len());
-        members[i].last = Some(sub.clone());
         match hub.request(&peer, Request::Submit(sub))?.0 {
             Response::Accepted { .. } => accepted.push(i),
             Response::Rejected { .. } => {} // logged by the hub with its reason
@@ -205,9 +211,15 @@ fn run_round(
         return Err(SimError::Protocol("the machine's global model is not the closed round's".into()));
     }
 
-    // would the model be the same had only the honest members taken part?
+    // is the model exactly what the honest members' updates alone give?
+    // (an aggregation error leaves that open, as the coordinator keeps the
+    // global model then)
     let weighted: Vec<Weighted> = honest.iter().map(|s| Weighted { samples: s.samples, model: &s.model }).collect();
-    let honest_only = if weighted.is_empty() { global.clone() } else { strategy.build()?.aggregate(&weighted)? };
+    let honest_only = if weighted.is_empty() {
+        Some(global.clone())
+    } else {
+        strategy.build()?.aggregate(&weighted).ok()
+    };
     let by_peer: BTreeMap<&PeerKey, &Member> = members.iter().map(|m| (&m.peer, m)).collect();
     let refused = refusals
         .iter()
@@ -228,7 +240,7 @@ fn run_round(
         rejected: refused.len(),
         tampered_accepted: accepted.iter().filter_map(|&i| tampers.get(&members[i].peer).copied().flatten()).collect(),
         refused,
-        unaffected: new_global == honest_only,
+        honest_only: honest_only.map(|m| m == new_global),
         train_secs: effort.train_secs,
         prove_secs: effort.prove_secs,
         verify_secs,

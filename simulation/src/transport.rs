@@ -21,8 +21,9 @@ impl Wire {
         Self { codec }
     }
 
-    /// A request as the coordinator reads it (oversize or malformed requests
-    /// arrive as `Request::Invalid`, as over the network), and its size.
+    /// A request as the coordinator reads it, and its size in bytes. As over
+    /// the network, the sender's codec refuses to send a request above the
+    /// cap (an error here: the simulation's own participants never do).
     pub fn request(&mut self, req: Request) -> Result<(Request, usize), SimError> {
         let mut out = Cursor::new(Vec::new());
         block_on(self.codec.write_request(&PROTOCOL_NAME, &mut out, req)).map_err(|e| SimError::Wire(e.to_string()))?;

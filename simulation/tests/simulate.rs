@@ -40,7 +40,7 @@ fn small_proven_federation_learns_and_accepts_every_honest_update() {
     let (start, end) = (report.initial, report.final_metrics());
     assert!(end.accuracy.unwrap() > start.accuracy.unwrap() + 0.2, "accuracy {start:?} -> {end:?}");
     assert!(end.loss < start.loss);
-    assert!(report.rounds.iter().all(|r| r.unaffected && r.prove_secs > 0.0 && r.proof_bytes > 0));
+    assert!(report.rounds.iter().all(|r| r.honest_only == Some(true) && r.prove_secs > 0.0 && r.proof_bytes > 0));
 }
 
 #[test]
@@ -56,7 +56,7 @@ fn every_kind_of_tampering_is_refused_when_proofs_are_on() {
         assert_eq!((r.accepted, r.rejected), (1, 4), "round {}", r.round);
         assert!(r.tampered_accepted.is_empty());
         assert!(r.refused.iter().all(|f| f.code == RejectCode::InvalidProof && f.tamper.is_some()), "{:?}", r.refused);
-        assert!(r.unaffected, "round {}: the global model is not the honest update alone", r.round);
+        assert_eq!(r.honest_only, Some(true), "round {}: the global model is not the honest update alone", r.round);
     }
 }
 
@@ -66,7 +66,7 @@ fn without_proofs_tampering_is_accepted_and_the_run_says_unverified() {
     assert_eq!(report.mode, "unverified");
     assert_eq!(report.totals.tampered_accepted, 5);
     assert_eq!(report.totals.rejected, 0);
-    assert!(report.rounds.iter().any(|r| !r.unaffected), "tampering went unnoticed but also had no effect");
+    assert!(report.rounds.iter().any(|r| r.honest_only == Some(false)), "tampering went unnoticed but also had no effect");
     let dir = tempfile::tempdir().unwrap();
     let svg = report.write(&dir.path().join("report.json")).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
