@@ -130,16 +130,47 @@ fn load_cached<C: StepCircuit<Scalar>>(path: &Path) -> Result<Option<PublicParam
     Ok(Some(pp))
 }
 
+/// Writes a uniquely named temporary file beside `path`, then renames it:
+/// a crash never leaves a half-written file, and processes or threads
+/// filling one cache at once never touch each other's temporary file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut tmp, bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 fn store_cached<C: StepCircuit<Scalar>>(path: &Path, pp: &PublicParams<E1, E2, C>) -> Result<(), CircuitError> {
     let mut bytes = field::to_bytes(&pp.digest());
     bytes.extend(rmp_serde::to_vec(pp).map_err(|e| CircuitError::Proving(e.to_string()))?);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    // write then rename, so a crash never leaves a half-written cache; the
-    // temporary name is per process, as several daemons may fill one cache
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)?;
+    write_atomically(path, &bytes)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomically;
+
+    #[test]
+    fn concurrent_writers_of_one_cache_file_never_collide() {
+        // the simulation's tests fill one parameter cache from parallel
+        // threads; a temporary name shared by a process made renames fail
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("keys.bin");
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomically(path, &[t; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() == 4096 && bytes.iter().all(|&b| b == bytes[0]), "a torn file");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "temporary files left behind");
+    }
 }
