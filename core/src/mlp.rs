@@ -187,15 +187,20 @@ impl Mlp {
         (z1, a, z2)
     }
 
-    /// Predicted class of a row (binary: 1 when the logit is non-negative).
+    /// Predicted class of a row (see [`class_of`]).
     pub fn predict(&self, format: FixedFormat, x: &[i64]) -> usize {
-        let z2 = self.forward(format, x).2;
-        if self.shape.outputs == 1 {
-            usize::from(z2[0] >= 0)
-        } else {
-            // first maximum, so ties are deterministic
-            (0..z2.len()).fold(0, |best, c| if z2[c] > z2[best] { c } else { best })
-        }
+        class_of(&self.forward(format, x).2)
+    }
+}
+
+/// The class logits stand for: one logit is binary (1 when non-negative),
+/// several pick the first maximum, so ties are deterministic. Shared by the
+/// fixed-point model and the float reference.
+pub fn class_of<T: PartialOrd + Default>(z: &[T]) -> usize {
+    if z.len() == 1 {
+        usize::from(z[0] >= T::default())
+    } else {
+        (0..z.len()).fold(0, |best, c| if z[c] > z[best] { c } else { best })
     }
 }
 

@@ -3,14 +3,15 @@
 //! before joining a federation.
 
 use candor_core::dataset::{quantize, shuffled, Normalization, Table};
-use crate::trainer::{FixedTrainer, FloatTrainer};
+use crate::round::train_round;
+use crate::trainer::FloatTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, TrainKeys};
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
+use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, TrainingStatement, VerifiedUpdate};
 use candor_core::eval::{evaluate, Metrics};
 use candor_core::sgd::LinearModel;
-use candor_core::{CoreError, Layout, TrainSpec};
+use candor_core::{Layout, TrainSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -142,24 +143,15 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         global: LinearModel::zeros(layout.features()),
     };
 
-    let t = Instant::now();
-    let mut trainer = FixedTrainer::new(&layout, &statement.global)?;
-    trainer.train(data.batches())?;
-    let native = trainer.model()?;
-    let native_secs = t.elapsed().as_secs_f64();
-
-    let t = Instant::now();
     let steps = statement.folds(&layout)? * layout.spec.steps_per_fold;
     let bar = indicatif::ProgressBar::new(statement.folds(&layout)? as u64).with_message("proving folds");
-    let proven = prove_training(&keys, &statement, &data, |done, _| bar.set_position(done as u64))?;
+    let trained = train_round(&layout, Some(&keys), &statement, &data, |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
-    let prove_secs = t.elapsed().as_secs_f64();
-    if proven.model != native {
-        return Err(CoreError::InvalidData("candle trainer and proof disagree (bit-exactness violated)".into()).into());
-    }
+    let (native_secs, prove_secs) = (trained.train_secs, trained.prove_secs);
+    let proof = trained.proof.ok_or_else(|| anyhow::anyhow!("no proof produced"))?;
 
     std::fs::create_dir_all(out)?;
-    let file = UpdateFile { statement: statement.clone(), model: proven.model.clone(), samples: proven.samples, proof: proven.proof.clone() };
+    let file = UpdateFile { statement: statement.clone(), model: trained.model, samples: trained.samples, proof };
     std::fs::write(out.join("update.msgpack"), rmp_serde::to_vec_named(&file)?)?;
 
     let t = Instant::now();

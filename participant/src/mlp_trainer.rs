@@ -15,7 +15,7 @@
 use crate::ParticipantError;
 use candle_core::{DType, Device, Tensor, D};
 use candor_core::data::{Batch, Dataset};
-use candor_core::mlp::{Mlp, MlpHyper, MlpShape};
+use candor_core::mlp::{class_of, Mlp, MlpHyper, MlpShape};
 use candor_core::{CoreError, FixedFormat};
 
 /// Tensors of one batch: `x` is `B x d`, `y` the label column, `onehot`
@@ -247,8 +247,7 @@ impl FloatMlpTrainer {
             .iter()
             .zip(&data.y)
             .filter(|(z, &y)| {
-                let class = if z.len() == 1 { usize::from(z[0] >= 0.0) } else { (0..z.len()).fold(0, |b, c| if z[c] > z[b] { c } else { b }) };
-                class as i64 == y
+                class_of(z) as i64 == y
             })
             .count();
         Ok(right as f64 / data.rows().max(1) as f64)

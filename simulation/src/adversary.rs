@@ -54,17 +54,24 @@ pub fn scaled(global: &LinearModel, model: &LinearModel, fmt: FixedFormat) -> Li
     }
 }
 
+/// A label flipped (classes) or negated (regression, clipped to the format).
+fn flip_label(v: i64, task: Task, fmt: FixedFormat) -> i64 {
+    match task {
+        Task::Logistic => 1 - v,
+        Task::Linear => (-v).clamp(fmt.min(), fmt.max()),
+    }
+}
+
 /// The data with every label flipped (classes) or negated (regression).
 pub fn flipped(data: &Dataset, task: Task, fmt: FixedFormat) -> Dataset {
-    let y = data
-        .y
-        .iter()
-        .map(|&v| match task {
-            Task::Logistic => 1 - v,
-            Task::Linear => (-v).clamp(fmt.min(), fmt.max()),
-        })
-        .collect();
+    let y = data.y.iter().map(|&v| flip_label(v, task, fmt)).collect();
     Dataset { y, ..data.clone() }
+}
+
+/// Whether [`flipped`] changes the data at all (all-zero regression targets
+/// stay as they are).
+pub fn flips_some_label(data: &Dataset, task: Task, fmt: FixedFormat) -> bool {
+    data.y.iter().any(|&v| flip_label(v, task, fmt) != v)
 }
 
 #[cfg(test)]
@@ -97,5 +104,8 @@ mod tests {
         let d = Dataset { features: 1, x: vec![5, 6, 7], y: vec![0, 1, 1] };
         let f = flipped(&d, Task::Logistic, FixedFormat::default());
         assert_eq!((f.x, f.y), (vec![5, 6, 7], vec![1, 0, 0]));
+        assert!(flips_some_label(&d, Task::Logistic, FixedFormat::default()));
+        let zeros = Dataset { features: 1, x: vec![5, 6], y: vec![0, 0] };
+        assert!(!flips_some_label(&zeros, Task::Linear, FixedFormat::default()));
     }
 }

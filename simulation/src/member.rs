@@ -2,19 +2,18 @@
 //! does, proves the training when proofs are on, and, when malicious,
 //! tampers with what it submits.
 
-use crate::adversary::{flipped, scaled, Tamper};
+use crate::adversary::{flipped, flips_some_label, scaled, Tamper};
 use crate::SimError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::hash::Hasher;
-use candor_circuits::prover::{prove_training, PrivateData};
+use candor_circuits::prover::PrivateData;
 use candor_circuits::verifier::{model_digest_with, DataCommitment, TrainingStatement};
 use candor_coordinator::round::PeerKey;
-use candor_core::data::{Batch, Dataset};
+use candor_core::data::Dataset;
 use candor_core::Layout;
-use candor_participant::trainer::FixedTrainer;
+use candor_participant::round::train_round;
 use candor_protocols::{RoundAnnouncement, Submission};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// What every member shares: the spec's layout, the hash, and the training
 /// keys when proofs are on.
@@ -89,23 +88,10 @@ impl Member {
         if model_digest_with(&ctx.hasher, layout, &ann.global).0 != ann.global_digest {
             return Err(SimError::Protocol(format!("round {}: global model does not match its digest", ann.round)));
         }
-        let t = Instant::now();
-        let mut trainer = FixedTrainer::new(layout, &ann.global)?;
-        trainer.train(data.batches())?;
-        let model = trainer.model()?;
-        let samples = data.batches().iter().map(Batch::samples).sum::<u64>() * u64::from(layout.spec.epochs);
-        let train_secs = t.elapsed().as_secs_f64();
-        let Some(keys) = &ctx.keys else {
-            return Ok((Submission { round: ann.round, model, samples, proof: vec![] }, Effort { train_secs, prove_secs: 0.0 }));
-        };
-        let t = Instant::now();
         let statement = TrainingStatement { round: ann.round, participant: self.peer.clone(), data: commitment, global: ann.global.clone() };
-        let proven = prove_training(keys, &statement, data, progress)?;
-        if (&proven.model, proven.samples) != (&model, samples) {
-            return Err(SimError::Protocol(format!("{}: candle and the proof disagree (bit-exactness violated)", self.name)));
-        }
-        let sub = Submission { round: ann.round, model, samples, proof: proven.proof };
-        Ok((sub, Effort { train_secs, prove_secs: t.elapsed().as_secs_f64() }))
+        let t = train_round(layout, ctx.keys.as_deref(), &statement, data, progress)?;
+        let sub = Submission { round: ann.round, model: t.model, samples: t.samples, proof: t.proof.unwrap_or_default() };
+        Ok((sub, Effort { train_secs: t.train_secs, prove_secs: t.prove_secs }))
     }
 
     /// This round's submission: honest, or tampered as its rotation says.
@@ -120,7 +106,6 @@ impl Member {
         let honest = |progress| self.train(ctx, ann, &self.data, self.commitment, progress);
         let fmt = ctx.layout.spec.format;
         let mut tamper = self.malicious.map(|m| Tamper::for_round(m, ann.round));
-        let flipped_rows = flipped(&self.rows, ctx.layout.spec.model.task, fmt);
         let mut trained = None;
         let (mut submission, effort) = match tamper {
             None => {
@@ -138,8 +123,8 @@ impl Member {
                 (Submission { samples: s.samples * 10, ..s }, e)
             }
             // a real proof, but of training on other data than committed
-            Some(Tamper::LabelFlip) if flipped_rows != self.rows => {
-                let poisoned = PrivateData::new(&ctx.layout, &flipped_rows, self.seed)?;
+            Some(Tamper::LabelFlip) if flips_some_label(&self.rows, ctx.layout.spec.model.task, fmt) => {
+                let poisoned = PrivateData::new(&ctx.layout, &flipped(&self.rows, ctx.layout.spec.model.task, fmt), self.seed)?;
                 let c = poisoned.commitment_with(&ctx.hasher, &ctx.layout);
                 self.train(ctx, ann, &poisoned, c, progress)?
             }

@@ -161,12 +161,12 @@ fn run_round(
             Response::Round(a) if a.round == round => a,
             other => return Err(SimError::Protocol(format!("{} polled for round {round}, got {other:?}", m.name))),
         };
-        let folds = if proving { ann_folds(ctx, m) } else { 0 };
         let fold_bar = (proving && members.len() <= 16).then(|| {
-            bars.add(ProgressBar::new(folds as u64)).with_style(style()).with_message(format!("{}: proving folds", m.name))
+            bars.add(ProgressBar::new(0)).with_style(style()).with_message(format!("{}: proving folds", m.name))
         });
-        let made = m.submission(ctx, &ann, &honest, |done, _| {
+        let made = m.submission(ctx, &ann, &honest, |done, total| {
             if let Some(b) = &fold_bar {
+                b.set_length(total as u64);
                 b.set_position(done as u64);
             }
         })?;
@@ -248,10 +248,6 @@ fn run_round(
         global_digest: model_digest_with(&ctx.hasher, &ctx.layout, &new_global).to_string(),
     };
     Ok((record, closed.model))
-}
-
-fn ann_folds(ctx: &Ctx, m: &Member) -> usize {
-    (m.data.batches().len() / ctx.layout.spec.steps_per_fold) * ctx.layout.spec.epochs as usize
 }
 
 /// The centralized float32 candle reference: all training rows in one
