@@ -10,7 +10,7 @@
 //! packed elements without checking their ranges again.
 
 use crate::field::pow2;
-use crate::gadgets::{alloc_bit, alloc_lin, Bits, Lin};
+use crate::gadgets::{alloc_bit, alloc_lin, enforce_eq, Bits, Lin};
 use crate::hash::Hasher;
 use crate::packing::{batch_elements, element_slots, Source};
 use crate::state::data_iv;
@@ -78,12 +78,23 @@ impl<F: CircuitField> StepCircuit<F> for CommitCircuit<F> {
         }
         let mut mask = Vec::with_capacity(bs);
         let mut label = Vec::with_capacity(bs);
+        let mut class = Vec::with_capacity(bs);
         for b in 0..bs {
             mask.push(alloc_bit(cs.namespace(|| format!("mask{b}")), batch.mask[b])?);
-            label.push(match l.spec.model.task {
-                Task::Logistic => alloc_bit(cs.namespace(|| format!("label{b}")), batch.y[b] == 1)?,
-                Task::Linear => Bits::alloc(cs.namespace(|| format!("y{b}")), batch.y[b] as i128, l.value_bits)?.signed(one),
-            });
+            match l.spec.model.task {
+                Task::Logistic => label.push(alloc_bit(cs.namespace(|| format!("label{b}")), batch.y[b] == 1)?),
+                Task::Linear => label
+                    .push(Bits::alloc(cs.namespace(|| format!("y{b}")), batch.y[b] as i128, l.value_bits)?.signed(one)),
+                Task::Softmax => {
+                    // one-hot: bits that sum to one, so exactly one class
+                    let bits = (0..l.spec.model.classes)
+                        .map(|c| alloc_bit(cs.namespace(|| format!("class{b}_{c}")), batch.y[b] == c as i64))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let sum = bits.iter().fold(Lin::zero(), |acc, bit| acc.add(bit));
+                    enforce_eq(cs.namespace(|| format!("one_hot{b}")), &sum, &Lin::constant(F::ONE, one));
+                    class.push(bits);
+                }
+            }
         }
 
         // The same packings as `packing::batch_elements`, from checked values.
@@ -94,6 +105,7 @@ impl<F: CircuitField> StepCircuit<F> for CommitCircuit<F> {
                     let v = match src {
                         Source::Mask(b) => &mask[b],
                         Source::Label(b) => &label[b],
+                        Source::Class(b, c) => &class[b][c],
                         Source::X(b, i) => &x[b * d + i],
                     };
                     acc.add_scaled(pow2(off), v)

@@ -8,13 +8,20 @@ use rand_chacha::ChaCha20Rng;
 /// A spec with the given shape and the default format, lr 0.5, one epoch.
 pub fn spec(task: Task, features: usize, batch_size: usize, steps_per_fold: usize) -> TrainSpec {
     TrainSpec {
-        model: ModelSpec { features, task },
+        model: ModelSpec::linear(features, task),
         format: FixedFormat::default(),
         learning_rate: 0.5,
         batch_size,
         epochs: 1,
         steps_per_fold,
     }
+}
+
+/// An MLP spec `features -> hidden -> outputs` (sigmoid for `classes` 0,
+/// softmax otherwise), default format, lr 0.5, one epoch.
+pub fn mlp_spec(features: usize, hidden: usize, classes: usize, batch_size: usize, steps_per_fold: usize) -> TrainSpec {
+    let task = if classes == 0 { Task::Logistic } else { Task::Softmax };
+    TrainSpec { model: ModelSpec::mlp(features, hidden, task, classes), ..spec(task, features, batch_size, steps_per_fold) }
 }
 
 /// Random rows: features in [-2, 2), labels from a hidden linear rule so
@@ -30,6 +37,11 @@ pub fn dataset(spec: &TrainSpec, rows: usize, seed: u64) -> Dataset {
             match spec.model.task {
                 Task::Logistic => i64::from(s > 0),
                 Task::Linear => (s / d as i64).clamp(spec.format.min(), spec.format.max()),
+                // the class whose feature (cyclically) is largest
+                Task::Softmax => {
+                    let k = spec.model.classes;
+                    (0..k).fold(0, |best, c| if x[r * d + c % d] > x[r * d + best % d] { c } else { best }) as i64
+                }
             }
         })
         .collect();

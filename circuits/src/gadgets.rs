@@ -165,6 +165,26 @@ impl<F: CircuitField> Bits<F> {
     }
 }
 
+/// A value proven to lie in `[0, 2^n)`: the combination of its `n` bits
+/// (one booleanity constraint each), with the integer it stands for.
+pub struct Unsigned<F: CircuitField> {
+    /// `sum_j bit_j 2^j`.
+    pub lin: Lin<F>,
+    /// The witness integer (its residue mod `2^n` if out of range, which
+    /// then fails the caller's equality).
+    pub value: i128,
+}
+
+/// Allocates the `n` bits of an unsigned value.
+pub fn alloc_unsigned<F: CircuitField, CS: ConstraintSystem<F>>(
+    cs: CS,
+    value: i128,
+    n: u32,
+) -> Result<Unsigned<F>, SynthesisError> {
+    let bits = Bits::alloc(cs, value.wrapping_sub(1i128 << (n - 1)), n)?;
+    Ok(Unsigned { lin: bits.field(0, n), value: value.rem_euclid(1i128 << n) })
+}
+
 /// Constant helper: the field element of an integer as a [`Lin`].
 pub fn constant<F: CircuitField>(v: i128, one: Variable) -> Lin<F> {
     Lin::constant(fe(v), one)

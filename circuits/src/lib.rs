@@ -14,6 +14,7 @@ pub mod field;
 pub mod fixtures;
 pub mod gadgets;
 pub mod hash;
+pub mod mlp_step;
 pub mod packing;
 pub mod prover;
 pub mod sgd_circuit;

@@ -12,11 +12,13 @@ use candor_core::data::Batch;
 use candor_core::layout::FIELD_PACK_BITS;
 use candor_core::{Layout, Task};
 
-/// Bits of metadata per row: the mask, and the label for classification.
+/// Bits of metadata per row: the mask, and the label for classification
+/// (one-hot for softmax).
 pub fn meta_bits_per_row(layout: &Layout) -> usize {
     match layout.spec.model.task {
         Task::Logistic => 2,
         Task::Linear => 1,
+        Task::Softmax => 1 + layout.spec.model.classes,
     }
 }
 
@@ -47,8 +49,11 @@ pub fn row_chunk_features(layout: &Layout, c: usize) -> std::ops::Range<usize> {
 pub enum Source {
     /// The mask bit of a row.
     Mask(usize),
-    /// The label of a row: a bit for classification, a value for regression.
+    /// The label of a row: a bit for binary classification, a value for
+    /// regression.
     Label(usize),
+    /// Whether row `b` has class `c`: the one-hot label of softmax.
+    Class(usize, usize),
     /// Feature `i` of row `b`: `X(b, i)`.
     X(usize, usize),
 }
@@ -59,13 +64,19 @@ pub enum Source {
 pub fn element_slots(layout: &Layout) -> Vec<Vec<(Source, u32)>> {
     let mut out = Vec::with_capacity(layout.elements_per_batch());
     let per = meta_rows_per_element(layout);
-    let logistic = layout.spec.model.task == Task::Logistic;
+    let task = layout.spec.model.task;
     for m in 0..meta_elements(layout) {
         let mut slots = vec![];
         for b in m * per..((m + 1) * per).min(layout.batch()) {
             slots.push((Source::Mask(b), slots.len() as u32));
-            if logistic {
-                slots.push((Source::Label(b), slots.len() as u32));
+            match task {
+                Task::Logistic => slots.push((Source::Label(b), slots.len() as u32)),
+                Task::Softmax => {
+                    for c in 0..layout.spec.model.classes {
+                        slots.push((Source::Class(b, c), slots.len() as u32));
+                    }
+                }
+                Task::Linear => {}
             }
         }
         out.push(slots);
@@ -97,6 +108,7 @@ pub fn source_value(batch: &Batch, src: Source) -> i128 {
     match src {
         Source::Mask(b) => i128::from(batch.mask[b]),
         Source::Label(b) => i128::from(batch.y[b]),
+        Source::Class(b, c) => i128::from(batch.y[b] == c as i64),
         Source::X(b, i) => i128::from(batch.x(b, i)),
     }
 }

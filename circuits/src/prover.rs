@@ -10,7 +10,7 @@ use crate::state::data_iv;
 use crate::verifier::{DataCommitment, Digest, TrainingStatement};
 use crate::CircuitError;
 use candor_core::data::{batches, Batch, Dataset};
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::Layout;
 use ff::Field;
 use nova_snark::nova::RecursiveSNARK;
@@ -88,7 +88,7 @@ pub fn prove_commitment(keys: &DataKeys, data: &PrivateData) -> Result<(DataComm
 /// The result of proving local training.
 pub struct ProvenUpdate {
     /// The trained model the proof attests.
-    pub model: LinearModel,
+    pub model: Model,
     /// Proven number of real rows consumed.
     pub samples: u64,
     /// Compressed, zero-knowledge proof (MessagePack).

@@ -25,11 +25,22 @@ use crate::packing::{
 use crate::state::{data_iv, packed_params, params_per_element, TrainState};
 use crate::CircuitField;
 use candor_core::data::Batch;
-use candor_core::sgd::{sgd_step, LinearModel, StepTrace};
-use candor_core::{CoreError, Layout, Task};
+use crate::mlp_step::MlpForgery;
+use candor_core::mlp::{mlp_step_traced, MlpTrace};
+use candor_core::sgd::{sgd_step, StepTrace};
+use candor_core::{CoreError, Layout, Model, Task};
 use nova_snark::frontend::{num::AllocatedNum, ConstraintSystem, SynthesisError, Variable};
 use nova_snark::traits::circuit::StepCircuit;
 use std::sync::Arc;
+
+/// Intermediate values of one step, per architecture.
+#[derive(Clone, Debug)]
+pub enum Trace {
+    /// Logistic or linear regression.
+    Linear(StepTrace),
+    /// One-hidden-layer MLP.
+    Mlp(MlpTrace),
+}
 
 /// Runs one step natively: the new state and the step's trace.
 pub fn advance<F: CircuitField>(
@@ -38,7 +49,7 @@ pub fn advance<F: CircuitField>(
     state: &TrainState<F>,
     batch: &Batch,
     blind: F,
-) -> Result<(TrainState<F>, StepTrace), CoreError> {
+) -> Result<(TrainState<F>, Trace), CoreError> {
     advance_checked(hasher, layout, state, batch, blind, true)
 }
 
@@ -49,8 +60,18 @@ fn advance_checked<F: CircuitField>(
     batch: &Batch,
     blind: F,
     check_commitment: bool,
-) -> Result<(TrainState<F>, StepTrace), CoreError> {
-    let (model, trace) = sgd_step(layout, &state.model, batch)?;
+) -> Result<(TrainState<F>, Trace), CoreError> {
+    state.model.validate(layout)?;
+    let (model, trace) = match &state.model {
+        Model::Linear(m) => {
+            let (next, t) = sgd_step(layout, m, batch)?;
+            (Model::Linear(next), Trace::Linear(t))
+        }
+        Model::Mlp(m) => {
+            let (next, t) = mlp_step_traced(&layout.mlp_hyper(), m, batch)?;
+            (Model::Mlp(next), Trace::Mlp(t))
+        }
+    };
     let mut pre = vec![state.chain, blind];
     pre.extend(batch_elements::<F>(layout, batch));
     let mut chain = hasher.hash(&pre);
@@ -79,6 +100,47 @@ pub enum Forgery {
     /// Train on batches that do not hash to the commitment, skipping the
     /// native check (the circuit's own epoch-end check must catch it).
     IgnoreCommitment,
+    /// Corrupt an MLP step's witness.
+    Mlp { step: usize, forgery: MlpForgery },
+}
+
+/// A batch's metadata bits, tied to its packed elements.
+pub(crate) struct Meta<F: CircuitField> {
+    /// Mask bit per row.
+    pub mask: Vec<Lin<F>>,
+    /// Label per row (binary classification).
+    pub label: Vec<Lin<F>>,
+    /// One-hot class bits per row (softmax).
+    pub class: Vec<Vec<Lin<F>>>,
+}
+
+/// Allocates the metadata bits of a batch and ties them to its metadata
+/// elements (which the data chain binds to the commitment).
+fn metadata<F: CircuitField, CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    l: &Layout,
+    batch: &Batch,
+    elems: &[AllocatedNum<F>],
+) -> Result<Meta<F>, SynthesisError> {
+    let bs = l.batch();
+    let classes = l.spec.model.classes;
+    let mut meta =
+        Meta { mask: vec![Lin::zero(); bs], label: vec![Lin::zero(); bs], class: vec![vec![Lin::zero(); classes]; bs] };
+    for (m, slots) in element_slots(l).iter().take(meta_elements(l)).enumerate() {
+        let mut packed = Lin::zero();
+        for &(src, off) in slots {
+            let bit = alloc_bit(cs.namespace(|| format!("meta{m}_{off}")), source_value(batch, src) == 1)?;
+            packed = packed.add_scaled(pow2(off), &bit);
+            match src {
+                Source::Mask(b) => meta.mask[b] = bit,
+                Source::Label(b) => meta.label[b] = bit,
+                Source::Class(b, c) => meta.class[b][c] = bit,
+                Source::X(..) => debug_assert!(false, "metadata elements hold masks and labels only"),
+            }
+        }
+        enforce_eq(cs.namespace(|| format!("meta{m}")), &packed, &Lin::num(&elems[m]));
+    }
+    Ok(meta)
 }
 
 /// `steps_per_fold` SGD steps as one Nova step circuit.
@@ -114,7 +176,9 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
         let blinds = vec![F::ZERO; spf];
         // an honest one-epoch run over zero data, so synthesis succeeds
         let c = crate::commit_circuit::commit_native(&hasher, &layout, &batches, &blinds);
-        let input = TrainState::start(F::ZERO, c, spf as u64, LinearModel::zeros(d));
+        let initial = Model::initial(&layout.spec);
+        let zeros = initial.with_params(&vec![0; initial.params().len()]).unwrap_or(initial);
+        let input = TrainState::start(F::ZERO, c, spf as u64, zeros);
         Self { layout, hasher, input, batches, blinds, forgery: None }
     }
 
@@ -156,33 +220,49 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
         t: usize,
         params: &[Lin<F>],
         elems: &[AllocatedNum<F>],
-        mut trace: StepTrace,
+        trace: Trace,
         one: Variable,
     ) -> Result<(Vec<Lin<F>>, Lin<F>), SynthesisError> {
         let l = &*self.layout;
-        let (bs, d, f) = (l.batch(), l.features(), l.spec.format.frac_bits);
-        let batch = &self.batches[t];
-        match self.forgery {
-            Some(Forgery::UpdateSplit { step, param }) if step == t => trace.upd[param] += 1 << l.upd_shift,
-            Some(Forgery::PreActivation { step, row }) if step == t => trace.pre[row] += 1,
-            _ => {}
-        }
-
-        // Metadata: mask and label bits, tied to their packed elements.
-        let (mut mask, mut label) = (vec![Lin::zero(); bs], vec![Lin::zero(); bs]);
-        for (m, slots) in element_slots(l).iter().take(meta_elements(l)).enumerate() {
-            let mut packed = Lin::zero();
-            for &(src, off) in slots {
-                let bit = alloc_bit(cs.namespace(|| format!("meta{m}_{off}")), source_value(batch, src) == 1)?;
-                packed = packed.add_scaled(pow2(off), &bit);
-                match src {
-                    Source::Mask(b) => mask[b] = bit,
-                    Source::Label(b) => label[b] = bit,
-                    Source::X(..) => debug_assert!(false, "metadata elements hold masks and labels only"),
+        let meta = metadata(cs, l, &self.batches[t], elems)?;
+        let samples = meta.mask.iter().fold(Lin::zero(), |acc, m| acc.add(m));
+        let next = match trace {
+            Trace::Linear(mut trace) => {
+                match self.forgery {
+                    Some(Forgery::UpdateSplit { step, param }) if step == t => trace.upd[param] += 1 << l.upd_shift,
+                    Some(Forgery::PreActivation { step, row }) if step == t => trace.pre[row] += 1,
+                    _ => {}
                 }
+                self.linear_step(cs, params, elems, &meta, trace, one)?
             }
-            enforce_eq(cs.namespace(|| format!("meta{m}")), &packed, &Lin::num(&elems[m]));
-        }
+            Trace::Mlp(mut trace) => {
+                let forgery = match self.forgery {
+                    Some(Forgery::Mlp { step, forgery }) if step == t => Some(forgery),
+                    Some(Forgery::UpdateSplit { step, param }) if step == t => {
+                        trace.upd[param] += 1 << l.upd_shift;
+                        None
+                    }
+                    _ => None,
+                };
+                crate::mlp_step::synthesize_step(cs, l, params, elems, &meta, trace, forgery, one)?
+            }
+        };
+        Ok((next, samples))
+    }
+
+    /// One logistic or linear regression step.
+    fn linear_step<CS: ConstraintSystem<F>>(
+        &self,
+        cs: &mut CS,
+        params: &[Lin<F>],
+        elems: &[AllocatedNum<F>],
+        meta: &Meta<F>,
+        trace: StepTrace,
+        one: Variable,
+    ) -> Result<Vec<Lin<F>>, SynthesisError> {
+        let l = &*self.layout;
+        let (bs, d, f) = (l.batch(), l.features(), l.spec.format.frac_bits);
+        let (mask, label) = (&meta.mask, &meta.label);
 
         // Forward: pre-activations in column-packed slots.
         let col0 = meta_elements(l);
@@ -215,6 +295,7 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
             let target = match l.spec.model.task {
                 Task::Logistic => hard_sigmoid(&mut cs, &pre[b], f, one)?.add_scaled(-pow2::<F>(f), &label[b]),
                 Task::Linear => pre[b].floor_shift(f, one),
+                Task::Softmax => return Err(SynthesisError::Unsatisfiable("softmax needs an MLP".into())),
             };
             err.push(Lin::num(&mul(cs.namespace(|| "mask"), &mask[b], &target)?));
         }
@@ -247,13 +328,10 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
         enforce_eq(cs.namespace(|| "bwd_bias"), &bits.signed(one), &expect);
         upd.push(bits);
 
-        let next = upd
-            .iter()
+        upd.iter()
             .enumerate()
             .map(|(i, u)| Ok(Lin::num(&alloc_lin(cs.namespace(|| format!("w{i}")), &u.floor_shift(l.upd_shift, one))?)))
-            .collect::<Result<Vec<_>, SynthesisError>>()?;
-        let samples = mask.iter().fold(Lin::zero(), |acc, m| acc.add(m));
-        Ok((next, samples))
+            .collect()
     }
 }
 
@@ -263,7 +341,7 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
 /// `z >= 0` iff the top bit is set. Above zero, `z >= 2` iff any bit of `z`
 /// from `f+1` up is set; below zero, `z >= -2` iff all those bits are set.
 /// The value inside `(-2, 2)` is a bit field of `z`, free.
-fn hard_sigmoid<F: CircuitField, CS: ConstraintSystem<F>>(
+pub(crate) fn hard_sigmoid<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     pre: &Bits<F>,
     f: u32,

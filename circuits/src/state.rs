@@ -11,7 +11,7 @@ use crate::field::pack;
 use crate::hash::{bytes_to_fields, Hasher};
 use crate::CircuitField;
 use candor_core::layout::FIELD_PACK_BITS;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::{CoreError, Layout};
 
 /// Start value of the data hash chain, and its value between epochs.
@@ -67,12 +67,12 @@ pub struct TrainState<F: CircuitField> {
     /// Real rows consumed so far.
     pub samples: u64,
     /// Current model.
-    pub model: LinearModel,
+    pub model: Model,
 }
 
 impl<F: CircuitField> TrainState<F> {
     /// The state before the first step of a round.
-    pub fn start(ctx: F, commitment: F, batches: u64, model: LinearModel) -> Self {
+    pub fn start(ctx: F, commitment: F, batches: u64, model: Model) -> Self {
         Self { ctx, commitment, batches, counter: 0, chain: data_iv(), samples: 0, model }
     }
 

@@ -5,7 +5,7 @@ use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, Tra
 use crate::hash::Hasher;
 use crate::state::{context, data_iv, TrainState};
 use crate::{field, CircuitError};
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::Layout;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -65,7 +65,7 @@ pub struct TrainingStatement {
     /// The participant's registered data commitment.
     pub data: DataCommitment,
     /// The round's global model, where training starts.
-    pub global: LinearModel,
+    pub global: Model,
 }
 
 impl TrainingStatement {
@@ -92,7 +92,7 @@ pub struct VerifiedUpdate {
     round: u64,
     participant: Vec<u8>,
     samples: u64,
-    model: LinearModel,
+    model: Model,
     model_digest: Digest,
 }
 
@@ -110,7 +110,7 @@ impl VerifiedUpdate {
         self.samples
     }
     /// The trained model.
-    pub fn model(&self) -> &LinearModel {
+    pub fn model(&self) -> &Model {
         &self.model
     }
     /// Poseidon digest of the trained model.
@@ -142,12 +142,12 @@ fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes: &[u8]) -> 
 }
 
 /// Poseidon digest of a model (packed parameters, tagged).
-pub fn model_digest(keys: &TrainKeys, model: &LinearModel) -> Digest {
+pub fn model_digest(keys: &TrainKeys, model: &Model) -> Digest {
     model_digest_with(&keys.hasher, &keys.layout, model)
 }
 
 /// [`model_digest`] without circuit keys (for runs without proofs).
-pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &LinearModel) -> Digest {
+pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &Model) -> Digest {
     let mut pre = vec![Scalar::from(0x6361_6e64_6f72_0003u64)];
     pre.extend(crate::state::packed_params::<Scalar>(layout, &model.params()));
     Digest::of(&hasher.hash(&pre))
@@ -159,7 +159,7 @@ pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &Linea
 pub fn verify_training(
     keys: &TrainKeys,
     statement: &TrainingStatement,
-    model: &LinearModel,
+    model: &Model,
     samples: u64,
     proof: &[u8],
 ) -> Result<VerifiedUpdate, CircuitError> {

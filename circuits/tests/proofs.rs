@@ -6,7 +6,7 @@ use candor_circuits::fixtures;
 use candor_circuits::prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_commitment, verify_training, DataCommitment, TrainingStatement};
 use candor_circuits::CircuitError;
-use candor_core::sgd::{sgd_step, LinearModel};
+use candor_core::sgd::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
 use std::sync::OnceLock;
 
@@ -33,7 +33,7 @@ fn setup() -> &'static Setup {
             round: 3,
             participant: b"hospital-a".to_vec(),
             data: data.commitment(&keys),
-            global,
+            global: global.into(),
         };
         let proven = prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
         Setup { keys, data, statement, proven }
@@ -52,7 +52,7 @@ fn honest_proof_verifies_and_attests_the_reference_model() {
     let layout = Layout::new(&spec()).unwrap();
     let mut m = s.statement.global.clone();
     for b in s.data.batches() {
-        m = sgd_step(&layout, &m, b).unwrap().0;
+        m = m.step(&layout, b).unwrap();
     }
     assert_eq!(v.model(), &m);
     assert_eq!(v.samples(), 13);
@@ -72,8 +72,9 @@ fn parameter_digest_and_constraint_counts_are_pinned() {
 #[test]
 fn changed_weight_is_rejected() {
     let s = setup();
-    let mut m = s.proven.model.clone();
-    m.weights[2] += 1;
+    let mut p = s.proven.model.params();
+    p[2] += 1;
+    let m = s.proven.model.with_params(&p).unwrap();
     assert!(rejected(verify_training(&s.keys, &s.statement, &m, s.proven.samples, &s.proven.proof)));
 }
 
@@ -87,7 +88,9 @@ fn inflated_sample_count_is_rejected() {
 fn different_starting_model_is_rejected() {
     let s = setup();
     let mut st = s.statement.clone();
-    st.global.bias += 1;
+    let mut p = st.global.params();
+    *p.last_mut().unwrap() += 1;
+    st.global = st.global.with_params(&p).unwrap();
     assert!(rejected(verify_training(&s.keys, &st, &s.proven.model, s.proven.samples, &s.proven.proof)));
 }
 

@@ -31,7 +31,7 @@ fn peer(i: u8) -> PeerKey {
 
 fn machine(quorum: u32, open: Option<(u64, LinearModel, u64, BTreeMap<PeerKey, U>)>, completed: u64) -> RoundMachine<U> {
     let spec = TrainSpec {
-        model: ModelSpec { features: 1, task: Task::Logistic },
+        model: ModelSpec::linear(1, Task::Logistic),
         format: FixedFormat::default(),
         learning_rate: 0.5,
         batch_size: 4,

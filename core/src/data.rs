@@ -49,6 +49,7 @@ impl Dataset {
         for (r, &y) in self.y.iter().enumerate() {
             let ok = match layout.spec.model.task {
                 Task::Logistic => y == 0 || y == 1,
+                Task::Softmax => (0..layout.spec.model.classes as i64).contains(&y),
                 Task::Linear => fmt.contains(y as i128),
             };
             if !ok {

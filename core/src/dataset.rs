@@ -110,6 +110,11 @@ pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpe
         .map(|(r, &v)| match spec.model.task {
             Task::Logistic if v == 0.0 || v == 1.0 => Ok(v as i64),
             Task::Logistic => Err(CoreError::InvalidData(format!("row {r}: label {v} is not 0 or 1"))),
+            Task::Softmax if v.fract() == 0.0 && v >= 0.0 && (v as usize) < spec.model.classes => Ok(v as i64),
+            Task::Softmax => Err(CoreError::InvalidData(format!(
+                "row {r}: label {v} is not a class in 0..{}",
+                spec.model.classes
+            ))),
             Task::Linear => fmt.quantize(v),
         })
         .collect::<Result<Vec<_>, _>>()?;

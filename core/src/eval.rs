@@ -1,8 +1,8 @@
 //! Evaluating a fixed-point model on quantized data.
 
 use crate::data::Dataset;
-use crate::sgd::LinearModel;
-use crate::{Layout, Task};
+use crate::mlp::class_of;
+use crate::{Layout, Model, Task};
 use serde::{Deserialize, Serialize};
 
 /// Test metrics of a model.
@@ -10,35 +10,39 @@ use serde::{Deserialize, Serialize};
 pub struct Metrics {
     /// Fraction classified correctly (classification only).
     pub accuracy: Option<f64>,
-    /// Mean log-loss (classification, with the exact logistic function) or
-    /// mean squared error (regression), in real units.
+    /// Mean log-loss (classification: the exact logistic function, or for
+    /// softmax the exact softmax of `z ln 2`, the base-2 softmax that
+    /// `softmax2` approximates) or mean squared error (regression), in real
+    /// units.
     pub loss: f64,
 }
 
 /// Metrics of `model` on `data` (rows with any label).
-pub fn evaluate(layout: &Layout, model: &LinearModel, data: &Dataset) -> Metrics {
+pub fn evaluate(layout: &Layout, model: &Model, data: &Dataset) -> Metrics {
     let fmt = layout.spec.format;
     let d = data.features;
-    let scale = (fmt.one() as f64).powi(2);
+    let task = layout.spec.model.task;
     let (mut correct, mut loss) = (0usize, 0f64);
     for r in 0..data.rows() {
-        let mut n: i128 = (0..d).map(|i| model.weights[i] as i128 * data.x[r * d + i] as i128).sum();
-        n += model.bias as i128 * fmt.one() as i128;
-        let z = n as f64 / scale;
-        match layout.spec.model.task {
+        let z = model.logits(layout, &data.x[r * d..(r + 1) * d]);
+        let y = data.y[r];
+        correct += usize::from(class_of(&z) as i64 == y);
+        loss += match task {
             Task::Logistic => {
-                let y = data.y[r];
-                correct += usize::from((n >= 0) == (y == 1));
                 // log(1 + e^-t) computed stably, t = z for y = 1 and -z for y = 0
-                let t = if y == 1 { z } else { -z };
-                loss += (-t).max(0.0) + (1.0 + (-t.abs()).exp()).ln();
+                let t = if y == 1 { z[0] } else { -z[0] };
+                (-t).max(0.0) + (1.0 + (-t.abs()).exp()).ln()
             }
-            Task::Linear => loss += (z - fmt.to_f64(data.y[r])).powi(2),
-        }
+            Task::Softmax => {
+                // -log softmax(z ln 2)_y, with the maximum subtracted first
+                let s: Vec<f64> = z.iter().map(|v| v * std::f64::consts::LN_2).collect();
+                let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let lse = m + s.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+                s.get(y as usize).map_or(f64::INFINITY, |sy| lse - sy)
+            }
+            Task::Linear => (z[0] - fmt.to_f64(y)).powi(2),
+        };
     }
     let rows = data.rows().max(1) as f64;
-    Metrics {
-        accuracy: (layout.spec.model.task == Task::Logistic).then(|| correct as f64 / rows),
-        loss: loss / rows,
-    }
+    Metrics { accuracy: (task != Task::Linear).then(|| correct as f64 / rows), loss: loss / rows }
 }

@@ -12,6 +12,7 @@
 //! widths below are worst-case bounds derived from the input ranges.
 
 use crate::fixed::signed_bits_for;
+use crate::mlp::{MlpHyper, MlpShape};
 use crate::{CoreError, Task, TrainSpec};
 
 /// Bits of a field element we let a packing use: Pasta fields have 255-bit
@@ -48,12 +49,45 @@ pub struct Layout {
     pub bwd_slots: usize,
     /// Width of the update decomposition: remainder plus new weight.
     pub upd_bits: u32,
+    /// Widths of an MLP's hidden-layer quantities (`None` without one).
+    pub mlp: Option<MlpLayout>,
+}
+
+/// Slot widths of the quantities an MLP step packs beyond the data (see
+/// `candor_circuits::mlp_step`); each is a worst-case bound, as above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MlpLayout {
+    /// Hidden units.
+    pub hidden: usize,
+    /// Output units (1 for a sigmoid, the classes for softmax).
+    pub outputs: usize,
+    /// Width of an output pre-activation `sum_j W2 a + b2 2^f`.
+    pub pre2_bits: u32,
+    /// Width of a back-propagated sum `sum_k e_k W2_jk`.
+    pub back_bits: u32,
+    /// Width of a hidden-to-output update slot `W2 D - lr G2`.
+    pub g2_bits: u32,
+    /// Unsigned width of a softmax denominator `sum_k exp2_approx(z_k)`.
+    pub sum_bits: u32,
+}
+
+impl MlpLayout {
+    /// Rows per packed element for slots of `bits` (at most the batch).
+    pub fn rows_per_chunk(bits: u32, batch: usize) -> usize {
+        ((FIELD_PACK_BITS / bits) as usize).min(batch)
+    }
+
+    /// Classes per packed element of the `W2` gradient.
+    pub fn classes_per_chunk(&self) -> usize {
+        ((FIELD_PACK_BITS / self.g2_bits) as usize).min(self.outputs)
+    }
 }
 
 impl Layout {
     /// Validates a spec and derives its layout.
     pub fn new(spec: &TrainSpec) -> Result<Self, CoreError> {
         let bad = |m: String| Err(CoreError::InvalidSpec(m));
+        spec.model.validate()?;
         let d = spec.model.features;
         let b = spec.batch_size;
         let f = spec.format.frac_bits;
@@ -89,11 +123,15 @@ impl Layout {
             fwd_bound += half * one; // the target is packed as one more column
         }
         let fwd_bits = signed_bits_for(fwd_bound);
+        // the largest error that multiplies data in the gradient: the output
+        // error, or for an MLP the hidden error floor(sum_k e_k W2_jk / 2^f)
+        let outputs = spec.model.outputs() as u128;
         let err_max: u128 = match spec.model.task {
-            Task::Logistic => one,
+            _ if spec.model.is_mlp() => outputs * half,
+            Task::Logistic | Task::Softmax => one,
             Task::Linear => 1u128 << (fwd_bits - f - 1),
         };
-        if spec.model.task == Task::Logistic && fwd_bits < 2 * f + 3 {
+        if spec.model.task == Task::Logistic && !spec.model.is_mlp() && fwd_bits < 2 * f + 3 {
             return bad("format too narrow for the hard sigmoid".into());
         }
         let grad_bound = b as u128 * err_max * half.max(one);
@@ -109,6 +147,7 @@ impl Layout {
                 ));
             }
         }
+        let mlp = if spec.model.is_mlp() { Some(mlp_layout(spec, upd_shift, upd_bits)?) } else { None };
         let fwd_slots = ((FIELD_PACK_BITS / fwd_bits) as usize).min(b);
         let bwd_slots = ((FIELD_PACK_BITS / bwd_bits) as usize).min(d);
         Ok(Self {
@@ -122,6 +161,7 @@ impl Layout {
             bwd_bits,
             bwd_slots,
             upd_bits,
+            mlp,
         })
     }
 
@@ -166,8 +206,48 @@ impl Layout {
 
     /// Multiply-accumulates of one SGD step (forward and gradient).
     pub fn macs_per_step(&self) -> usize {
-        2 * self.batch() * self.features()
+        match self.mlp_shape() {
+            Some(shape) => shape.macs_per_step(self.batch()),
+            None => 2 * self.batch() * self.features(),
+        }
     }
+
+    /// The MLP's shape, if the model has a hidden layer.
+    pub fn mlp_shape(&self) -> Option<MlpShape> {
+        self.mlp.map(|m| MlpShape { features: self.features(), hidden: m.hidden, outputs: m.outputs })
+    }
+
+    /// The MLP's step hyperparameters.
+    pub fn mlp_hyper(&self) -> MlpHyper {
+        MlpHyper { format: self.spec.format, lr_q: self.lr_q, batch: self.batch() }
+    }
+}
+
+fn mlp_layout(spec: &TrainSpec, upd_shift: u32, upd_bits: u32) -> Result<MlpLayout, CoreError> {
+    let (h, k) = (spec.model.hidden, spec.model.outputs());
+    let fmt = spec.format;
+    let f = fmt.frac_bits;
+    let hyper = MlpHyper { format: fmt, lr_q: spec.learning_rate_q()?, batch: spec.batch_size };
+    hyper.validate(k)?;
+    let half = 1u128 << (fmt.total_bits() - 1);
+    let (one, max) = (1u128 << f, half - 1);
+    let pre2_bits = signed_bits_for(h as u128 * half * max + half * one);
+    // the sigmoid's and softmax clamp's saturation tests read bits above
+    // 2f + 1 and f + K - 1 of an output pre-activation
+    if pre2_bits < (2 * f + 3).max(f + fmt.total_bits() + 1) {
+        return Err(CoreError::InvalidSpec(format!("{fmt} is too narrow for the MLP's output layer")));
+    }
+    let back_bits = signed_bits_for(k as u128 * one * half);
+    // the W2 gradient sums e a over the batch; its bias e 2^f, and a <= MAX
+    let g2_bound = half * (1u128 << upd_shift) + one * (spec.batch_size as u128 * one * half);
+    let g2_bits = signed_bits_for(g2_bound).max(upd_bits);
+    let exp_max = crate::mlp::exp2_approx(i128::from(fmt.max()), fmt) as u128;
+    let sum_bits = 128 - (k as u128 * exp_max).leading_zeros();
+    // the candle trainer divides exp * 2^f exactly in f64
+    if sum_bits + f > F64_EXACT_BITS || g2_bits > F64_EXACT_BITS {
+        return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for an exact MLP step in f64")));
+    }
+    Ok(MlpLayout { hidden: h, outputs: k, pre2_bits, back_bits, g2_bits, sum_bits })
 }
 
 #[cfg(test)]
@@ -177,7 +257,7 @@ mod tests {
 
     pub(crate) fn spec(task: Task) -> TrainSpec {
         TrainSpec {
-            model: ModelSpec { features: 30, task },
+            model: ModelSpec::linear(30, task),
             format: FixedFormat::default(),
             learning_rate: 0.5,
             batch_size: 16,

@@ -12,10 +12,12 @@ mod error;
 pub mod fixed;
 pub mod layout;
 pub mod mlp;
+pub mod model;
 pub mod sgd;
 pub mod spec;
 
 pub use error::CoreError;
 pub use fixed::FixedFormat;
 pub use layout::Layout;
+pub use model::Model;
 pub use spec::{ModelSpec, Task, TrainSpec};

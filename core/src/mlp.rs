@@ -167,24 +167,34 @@ impl Mlp {
         Ok(())
     }
 
-    /// Forward pass of one row: `(z1, a, z2)`.
-    pub fn forward(&self, format: FixedFormat, x: &[i64]) -> (Vec<i128>, Vec<i128>, Vec<i128>) {
+    /// Pre-activations of one row before the floor: hidden
+    /// `sum_i W1_ij x_i + b1_j 2^f` and output `sum_j W2_jk a_j + b2_k 2^f`.
+    pub fn pre_activations(&self, format: FixedFormat, x: &[i64]) -> (Vec<i128>, Vec<i128>) {
         let (h, k, f) = (self.shape.hidden, self.shape.outputs, format.frac_bits);
         let one = 1i128 << f;
-        let z1: Vec<i128> = (0..h)
+        let pre1: Vec<i128> = (0..h)
             .map(|j| {
                 let n: i128 = x.iter().enumerate().map(|(i, &v)| i128::from(self.w1[i * h + j]) * i128::from(v)).sum();
-                floor_shift(n + i128::from(self.b1[j]) * one, f)
+                n + i128::from(self.b1[j]) * one
             })
             .collect();
-        let a: Vec<i128> = z1.iter().map(|&z| relu_clipped(z, format)).collect();
-        let z2 = (0..k)
+        let a: Vec<i128> = pre1.iter().map(|&p| relu_clipped(floor_shift(p, f), format)).collect();
+        let pre2 = (0..k)
             .map(|c| {
                 let n: i128 = a.iter().enumerate().map(|(j, &v)| i128::from(self.w2[j * k + c]) * v).sum();
-                floor_shift(n + i128::from(self.b2[c]) * one, f)
+                n + i128::from(self.b2[c]) * one
             })
             .collect();
-        (z1, a, z2)
+        (pre1, pre2)
+    }
+
+    /// Forward pass of one row: `(z1, a, z2)`.
+    pub fn forward(&self, format: FixedFormat, x: &[i64]) -> (Vec<i128>, Vec<i128>, Vec<i128>) {
+        let f = format.frac_bits;
+        let (pre1, pre2) = self.pre_activations(format, x);
+        let z1: Vec<i128> = pre1.iter().map(|&p| floor_shift(p, f)).collect();
+        let a = z1.iter().map(|&z| relu_clipped(z, format)).collect();
+        (z1, a, pre2.iter().map(|&p| floor_shift(p, f)).collect())
     }
 
     /// Predicted class of a row (see [`class_of`]).
@@ -259,9 +269,30 @@ pub fn output_error(shape: MlpShape, format: FixedFormat, z2: &[i128], label: i6
         .collect()
 }
 
+/// Intermediate values of an MLP step, per row `b`: the step circuit's
+/// witness is built from them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MlpTrace {
+    /// Hidden pre-activations before the floor, `[b * hidden + j]`.
+    pub pre1: Vec<i128>,
+    /// Output pre-activations before the floor, `[b * outputs + k]`.
+    pub pre2: Vec<i128>,
+    /// Output errors, `[b * outputs + k]`.
+    pub err: Vec<i128>,
+    /// Back-propagated sums `sum_k e_k W2_jk` before the floor, `[b * hidden + j]`.
+    pub back: Vec<i128>,
+    /// `w D - lr G` per parameter, in canonical order.
+    pub upd: Vec<i128>,
+}
+
 /// One SGD step of the reference over a batch (`y`: 0/1 for one output,
 /// the class index otherwise). Labels out of range are an error.
 pub fn mlp_step(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<Mlp, CoreError> {
+    Ok(mlp_step_traced(hyper, model, batch)?.0)
+}
+
+/// [`mlp_step`] with its trace.
+pub fn mlp_step_traced(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<(Mlp, MlpTrace), CoreError> {
     hyper.validate(model.shape.outputs)?;
     let fmt = hyper.format;
     model.validate(fmt)?;
@@ -275,11 +306,15 @@ pub fn mlp_step(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<Mlp, Cor
     if let Some(&y) = batch.y.iter().find(|&&y| !(0..classes).contains(&y)) {
         return Err(CoreError::InvalidData(format!("label {y} is not one of {classes} classes")));
     }
+    let mut t = MlpTrace { pre1: vec![], pre2: vec![], err: vec![], back: vec![], upd: vec![] };
     let (mut g1, mut gb1) = (vec![0i128; d * h], vec![0i128; h]);
     let (mut g2, mut gb2) = (vec![0i128; h * k], vec![0i128; k]);
     for b in 0..bs {
         let x = &batch.x[b * d..(b + 1) * d];
-        let (z1, a, z2) = model.forward(fmt, x);
+        let (pre1, pre2) = model.pre_activations(fmt, x);
+        let z1: Vec<i128> = pre1.iter().map(|&p| floor_shift(p, f)).collect();
+        let a: Vec<i128> = z1.iter().map(|&z| relu_clipped(z, fmt)).collect();
+        let z2: Vec<i128> = pre2.iter().map(|&p| floor_shift(p, f)).collect();
         let e = output_error(model.shape, fmt, &z2, batch.y[b], batch.mask[b]);
         for j in 0..h {
             for c in 0..k {
@@ -291,27 +326,28 @@ pub fn mlp_step(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<Mlp, Cor
                 g1[i * h + j] += delta * i128::from(x[i]);
             }
             gb1[j] += delta * one;
+            t.back.push(back);
         }
         for c in 0..k {
             gb2[c] += e[c] * one;
         }
+        t.pre1.extend(pre1);
+        t.pre2.extend(pre2);
+        t.err.extend(e);
     }
     let grads = [g1, gb1, g2, gb2].concat();
     let shift = hyper.upd_shift();
-    let next = model
-        .params()
-        .into_iter()
-        .zip(grads)
-        .map(|(w, g)| {
-            let w2 = floor_shift((i128::from(w) << shift) - i128::from(hyper.lr_q) * g, shift);
-            if fmt.contains(w2) {
-                Ok(w2 as i64)
-            } else {
-                Err(overflow("updated weight", w2, fmt))
-            }
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Mlp::from_params(model.shape, &next)
+    let mut next = Vec::with_capacity(grads.len());
+    for (w, g) in model.params().into_iter().zip(grads) {
+        let u = (i128::from(w) << shift) - i128::from(hyper.lr_q) * g;
+        let w2 = floor_shift(u, shift);
+        if !fmt.contains(w2) {
+            return Err(overflow("updated weight", w2, fmt));
+        }
+        t.upd.push(u);
+        next.push(w2 as i64);
+    }
+    Ok((Mlp::from_params(model.shape, &next)?, t))
 }
 
 #[cfg(test)]

@@ -57,6 +57,9 @@ impl LinearModel {
 
     /// Checks shape and that every parameter fits the format.
     pub fn validate(&self, layout: &Layout) -> Result<(), CoreError> {
+        if layout.mlp.is_some() {
+            return Err(CoreError::InvalidData("a linear model for a spec with a hidden layer".into()));
+        }
         if self.weights.len() != layout.features() {
             return Err(CoreError::InvalidData(format!(
                 "model has {} weights, spec {} features",
@@ -121,6 +124,7 @@ pub fn sgd_step(layout: &Layout, model: &LinearModel, batch: &Batch) -> Result<(
         let e = match layout.spec.model.task {
             Task::Logistic => hard_sigmoid(z, f) - batch.y[b] as i128 * one,
             Task::Linear => z,
+            Task::Softmax => return Err(CoreError::InvalidSpec("softmax needs an MLP".into())),
         };
         pre.push(n);
         err.push(if batch.mask[b] { e } else { 0 });
@@ -146,7 +150,7 @@ mod tests {
 
     fn layout(task: Task) -> Layout {
         Layout::new(&TrainSpec {
-            model: ModelSpec { features: 2, task },
+            model: ModelSpec::linear(2, task),
             format: FixedFormat { frac_bits: 4, int_bits: 3 },
             learning_rate: 0.5,
             batch_size: 2,

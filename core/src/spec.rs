@@ -15,6 +15,9 @@ pub enum Task {
     /// Regression with squared error: gradient `z - y`, targets in the
     /// fixed-point format.
     Linear,
+    /// Multiclass classification (MLP only): `softmax2` output, cross-entropy
+    /// gradient `p - onehot(y)`, labels `0..classes`.
+    Softmax,
 }
 
 impl Task {
@@ -23,11 +26,14 @@ impl Task {
         match self {
             Task::Logistic => 1,
             Task::Linear => 2,
+            Task::Softmax => 3,
         }
     }
 }
 
-/// Model architecture: one dense layer over `features` inputs plus a bias.
+/// Model architecture: one dense layer over `features` inputs plus a bias
+/// (`hidden = 0`), or an MLP with one hidden clipped-ReLU layer of `hidden`
+/// units (see `candor_core::mlp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -35,6 +41,67 @@ pub struct ModelSpec {
     pub features: usize,
     /// Output head and loss.
     pub task: Task,
+    /// Hidden units of the MLP's hidden layer; 0 for no hidden layer.
+    #[serde(default)]
+    pub hidden: usize,
+    /// Number of classes of a softmax output; 0 for other tasks.
+    #[serde(default)]
+    pub classes: usize,
+    /// Seed of the MLP's initial global weights (seeded Glorot-uniform; an
+    /// all-zero MLP cannot learn). Proofs bind the global model itself, so
+    /// the seed is only how a federation agrees on its first one.
+    #[serde(default)]
+    pub init_seed: u64,
+}
+
+impl ModelSpec {
+    /// A model without a hidden layer.
+    pub fn linear(features: usize, task: Task) -> Self {
+        Self { features, task, hidden: 0, classes: 0, init_seed: 0 }
+    }
+
+    /// An MLP `features -> hidden -> outputs`: one sigmoid output for
+    /// `Task::Logistic`, `classes` softmax outputs for `Task::Softmax`.
+    pub fn mlp(features: usize, hidden: usize, task: Task, classes: usize) -> Self {
+        Self { features, task, hidden, classes, init_seed: 0 }
+    }
+
+    /// Whether the model has a hidden layer.
+    pub fn is_mlp(&self) -> bool {
+        self.hidden > 0
+    }
+
+    /// Output units: `classes` for softmax, else 1.
+    pub fn outputs(&self) -> usize {
+        if self.task == Task::Softmax {
+            self.classes
+        } else {
+            1
+        }
+    }
+
+    /// Number of distinct labels of a classification task (2 for logistic).
+    pub fn label_classes(&self) -> Option<usize> {
+        match self.task {
+            Task::Logistic => Some(2),
+            Task::Softmax => Some(self.classes),
+            Task::Linear => None,
+        }
+    }
+
+    /// Checks that the combination of task, hidden layer and classes is one
+    /// Candor trains.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        let bad = |m: &str| Err(CoreError::InvalidSpec(m.to_string()));
+        match self.task {
+            Task::Softmax if self.hidden == 0 => bad("task \"softmax\" needs a hidden layer (model.hidden > 0)"),
+            Task::Softmax if !(2..=64).contains(&self.classes) => bad("task \"softmax\" needs model.classes in 2..=64"),
+            Task::Linear if self.hidden > 0 => bad("an MLP (model.hidden > 0) needs task \"logistic\" or \"softmax\""),
+            Task::Logistic | Task::Linear if self.classes != 0 => bad("model.classes applies to task \"softmax\" only"),
+            _ if self.hidden > 1024 => bad("model.hidden must be at most 1024"),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Everything that fixes what one participant's local training computes.
@@ -74,7 +141,7 @@ impl TrainSpec {
     /// Canonical integer encoding of the spec, hashed into every proof's
     /// public statement.
     pub fn to_words(&self) -> Result<Vec<u64>, CoreError> {
-        Ok(vec![
+        let mut words = vec![
             self.model.features as u64,
             self.model.task.code(),
             u64::from(self.format.frac_bits),
@@ -83,6 +150,11 @@ impl TrainSpec {
             self.batch_size as u64,
             u64::from(self.epochs),
             self.steps_per_fold as u64,
-        ])
+        ];
+        if self.model.is_mlp() {
+            // appended, so that a linear spec's words are unchanged
+            words.extend([self.model.hidden as u64, self.model.outputs() as u64]);
+        }
+        Ok(words)
     }
 }

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 fn layout(task: Task, d: usize, b: usize, lr: f64, frac: u32) -> Layout {
     Layout::new(&TrainSpec {
-        model: ModelSpec { features: d, task },
+        model: ModelSpec::linear(d, task),
         format: FixedFormat { frac_bits: frac, int_bits: 3 },
         learning_rate: lr,
         batch_size: b,

@@ -1,0 +1,156 @@
+//! The model a federation trains, whichever architecture its spec names: the
+//! one type that travels in messages, is stored, aggregated and proven.
+
+use crate::data::Batch;
+use crate::mlp::{mlp_step, Mlp};
+use crate::sgd::{sgd_step, LinearModel};
+use crate::{CoreError, Layout, TrainSpec};
+use serde::{Deserialize, Serialize};
+
+/// A fixed-point model: logistic/linear regression or a one-hidden-layer MLP.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Model {
+    /// One dense layer with a bias.
+    Linear(LinearModel),
+    /// One hidden clipped-ReLU layer, sigmoid or softmax output.
+    Mlp(Mlp),
+}
+
+impl From<LinearModel> for Model {
+    fn from(m: LinearModel) -> Self {
+        Model::Linear(m)
+    }
+}
+
+impl From<Mlp> for Model {
+    fn from(m: Mlp) -> Self {
+        Model::Mlp(m)
+    }
+}
+
+impl Model {
+    /// The federation's first global model: zeros for a linear model, seeded
+    /// Glorot-uniform weights (`model.init_seed`) for an MLP.
+    pub fn initial(spec: &TrainSpec) -> Self {
+        let m = &spec.model;
+        if m.is_mlp() {
+            let shape = crate::mlp::MlpShape { features: m.features, hidden: m.hidden, outputs: m.outputs() };
+            Model::Mlp(Mlp::init(shape, spec.format, m.init_seed))
+        } else {
+            Model::Linear(LinearModel::zeros(m.features))
+        }
+    }
+
+    /// Parameters in canonical order (the order proofs hash them in).
+    pub fn params(&self) -> Vec<i64> {
+        match self {
+            Model::Linear(m) => m.params(),
+            Model::Mlp(m) => m.params(),
+        }
+    }
+
+    /// A model of the same architecture with other parameters.
+    pub fn with_params(&self, params: &[i64]) -> Result<Self, CoreError> {
+        if params.len() != self.params().len() {
+            return Err(CoreError::InvalidData(format!(
+                "{} parameters for a model of {}",
+                params.len(),
+                self.params().len()
+            )));
+        }
+        Ok(match self {
+            Model::Linear(_) => Model::Linear(LinearModel::from_params(params)?),
+            Model::Mlp(m) => Model::Mlp(Mlp::from_params(m.shape, params)?),
+        })
+    }
+
+    /// Checks that the architecture is the spec's and every parameter fits
+    /// the format.
+    pub fn validate(&self, layout: &Layout) -> Result<(), CoreError> {
+        match (self, layout.mlp_shape()) {
+            (Model::Linear(m), None) => m.validate(layout),
+            (Model::Mlp(m), Some(shape)) if m.shape == shape => m.validate(layout.spec.format),
+            (Model::Mlp(m), Some(shape)) => Err(CoreError::InvalidData(format!(
+                "model is a {}-{}-{} MLP, the spec a {}-{}-{} one",
+                m.shape.features, m.shape.hidden, m.shape.outputs, shape.features, shape.hidden, shape.outputs
+            ))),
+            (Model::Linear(_), Some(_)) => Err(CoreError::InvalidData("a linear model for an MLP spec".into())),
+            (Model::Mlp(_), None) => Err(CoreError::InvalidData("an MLP for a linear spec".into())),
+        }
+    }
+
+    /// One SGD step of the integer reference.
+    pub fn step(&self, layout: &Layout, batch: &Batch) -> Result<Self, CoreError> {
+        self.validate(layout)?;
+        Ok(match self {
+            Model::Linear(m) => Model::Linear(sgd_step(layout, m, batch)?.0),
+            Model::Mlp(m) => Model::Mlp(mlp_step(&layout.mlp_hyper(), m, batch)?),
+        })
+    }
+
+    /// Output logits of one row, in real units.
+    pub fn logits(&self, layout: &Layout, x: &[i64]) -> Vec<f64> {
+        let fmt = layout.spec.format;
+        match self {
+            Model::Linear(m) => {
+                let n: i128 = m.weights.iter().zip(x).map(|(&w, &v)| i128::from(w) * i128::from(v)).sum::<i128>()
+                    + i128::from(m.bias) * i128::from(fmt.one());
+                vec![n as f64 / (fmt.one() as f64).powi(2)]
+            }
+            Model::Mlp(m) => m.forward(fmt, x).2.iter().map(|&z| fmt.to_f64(z as i64)).collect(),
+        }
+    }
+
+    /// Named tensors (name, shape, row-major values), for export.
+    pub fn tensors(&self) -> Vec<(&'static str, Vec<usize>, Vec<i64>)> {
+        match self {
+            Model::Linear(m) => vec![("weight", vec![m.weights.len()], m.weights.clone()), ("bias", vec![1], vec![m.bias])],
+            Model::Mlp(m) => {
+                let s = m.shape;
+                vec![
+                    ("hidden.weight", vec![s.features, s.hidden], m.w1.clone()),
+                    ("hidden.bias", vec![s.hidden], m.b1.clone()),
+                    ("output.weight", vec![s.hidden, s.outputs], m.w2.clone()),
+                    ("output.bias", vec![s.outputs], m.b2.clone()),
+                ]
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FixedFormat, ModelSpec, Task};
+
+    fn spec(model: ModelSpec) -> TrainSpec {
+        TrainSpec { model, format: FixedFormat::default(), learning_rate: 0.5, batch_size: 4, epochs: 1, steps_per_fold: 1 }
+    }
+
+    #[test]
+    fn architecture_is_checked_against_the_spec() {
+        let mlp = Layout::new(&spec(ModelSpec::mlp(3, 4, Task::Softmax, 3))).unwrap();
+        let lin = Layout::new(&spec(ModelSpec::linear(3, Task::Logistic))).unwrap();
+        let m = Model::initial(&mlp.spec);
+        assert!(m.validate(&mlp).is_ok());
+        assert!(m.validate(&lin).is_err());
+        assert!(Model::initial(&lin.spec).validate(&mlp).is_err());
+        let other = Layout::new(&spec(ModelSpec::mlp(3, 5, Task::Softmax, 3))).unwrap();
+        assert!(m.validate(&other).is_err());
+        let p = m.params();
+        assert_eq!(m.with_params(&p).unwrap(), m);
+        assert!(m.with_params(&p[1..]).is_err());
+    }
+
+    #[test]
+    fn invalid_architectures_are_refused() {
+        for bad in [
+            ModelSpec::linear(3, Task::Softmax),
+            ModelSpec::mlp(3, 4, Task::Softmax, 1),
+            ModelSpec::mlp(3, 4, Task::Linear, 0),
+            ModelSpec::mlp(3, 4, Task::Logistic, 3),
+        ] {
+            assert!(matches!(Layout::new(&spec(bad)), Err(CoreError::InvalidSpec(_))), "{bad:?}");
+        }
+    }
+}
