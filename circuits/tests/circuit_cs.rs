@@ -37,7 +37,7 @@ fn fixture(task: Task, d: usize, b: usize, spf: usize) -> Fixture {
     let mut model = LinearModel::zeros(d);
     model.weights[0] = 300;
     model.bias = -100;
-    let input = TrainState::start(F::from(42u64), c, bs.len() as u64, model);
+    let input = TrainState::start(F::from(42u64), c, bs.len() as u64, model.into());
     // the last fold of the epoch, so that the commitment check is exercised
     let first = bs.len() - spf;
     let mut state = input.clone();
