@@ -8,7 +8,7 @@ use anyhow::Context;
 use candor_circuits::engine::DataKeys;
 use candor_circuits::verifier::{verify_commitment, DataCommitment, Digest};
 use candor_core::dataset::Study;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::Layout;
 use candor_protocols::net::NetConfig;
 use candor_protocols::Registration;
@@ -110,7 +110,7 @@ impl CoordinatorConfig {
         let fed = Federation {
             spec: study.spec.clone(),
             strategy: self.strategy,
-            initial: LinearModel::zeros(study.spec.model.features),
+            initial: Model::initial(&study.spec),
             policy: Policy {
                 rounds: self.rounds,
                 quorum: self.quorum,

@@ -2,7 +2,7 @@
 //! integers and their float values) plus a JSON metadata file.
 
 use crate::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::FixedFormat;
 use safetensors::tensor::{serialize, Dtype, TensorView};
 use std::collections::BTreeMap;
@@ -12,25 +12,26 @@ use std::path::Path;
 pub fn export(
     dir: &Path,
     round: u64,
-    model: &LinearModel,
+    model: &Model,
     format: FixedFormat,
     digest_hex: &str,
     metrics: &serde_json::Value,
 ) -> Result<(), CoordinatorError> {
     let io = |e: std::io::Error| CoordinatorError::Config(format!("export to {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
-    let wq: Vec<u8> = model.weights.iter().flat_map(|v| v.to_le_bytes()).collect();
-    let bq: Vec<u8> = model.bias.to_le_bytes().to_vec();
-    let wf: Vec<u8> = model.weights.iter().flat_map(|&v| (format.to_f64(v) as f32).to_le_bytes()).collect();
-    let bf: Vec<u8> = (format.to_f64(model.bias) as f32).to_le_bytes().to_vec();
-    let d = model.weights.len();
+    // every tensor twice: `NAME_fixed` (the exact integers) and `NAME` (f32)
+    let mut bytes = vec![];
+    for (name, shape, values) in model.tensors() {
+        let q: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let f: Vec<u8> = values.iter().flat_map(|&v| (format.to_f64(v) as f32).to_le_bytes()).collect();
+        bytes.push((format!("{name}_fixed"), Dtype::I64, shape.clone(), q));
+        bytes.push((name.to_string(), Dtype::F32, shape, f));
+    }
     let bad = |e: safetensors::SafeTensorError| CoordinatorError::Config(format!("safetensors: {e}"));
-    let tensors = [
-        ("weight_fixed", TensorView::new(Dtype::I64, vec![d], &wq).map_err(bad)?),
-        ("bias_fixed", TensorView::new(Dtype::I64, vec![1], &bq).map_err(bad)?),
-        ("weight", TensorView::new(Dtype::F32, vec![d], &wf).map_err(bad)?),
-        ("bias", TensorView::new(Dtype::F32, vec![1], &bf).map_err(bad)?),
-    ];
+    let tensors = bytes
+        .iter()
+        .map(|(name, dtype, shape, data)| Ok((name.clone(), TensorView::new(*dtype, shape.clone(), data).map_err(bad)?)))
+        .collect::<Result<Vec<_>, CoordinatorError>>()?;
     let mut meta = std::collections::HashMap::new();
     meta.insert("round".to_string(), round.to_string());
     meta.insert("format".to_string(), format.to_string());

@@ -11,7 +11,7 @@ use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{model_digest, verify_training, TrainingStatement, VerifiedUpdate};
 use candor_core::data::Dataset;
 use candor_core::eval::evaluate;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::net::{build_swarm, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{Response, Submission};
@@ -33,7 +33,7 @@ pub struct Federation {
     /// Aggregation strategy.
     pub strategy: StrategyConfig,
     /// Model of the first round.
-    pub initial: LinearModel,
+    pub initial: Model,
     /// Round timing and bounds.
     pub policy: Policy,
     /// Admitted participants by PeerId bytes.
@@ -109,7 +109,7 @@ impl Coordinator {
             open = Some((r.id, r.global.clone(), r.deadline_ms, accepted));
         }
         let k = keys.clone();
-        let digest: DigestFn = Arc::new(move |m: &LinearModel| model_digest(&k, m).0);
+        let digest: DigestFn = Arc::new(move |m: &Model| model_digest(&k, m).0);
         let names = fed.participants.iter().map(|(p, v)| (p.clone(), v.name.clone())).collect();
         let max_verifying = fed.policy.max_verifying.max(1);
         let machine = RoundMachine::resume(

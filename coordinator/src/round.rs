@@ -9,7 +9,7 @@
 use crate::strategy::{Strategy, Weighted};
 use candor_circuits::verifier::{DataCommitment, TrainingStatement, VerifiedUpdate};
 use std::fmt::Debug;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::{RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -20,7 +20,7 @@ pub type PeerKey = Vec<u8>;
 /// The event loop's handle for a pending request.
 pub type ReqId = u64;
 /// Computes the digest announced with a global model.
-pub type DigestFn = Arc<dyn Fn(&LinearModel) -> [u8; 32] + Send + Sync>;
+pub type DigestFn = Arc<dyn Fn(&Model) -> [u8; 32] + Send + Sync>;
 
 /// What the machine needs of a verified update. Production code uses
 /// [`VerifiedUpdate`], which only a successful verification can build; tests
@@ -29,14 +29,14 @@ pub trait Update: Clone + Debug {
     /// Proven sample count.
     fn samples(&self) -> u64;
     /// The updated model.
-    fn model(&self) -> &LinearModel;
+    fn model(&self) -> &Model;
 }
 
 impl Update for VerifiedUpdate {
     fn samples(&self) -> u64 {
         VerifiedUpdate::samples(self)
     }
-    fn model(&self) -> &LinearModel {
+    fn model(&self) -> &Model {
         VerifiedUpdate::model(self)
     }
 }
@@ -73,7 +73,7 @@ pub struct OpenRound<U> {
     /// Round id.
     pub id: u64,
     /// Global model it starts from.
-    pub global: LinearModel,
+    pub global: Model,
     /// Deadline, ms since the Unix epoch.
     pub deadline_ms: u64,
     /// Accepted updates by participant.
@@ -161,7 +161,7 @@ pub enum Action<U> {
         /// Round id.
         round: u64,
         /// Its global model.
-        global: LinearModel,
+        global: Model,
         /// Its deadline.
         deadline_ms: u64,
     },
@@ -173,7 +173,7 @@ pub enum Action<U> {
         aggregated: Vec<PeerKey>,
         /// The next global model (`None`: no update was accepted, the global
         /// model stays).
-        model: Option<LinearModel>,
+        model: Option<Model>,
     },
 }
 
@@ -184,7 +184,7 @@ pub struct RoundMachine<U: Update> {
     participants: BTreeMap<PeerKey, Participant>,
     strategy: Box<dyn Strategy>,
     digest: DigestFn,
-    global: LinearModel,
+    global: Model,
     completed: u64,
     open: Option<OpenRound<U>>,
     polls: VecDeque<(ReqId, Option<u64>, u64)>,
@@ -200,9 +200,9 @@ impl<U: Update> RoundMachine<U> {
         participants: BTreeMap<PeerKey, Participant>,
         strategy: Box<dyn Strategy>,
         digest: DigestFn,
-        global: LinearModel,
+        global: Model,
         completed: u64,
-        open: Option<(u64, LinearModel, u64, BTreeMap<PeerKey, U>)>,
+        open: Option<(u64, Model, u64, BTreeMap<PeerKey, U>)>,
     ) -> Self {
         let open = open.map(|(id, global, deadline_ms, accepted)| OpenRound {
             id,
@@ -220,7 +220,7 @@ impl<U: Update> RoundMachine<U> {
     }
 
     /// The current global model.
-    pub fn global(&self) -> &LinearModel {
+    pub fn global(&self) -> &Model {
         &self.global
     }
 

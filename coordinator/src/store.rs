@@ -11,7 +11,7 @@ use crate::round::{Participant, PeerKey};
 use crate::strategy::StrategyConfig;
 use crate::CoordinatorError;
 use candor_circuits::verifier::{DataCommitment, Digest};
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::TrainSpec;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
@@ -40,7 +40,7 @@ pub struct StoredSubmission {
     /// Proven sample count.
     pub samples: u64,
     /// Updated model.
-    pub model: LinearModel,
+    pub model: Model,
     /// Compressed proof.
     pub proof: Vec<u8>,
     /// Whether it went into the round's aggregate.
@@ -53,11 +53,11 @@ pub struct StoredRound {
     /// Round id.
     pub id: u64,
     /// Global model the round started from.
-    pub global: LinearModel,
+    pub global: Model,
     /// Deadline, ms since the Unix epoch.
     pub deadline_ms: u64,
     /// The next global model, once closed.
-    pub result: Option<LinearModel>,
+    pub result: Option<Model>,
 }
 
 /// The federation's database.
@@ -65,11 +65,11 @@ pub struct Store {
     conn: Connection,
 }
 
-fn enc(m: &LinearModel) -> Vec<u8> {
+fn enc(m: &Model) -> Vec<u8> {
     rmp_serde::to_vec(m).expect("a model always serializes")
 }
 
-fn dec(b: &[u8]) -> Result<LinearModel, CoordinatorError> {
+fn dec(b: &[u8]) -> Result<Model, CoordinatorError> {
     rmp_serde::from_slice(b).map_err(|e| CoordinatorError::Corrupt(format!("model: {e}")))
 }
 
@@ -90,7 +90,7 @@ impl Store {
         &mut self,
         spec: &TrainSpec,
         strategy: StrategyConfig,
-        initial: &LinearModel,
+        initial: &Model,
         participants: &BTreeMap<PeerKey, Participant>,
     ) -> Result<(), CoordinatorError> {
         let tx = self.conn.transaction()?;
@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// The stored spec, strategy and initial model.
-    pub fn federation(&self) -> Result<(TrainSpec, StrategyConfig, LinearModel), CoordinatorError> {
+    pub fn federation(&self) -> Result<(TrainSpec, StrategyConfig, Model), CoordinatorError> {
         let get = |k: &str| -> Result<String, CoordinatorError> {
             self.conn
                 .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
@@ -172,7 +172,7 @@ impl Store {
     }
 
     /// Records an opened round.
-    pub fn opened(&self, round: u64, global: &LinearModel, deadline_ms: u64) -> Result<(), CoordinatorError> {
+    pub fn opened(&self, round: u64, global: &Model, deadline_ms: u64) -> Result<(), CoordinatorError> {
         self.conn.execute(
             "INSERT INTO rounds (id, global, deadline_ms) VALUES (?1, ?2, ?3)",
             params![round, enc(global), deadline_ms],
@@ -182,7 +182,7 @@ impl Store {
 
     /// Records an accepted update. Fails if one is already stored for this
     /// participant and round: nothing is ever accepted twice.
-    pub fn accepted(&self, round: u64, peer: &[u8], samples: u64, model: &LinearModel, proof: &[u8]) -> Result<(), CoordinatorError> {
+    pub fn accepted(&self, round: u64, peer: &[u8], samples: u64, model: &Model, proof: &[u8]) -> Result<(), CoordinatorError> {
         self.conn.execute(
             "INSERT INTO submissions (round, peer, samples, model, proof) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![round, peer, samples, enc(model), proof],
@@ -202,7 +202,7 @@ impl Store {
     /// Closes a round in one transaction: its result (the aggregate, or the
     /// unchanged global model) and which submissions went into it. Closing a
     /// closed round is an error.
-    pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Option<&LinearModel>) -> Result<(), CoordinatorError> {
+    pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Option<&Model>) -> Result<(), CoordinatorError> {
         let tx = self.conn.transaction()?;
         let global: Vec<u8> = tx.query_row("SELECT global FROM rounds WHERE id = ?1 AND closed = 0", [round], |r| r.get(0))?;
         let result = model.map_or(global, enc);

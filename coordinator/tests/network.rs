@@ -58,7 +58,7 @@ fn federation(hs: &[Hospital], quorum: u32, round_ms: u64) -> Federation {
     Federation {
         spec: spec(),
         strategy: StrategyConfig::FedAvg,
-        initial: LinearModel::zeros(5),
+        initial: LinearModel::zeros(5).into(),
         policy: Policy { rounds: 1, quorum, round_ms, poll_timeout_ms: 2_000, max_pending_polls: 16, max_verifying: 2 },
         participants,
     }
@@ -191,7 +191,7 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let hs = hospitals(1);
     let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &dir.path().join("fed.db")).await;
-    let garbage = |round, len| Request::Submit(Submission { round, model: LinearModel::zeros(5), samples: 11, proof: vec![7; len] });
+    let garbage = |round, len| Request::Submit(Submission { round, model: LinearModel::zeros(5).into(), samples: 11, proof: vec![7; len] });
     let big = Limits { max_request: 4 << 20, max_response: 1 << 20 };
     let admitted = ask(
         hs[0].key.clone(),

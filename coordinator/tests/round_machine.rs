@@ -5,6 +5,7 @@ use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_coordinator::round::{Action, Event, Participant, PeerKey, Policy, RoundMachine, Update};
 use candor_coordinator::strategy::StrategyConfig;
 use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::{FixedFormat, ModelSpec, Task, TrainSpec};
 use candor_protocols::{RejectCode, Request, Response, Submission};
 use std::collections::BTreeMap;
@@ -13,14 +14,14 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq)]
 struct U {
     samples: u64,
-    model: LinearModel,
+    model: Model,
 }
 
 impl Update for U {
     fn samples(&self) -> u64 {
         self.samples
     }
-    fn model(&self) -> &LinearModel {
+    fn model(&self) -> &Model {
         &self.model
     }
 }
@@ -29,7 +30,7 @@ fn peer(i: u8) -> PeerKey {
     vec![i; 4]
 }
 
-fn machine(quorum: u32, open: Option<(u64, LinearModel, u64, BTreeMap<PeerKey, U>)>, completed: u64) -> RoundMachine<U> {
+fn machine(quorum: u32, open: Option<(u64, Model, u64, BTreeMap<PeerKey, U>)>, completed: u64) -> RoundMachine<U> {
     let spec = TrainSpec {
         model: ModelSpec::linear(1, Task::Logistic),
         format: FixedFormat::default(),
@@ -50,8 +51,8 @@ fn machine(quorum: u32, open: Option<(u64, LinearModel, u64, BTreeMap<PeerKey, U
         policy,
         participants,
         StrategyConfig::FedAvg.build().unwrap(),
-        Arc::new(|m: &LinearModel| [m.bias as u8; 32]),
-        LinearModel::zeros(1),
+        Arc::new(|m: &Model| [m.params()[1] as u8; 32]),
+        LinearModel::zeros(1).into(),
         completed,
         open,
     )
@@ -62,7 +63,7 @@ fn req(p: u8, id: u64, request: Request, now_ms: u64) -> Event<U> {
 }
 
 fn sub(round: u64, w: i64) -> Submission {
-    Submission { round, model: LinearModel { weights: vec![w], bias: w }, samples: 10, proof: vec![1, 2, 3] }
+    Submission { round, model: Model::from(LinearModel { weights: vec![w], bias: w }), samples: 10, proof: vec![1, 2, 3] }
 }
 
 fn verified(p: u8, id: u64, s: Submission, ok: bool, now_ms: u64) -> Event<U> {
@@ -96,8 +97,8 @@ fn full_round_with_three_participants() {
         assert!(matches!(a[1], Action::Reply { response: Response::Accepted { round: 1 }, .. }));
         if i == 3 {
             // quorum: closed with FedAvg (equal counts: floor(90 / 3) = 30), next round opened
-            assert!(matches!(&a[2], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.weights == vec![30] && aggregated.len() == 3));
-            assert!(matches!(&a[3], Action::Opened { round: 2, global, .. } if global.weights == vec![30]));
+            assert!(matches!(&a[2], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.params()[0] == 30 && aggregated.len() == 3));
+            assert!(matches!(&a[3], Action::Opened { round: 2, global, .. } if global.params()[0] == 30));
         }
     }
     assert_eq!(m.completed(), 1);
@@ -145,7 +146,7 @@ fn past_round_and_late_submissions_are_rejected() {
     m.on_event(verified(1, 1, sub(1, 5), true, 2));
     // a submission arriving after the deadline closes the round first
     let a = m.on_event(req(2, 2, Request::Submit(sub(1, 7)), 1000));
-    assert!(matches!(&a[0], Action::Closed { round: 1, model: Some(mdl), .. } if mdl.weights == vec![5]));
+    assert!(matches!(&a[0], Action::Closed { round: 1, model: Some(mdl), .. } if mdl.params()[0] == 5));
     assert!(matches!(a[1], Action::Opened { round: 2, .. }));
     assert_eq!(rejection(&a), Some(RejectCode::RoundClosed));
     // a proof for a round that is neither open nor just closed
@@ -199,19 +200,19 @@ fn held_poll_is_answered_when_the_next_round_opens() {
     assert!(m.on_event(req(2, 7, Request::Poll { after: Some(1) }, 1)).is_empty());
     m.on_event(req(1, 1, Request::Submit(sub(1, 4)), 2));
     let a = m.on_event(verified(1, 1, sub(1, 4), true, 3));
-    assert!(a.iter().any(|x| matches!(x, Action::Reply { id: 7, response: Response::Round(r) } if r.round == 2 && r.global.weights == vec![4])));
+    assert!(a.iter().any(|x| matches!(x, Action::Reply { id: 7, response: Response::Round(r) } if r.round == 2 && r.global.params()[0] == 4)));
 }
 
 #[test]
 fn resumed_round_keeps_its_accepted_updates() {
     let mut accepted = BTreeMap::new();
-    accepted.insert(peer(1), U { samples: 30, model: LinearModel { weights: vec![10], bias: 0 } });
-    let mut m = machine(2, Some((1, LinearModel::zeros(1), 1000, accepted)), 0);
+    accepted.insert(peer(1), U { samples: 30, model: Model::from(LinearModel { weights: vec![10], bias: 0 }) });
+    let mut m = machine(2, Some((1, LinearModel::zeros(1).into(), 1000, accepted)), 0);
     // no second Opened, and the earlier acceptance still counts as a duplicate
     assert!(m.on_event(Event::Tick { now_ms: 500 }).is_empty());
     assert_eq!(rejection(&m.on_event(req(1, 1, Request::Submit(sub(1, 1)), 501))), Some(RejectCode::Duplicate));
     m.on_event(req(2, 2, Request::Submit(sub(1, 40)), 502));
     let a = m.on_event(verified(2, 2, sub(1, 40), true, 503));
     // FedAvg by proven counts: (30*10 + 10*40) / 40 = 17.5 -> 17
-    assert!(a.iter().any(|x| matches!(x, Action::Closed { round: 1, model: Some(mdl), .. } if mdl.weights == vec![17])));
+    assert!(a.iter().any(|x| matches!(x, Action::Closed { round: 1, model: Some(mdl), .. } if mdl.params()[0] == 17)));
 }

@@ -23,7 +23,7 @@ fn spec() -> candor_core::TrainSpec {
 fn honest_history(path: &Path) -> TrainKeys {
     let layout = Layout::new(&spec()).unwrap();
     let keys = TrainKeys::for_training(&layout, None).unwrap();
-    let global = LinearModel::zeros(5);
+    let global: candor_core::Model = LinearModel::zeros(5).into();
     let mut participants = BTreeMap::new();
     let mut proven = vec![];
     for (i, seed) in [(1u8, 11u64), (2, 12)] {
@@ -73,8 +73,10 @@ fn audit_passes_on_honest_history_and_fails_on_altered_copies() {
     {
         let s = Store::open(&altered).unwrap();
         let rounds = s.rounds().unwrap();
-        let mut m = rounds[0].result.clone().unwrap();
-        m.weights[0] += 1;
+        let r = rounds[0].result.clone().unwrap();
+        let mut p = r.params();
+        p[0] += 1;
+        let m = r.with_params(&p).unwrap();
         s.connection()
             .execute("UPDATE rounds SET result = ?1 WHERE id = 1", [rmp_serde::to_vec(&m).unwrap()])
             .unwrap();
@@ -88,8 +90,9 @@ fn audit_passes_on_honest_history_and_fails_on_altered_copies() {
     {
         let s = Store::open(&altered).unwrap();
         let sub = &s.submissions(1).unwrap()[0];
-        let mut m = sub.model.clone();
-        m.bias -= 1;
+        let mut p = sub.model.params();
+        *p.last_mut().unwrap() -= 1;
+        let m = sub.model.with_params(&p).unwrap();
         s.connection()
             .execute("UPDATE submissions SET model = ?1 WHERE round = 1 AND peer = ?2", (rmp_serde::to_vec(&m).unwrap(), &sub.peer))
             .unwrap();
@@ -102,7 +105,7 @@ fn audit_passes_on_honest_history_and_fails_on_altered_copies() {
 fn nothing_is_accepted_or_closed_twice_and_state_survives_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("f.db");
-    let model = LinearModel::zeros(5);
+    let model: candor_core::Model = LinearModel::zeros(5).into();
     let participants: BTreeMap<PeerKey, Participant> = BTreeMap::new();
     {
         let mut s = Store::open(&db).unwrap();

@@ -49,6 +49,16 @@ impl Model {
         }
     }
 
+    /// Whether two models have the same architecture (and so parameters
+    /// that correspond one to one).
+    pub fn same_architecture(&self, other: &Model) -> bool {
+        match (self, other) {
+            (Model::Linear(a), Model::Linear(b)) => a.weights.len() == b.weights.len(),
+            (Model::Mlp(a), Model::Mlp(b)) => a.shape == b.shape,
+            _ => false,
+        }
+    }
+
     /// A model of the same architecture with other parameters.
     pub fn with_params(&self, params: &[i64]) -> Result<Self, CoreError> {
         if params.len() != self.params().len() {

@@ -10,10 +10,9 @@ use candor_circuits::engine::{Scalar, TrainKeys, E1};
 use candor_circuits::prover::{prove_training, PrivateData};
 use candor_circuits::sgd_circuit::SgdFoldCircuit;
 use candor_circuits::verifier::{verify_training, TrainingStatement};
-use candor_core::sgd::LinearModel;
-use candor_core::Layout;
+use candor_core::{Layout, Model};
 use candor_participant::local::{load_data, LocalConfig};
-use candor_participant::trainer::FixedTrainer;
+use candor_participant::model_trainer::ExactTrainer;
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::shape_cs::ShapeCS;
 use nova_snark::frontend::ConstraintSystem;
@@ -56,13 +55,13 @@ fn one(batch: usize, spf: usize) -> String {
         round: 1,
         participant: b"bench".to_vec(),
         data: data.commitment(&keys),
-        global: LinearModel::zeros(layout.features()),
+        global: Model::initial(&layout.spec),
     };
     let steps = statement.folds(&layout).unwrap() * spf;
 
     let t = Instant::now();
-    let mut trainer = FixedTrainer::new(&layout, &statement.global).unwrap();
-    trainer.train(data.batches()).unwrap();
+    let mut trainer = ExactTrainer::new(&layout, &statement.global).unwrap();
+    trainer.train(&layout, data.batches()).unwrap();
     let native_step_us = t.elapsed().as_secs_f64() * 1e6 / steps as f64;
 
     let mut fold_done = None;

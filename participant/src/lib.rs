@@ -9,6 +9,7 @@ pub mod daemon;
 mod error;
 pub mod local;
 pub mod mlp_trainer;
+pub mod model_trainer;
 pub mod round;
 pub mod trainer;
 

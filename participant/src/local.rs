@@ -4,13 +4,12 @@
 
 use candor_core::dataset::{quantize, shuffled, Normalization, Table};
 use crate::round::train_round;
-use crate::trainer::FloatTrainer;
+use crate::model_trainer::ReferenceTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, TrainingStatement, VerifiedUpdate};
 use candor_core::eval::{evaluate, Metrics};
-use candor_core::sgd::LinearModel;
 use candor_core::{Layout, TrainSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -66,7 +65,7 @@ pub struct UpdateFile {
     /// Statement the proof is for.
     pub statement: TrainingStatement,
     /// Claimed updated model.
-    pub model: LinearModel,
+    pub model: candor_core::Model,
     /// Claimed sample count.
     pub samples: u64,
     /// Compressed proof.
@@ -140,7 +139,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         round: 1,
         participant: b"local".to_vec(),
         data: commitment,
-        global: LinearModel::zeros(layout.features()),
+        global: candor_core::Model::initial(&layout.spec),
     };
 
     let steps = statement.folds(&layout)? * layout.spec.steps_per_fold;
@@ -158,7 +157,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
     let verified = verify_training(&keys, &statement, &file.model, file.samples, &file.proof)?;
     let verify_secs = t.elapsed().as_secs_f64();
 
-    let mut float = FloatTrainer::new(&layout, &statement.global)?;
+    let mut float = ReferenceTrainer::new(&layout, &statement.global)?;
     float.train_batches(&layout, data.batches(), layout.spec.epochs)?;
     let report = LocalReport {
         rows: commitment.rows,

@@ -2,20 +2,19 @@
 //! proving, prove the same steps and check that the proof attests exactly
 //! candle's model (bit-exactness, checked on every run, not only in tests).
 
-use crate::trainer::FixedTrainer;
+use crate::model_trainer::ExactTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::prover::{prove_training, PrivateData};
 use candor_circuits::verifier::TrainingStatement;
 use candor_core::data::Batch;
-use candor_core::sgd::LinearModel;
-use candor_core::{CoreError, Layout};
+use candor_core::{CoreError, Layout, Model};
 use std::time::Instant;
 
 /// The result of a round's training.
 pub struct Trained {
     /// The trained model (candle's, equal to the proof's).
-    pub model: LinearModel,
+    pub model: Model,
     /// Real rows consumed over all epochs.
     pub samples: u64,
     /// Compressed proof, when proving.
@@ -36,8 +35,8 @@ pub fn train_round(
     progress: impl FnMut(usize, usize),
 ) -> Result<Trained, ParticipantError> {
     let t = Instant::now();
-    let mut trainer = FixedTrainer::new(layout, &statement.global)?;
-    trainer.train(data.batches())?;
+    let mut trainer = ExactTrainer::new(layout, &statement.global)?;
+    trainer.train(layout, data.batches())?;
     let model = trainer.model()?;
     let samples = data.batches().iter().map(Batch::samples).sum::<u64>() * u64::from(layout.spec.epochs);
     let train_secs = t.elapsed().as_secs_f64();

@@ -68,9 +68,11 @@ impl FixedTrainer {
             pre = (pre - t.y.affine(one, 0.0)?)?;
         }
         let z = pre.affine(1.0 / one, 0.0)?.floor()?;
+        // a softmax spec always has a hidden layer (ModelSpec::validate), so
+        // it never reaches this linear trainer
         let err = match l.spec.model.task {
             // clamp(1/2 + floor(z/4), 0, 1) - y
-            Task::Logistic => {
+            Task::Logistic | Task::Softmax => {
                 let s = z.affine(0.25, 0.0)?.floor()?.affine(1.0, one / 2.0)?.clamp(0.0, one)?;
                 (s - t.y.affine(one, 0.0)?)?
             }
@@ -115,7 +117,7 @@ impl FixedTrainer {
 /// dequantized.
 fn real_label(layout: &Layout, v: i64) -> f32 {
     match layout.spec.model.task {
-        Task::Logistic => v as f32,
+        Task::Logistic | Task::Softmax => v as f32,
         Task::Linear => layout.spec.format.to_f64(v) as f32,
     }
 }
@@ -162,7 +164,7 @@ impl FloatTrainer {
         let yt = Tensor::from_vec(y.to_vec(), (n, 1), &self.dev)?;
         let z = xt.matmul(&self.w)?.broadcast_add(&self.b)?;
         let out = match self.task {
-            Task::Logistic => (z.neg()?.exp()? + 1.0)?.recip()?,
+            Task::Logistic | Task::Softmax => (z.neg()?.exp()? + 1.0)?.recip()?,
             Task::Linear => z,
         };
         let err = (out - yt)?;
@@ -214,7 +216,7 @@ impl FloatTrainer {
         for (row, &t) in x.iter().zip(y) {
             let z: f32 = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f32>() + b;
             acc += match self.task {
-                Task::Logistic => f64::from(u8::from((z >= 0.0) == (t == 1.0))),
+                Task::Logistic | Task::Softmax => f64::from(u8::from((z >= 0.0) == (t == 1.0))),
                 Task::Linear => f64::from((z - t).powi(2)),
             };
         }

@@ -14,8 +14,9 @@ use std::io;
 /// The protocol negotiated on each stream.
 pub const PROTOCOL_NAME: StreamProtocol = StreamProtocol::new("/candor/fl/1");
 
-/// Version carried in every message; bumped on incompatible changes.
-pub const WIRE_VERSION: u16 = 1;
+/// Version carried in every message; bumped on incompatible changes
+/// (2: models are tagged by architecture, linear or MLP).
+pub const WIRE_VERSION: u16 = 2;
 
 /// An oversize request is discarded up to this many times the cap (to be
 /// able to answer it); beyond that its stream is dropped.
@@ -128,7 +129,7 @@ mod tests {
     fn submission(proof_len: usize) -> Request {
         Request::Submit(Submission {
             round: 4,
-            model: LinearModel { weights: vec![1, -2, 3], bias: 7 },
+            model: LinearModel { weights: vec![1, -2, 3], bias: 7 }.into(),
             samples: 150,
             proof: vec![0xab; proof_len],
         })

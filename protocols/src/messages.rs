@@ -1,4 +1,4 @@
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::TrainSpec;
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +32,7 @@ pub struct Submission {
     /// Round the update was trained for.
     pub round: u64,
     /// The trained model.
-    pub model: LinearModel,
+    pub model: Model,
     /// Samples consumed, as proven.
     pub samples: u64,
     /// Compressed zero-knowledge proof.
@@ -49,7 +49,7 @@ pub struct RoundAnnouncement {
     /// The training spec every update must be proven under.
     pub spec: TrainSpec,
     /// The global model training starts from.
-    pub global: LinearModel,
+    pub global: Model,
     /// Its Poseidon digest.
     pub global_digest: [u8; 32],
     /// When the round closes, in milliseconds since the Unix epoch.

@@ -3,8 +3,8 @@
 //! through them, one per round.
 
 use candor_core::data::Dataset;
-use candor_core::sgd::LinearModel;
-use candor_core::{FixedFormat, Task};
+use candor_core::Model;
+use candor_core::{FixedFormat, ModelSpec, Task};
 use serde::Serialize;
 
 /// One way of cheating.
@@ -46,37 +46,39 @@ impl Tamper {
 }
 
 /// `global + 8 (model - global)`, clipped to the format.
-pub fn scaled(global: &LinearModel, model: &LinearModel, fmt: FixedFormat) -> LinearModel {
+pub fn scaled(global: &Model, model: &Model, fmt: FixedFormat) -> Model {
     let push = |g: i64, m: i64| (g + 8 * (m - g)).clamp(fmt.min(), fmt.max());
-    LinearModel {
-        weights: global.weights.iter().zip(&model.weights).map(|(&g, &m)| push(g, m)).collect(),
-        bias: push(global.bias, model.bias),
-    }
+    let p: Vec<i64> = global.params().into_iter().zip(model.params()).map(|(g, m)| push(g, m)).collect();
+    // both are the announced architecture; a mismatch leaves the update as is
+    model.with_params(&p).unwrap_or_else(|_| model.clone())
 }
 
-/// A label flipped (classes) or negated (regression, clipped to the format).
-fn flip_label(v: i64, task: Task, fmt: FixedFormat) -> i64 {
-    match task {
+/// A label flipped (binary), moved to the next class (softmax) or negated
+/// (regression, clipped to the format).
+fn flip_label(v: i64, spec: &ModelSpec, fmt: FixedFormat) -> i64 {
+    match spec.task {
         Task::Logistic => 1 - v,
+        Task::Softmax => (v + 1) % spec.classes.max(1) as i64,
         Task::Linear => (-v).clamp(fmt.min(), fmt.max()),
     }
 }
 
 /// The data with every label flipped (classes) or negated (regression).
-pub fn flipped(data: &Dataset, task: Task, fmt: FixedFormat) -> Dataset {
-    let y = data.y.iter().map(|&v| flip_label(v, task, fmt)).collect();
+pub fn flipped(data: &Dataset, spec: &ModelSpec, fmt: FixedFormat) -> Dataset {
+    let y = data.y.iter().map(|&v| flip_label(v, spec, fmt)).collect();
     Dataset { y, ..data.clone() }
 }
 
 /// Whether [`flipped`] changes the data at all (all-zero regression targets
 /// stay as they are).
-pub fn flips_some_label(data: &Dataset, task: Task, fmt: FixedFormat) -> bool {
-    data.y.iter().any(|&v| flip_label(v, task, fmt) != v)
+pub fn flips_some_label(data: &Dataset, spec: &ModelSpec, fmt: FixedFormat) -> bool {
+    data.y.iter().any(|&v| flip_label(v, spec, fmt) != v)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candor_core::sgd::LinearModel;
 
     #[test]
     fn every_kind_comes_round_for_every_malicious_participant() {
@@ -93,19 +95,24 @@ mod tests {
     #[test]
     fn scaling_moves_away_from_the_global_model_and_stays_in_range() {
         let fmt = FixedFormat::default();
-        let g = LinearModel { weights: vec![0, 100, fmt.max() - 1], bias: -3 };
-        let m = LinearModel { weights: vec![1, 90, fmt.max()], bias: -3 };
+        let g = LinearModel { weights: vec![0, 100, fmt.max() - 1], bias: -3 }.into();
+        let m = LinearModel { weights: vec![1, 90, fmt.max()], bias: -3 }.into();
         let s = scaled(&g, &m, fmt);
-        assert_eq!(s, LinearModel { weights: vec![8, 20, fmt.max()], bias: -3 });
+        assert_eq!(s, LinearModel { weights: vec![8, 20, fmt.max()], bias: -3 }.into());
     }
 
     #[test]
     fn flipping_labels_changes_every_label() {
         let d = Dataset { features: 1, x: vec![5, 6, 7], y: vec![0, 1, 1] };
-        let f = flipped(&d, Task::Logistic, FixedFormat::default());
+        let fmt = FixedFormat::default();
+        let f = flipped(&d, &ModelSpec::linear(1, Task::Logistic), fmt);
         assert_eq!((f.x, f.y), (vec![5, 6, 7], vec![1, 0, 0]));
-        assert!(flips_some_label(&d, Task::Logistic, FixedFormat::default()));
+        assert!(flips_some_label(&d, &ModelSpec::linear(1, Task::Logistic), fmt));
         let zeros = Dataset { features: 1, x: vec![5, 6], y: vec![0, 0] };
-        assert!(!flips_some_label(&zeros, Task::Linear, FixedFormat::default()));
+        assert!(!flips_some_label(&zeros, &ModelSpec::linear(1, Task::Linear), fmt));
+        // softmax: every label moves to the next class, the last to the first
+        let three = Dataset { features: 1, x: vec![1, 2, 3], y: vec![0, 1, 2] };
+        let f = flipped(&three, &ModelSpec::mlp(1, 4, Task::Softmax, 3), fmt);
+        assert_eq!(f.y, vec![1, 2, 0]);
     }
 }

@@ -91,7 +91,7 @@ impl SimConfig {
             if !(alpha.is_finite() && alpha > 0.0) {
                 return bad(format!("dirichlet alpha {alpha} must be positive"));
             }
-            if self.spec.model.task != candor_core::Task::Logistic {
+            if self.spec.model.task == candor_core::Task::Linear {
                 return bad("a Dirichlet partition is by class label: it needs a classification task".into());
             }
         }

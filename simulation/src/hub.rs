@@ -7,7 +7,7 @@ use crate::SimError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{verify_training, VerifiedUpdate};
 use candor_coordinator::round::{Action, Event, PeerKey, ReqId, RoundMachine, Update};
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::Layout;
 use candor_protocols::{RejectCode, Request, Response};
 use std::collections::{HashMap, VecDeque};
@@ -25,7 +25,7 @@ pub enum SimUpdate {
         /// Claimed samples.
         samples: u64,
         /// Claimed model.
-        model: LinearModel,
+        model: Model,
     },
 }
 
@@ -36,7 +36,7 @@ impl Update for SimUpdate {
             SimUpdate::Unverified { samples, .. } => *samples,
         }
     }
-    fn model(&self) -> &LinearModel {
+    fn model(&self) -> &Model {
         match self {
             SimUpdate::Verified(v) => v.model(),
             SimUpdate::Unverified { model, .. } => model,
@@ -63,7 +63,7 @@ pub struct Closed {
     /// Participants aggregated.
     pub aggregated: Vec<PeerKey>,
     /// The new global model (`None`: unchanged).
-    pub model: Option<LinearModel>,
+    pub model: Option<Model>,
 }
 
 /// The coordinator side.

@@ -123,8 +123,8 @@ impl Member {
                 (Submission { samples: s.samples * 10, ..s }, e)
             }
             // a real proof, but of training on other data than committed
-            Some(Tamper::LabelFlip) if flips_some_label(&self.rows, ctx.layout.spec.model.task, fmt) => {
-                let poisoned = PrivateData::new(&ctx.layout, &flipped(&self.rows, ctx.layout.spec.model.task, fmt), self.seed)?;
+            Some(Tamper::LabelFlip) if flips_some_label(&self.rows, &ctx.layout.spec.model, fmt) => {
+                let poisoned = PrivateData::new(&ctx.layout, &flipped(&self.rows, &ctx.layout.spec.model, fmt), self.seed)?;
                 let c = poisoned.commitment_with(&ctx.hasher, &ctx.layout);
                 self.train(ctx, ann, &poisoned, c, progress)?
             }
@@ -137,7 +137,11 @@ impl Member {
                 if model == s.model {
                     // training did not move the model (e.g. every row already
                     // classified with margin): still submit something false
-                    model.bias = if model.bias < fmt.max() { model.bias + 1 } else { model.bias - 1 };
+                    let mut p = model.params();
+                    if let Some(last) = p.last_mut() {
+                        *last = if *last < fmt.max() { *last + 1 } else { *last - 1 };
+                    }
+                    model = model.with_params(&p)?;
                 }
                 (Submission { model, ..s }, e)
             }

@@ -18,10 +18,10 @@ use candor_coordinator::strategy::Weighted;
 use candor_core::data::{batches, Dataset};
 use candor_core::dataset::{select_rows, shuffled};
 use candor_core::eval::evaluate;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use candor_core::Layout;
 use candor_participant::local::load_data;
-use candor_participant::trainer::FloatTrainer;
+use candor_participant::model_trainer::ReferenceTrainer;
 use candor_protocols::{Codec, Limits, Request, Response, Submission};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
@@ -51,7 +51,7 @@ pub fn run(
     let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
     // class counts only mean something for classification
     let counts = match cfg.spec.model.task {
-        candor_core::Task::Logistic => class_counts(&train, &shares),
+        candor_core::Task::Logistic | candor_core::Task::Softmax => class_counts(&train, &shares),
         candor_core::Task::Linear => vec![Default::default(); shares.len()],
     };
 
@@ -92,9 +92,9 @@ pub fn run(
     bar.finish_and_clear();
     let commit_secs = t.elapsed().as_secs_f64();
 
-    let initial = LinearModel::zeros(layout.features());
+    let initial = Model::initial(&layout.spec);
     let (h, l) = (ctx.hasher.clone(), layout.clone());
-    let digest: DigestFn = Arc::new(move |m: &LinearModel| model_digest_with(&h, &l, m).0);
+    let digest: DigestFn = Arc::new(move |m: &Model| model_digest_with(&h, &l, m).0);
     let policy = Policy {
         rounds: fed.rounds,
         quorum: fed.participants as u32,
@@ -142,10 +142,10 @@ fn run_round(
     hub: &mut Hub,
     members: &mut [Member],
     round: u64,
-    global: &LinearModel,
+    global: &Model,
     test: &Dataset,
     bars: &MultiProgress,
-) -> Result<(RoundRecord, Option<LinearModel>), SimError> {
+) -> Result<(RoundRecord, Option<Model>), SimError> {
     let proving = ctx.keys.is_some();
     let overall = bar(bars, members.len(), &format!("round {round}: {}", if proving { "training and proving" } else { "training (unverified)" }));
     let mut effort = Effort::default();
@@ -254,7 +254,7 @@ fn run_round(
 /// place, trained for as many epochs as the federation ran.
 fn float_reference(layout: &Layout, train: &Dataset, test: &Dataset, rounds: u64) -> Result<Reference, SimError> {
     let epochs = u32::try_from(rounds).unwrap_or(u32::MAX).saturating_mul(layout.spec.epochs);
-    let mut float = FloatTrainer::new(layout, &LinearModel::zeros(layout.features()))?;
+    let mut float = ReferenceTrainer::new(layout, &Model::initial(&layout.spec))?;
     float.train_batches(layout, &batches(layout, train)?, epochs)?;
     Ok(Reference { epochs, metric: float.evaluate_dataset(layout, test)? })
 }

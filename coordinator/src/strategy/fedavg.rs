@@ -4,7 +4,7 @@
 
 use super::{params, Strategy, Weighted};
 use crate::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 
 /// `floor(sum_k n_k w_k / sum_k n_k)` per parameter.
 #[derive(Clone, Copy, Debug, Default)]
@@ -15,7 +15,7 @@ impl Strategy for FedAvg {
         "FedAvg"
     }
 
-    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<LinearModel, CoordinatorError> {
+    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<Model, CoordinatorError> {
         let ps = params(updates)?;
         let total: i128 = updates.iter().map(|u| i128::from(u.samples)).sum();
         if total == 0 {
@@ -27,31 +27,46 @@ impl Strategy for FedAvg {
                 s.div_euclid(total) as i64
             })
             .collect();
-        Ok(LinearModel::from_params(&out)?)
+        Ok(updates[0].model.with_params(&out)?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candor_core::sgd::LinearModel;
 
     #[test]
     fn weights_by_samples_with_floor() {
-        let a = LinearModel { weights: vec![10, -10], bias: 0 };
-        let b = LinearModel { weights: vec![20, 0], bias: 1 };
+        let a = Model::from(LinearModel { weights: vec![10, -10], bias: 0 });
+        let b = Model::from(LinearModel { weights: vec![20, 0], bias: 1 });
         let m = FedAvg
             .aggregate(&[Weighted { samples: 1, model: &a }, Weighted { samples: 3, model: &b }])
             .unwrap();
         // (10 + 60) / 4 = 17.5 -> 17; (-10 + 0) / 4 = -2.5 -> -3; 3/4 -> 0
-        assert_eq!(m, LinearModel { weights: vec![17, -3], bias: 0 });
+        assert_eq!(m, Model::from(LinearModel { weights: vec![17, -3], bias: 0 }));
     }
 
     #[test]
     fn rejects_empty_and_mismatched() {
         assert!(FedAvg.aggregate(&[]).is_err());
-        let a = LinearModel { weights: vec![1], bias: 0 };
-        let b = LinearModel { weights: vec![1, 2], bias: 0 };
+        let a = Model::from(LinearModel { weights: vec![1], bias: 0 });
+        let b = Model::from(LinearModel { weights: vec![1, 2], bias: 0 });
         let r = FedAvg.aggregate(&[Weighted { samples: 1, model: &a }, Weighted { samples: 1, model: &b }]);
+        assert!(matches!(r, Err(CoordinatorError::ShapeMismatch)));
+    }
+
+    #[test]
+    fn averages_mlps_and_refuses_mixed_architectures() {
+        use candor_core::mlp::{Mlp, MlpShape};
+        let shape = MlpShape { features: 1, hidden: 1, outputs: 1 }; // 4 parameters
+        let a = Model::from(Mlp::from_params(shape, &[4, 0, 8, -2]).unwrap());
+        let b = Model::from(Mlp::from_params(shape, &[0, 4, 0, 2]).unwrap());
+        let m = FedAvg.aggregate(&[Weighted { samples: 1, model: &a }, Weighted { samples: 1, model: &b }]).unwrap();
+        assert_eq!(m, Model::from(Mlp::from_params(shape, &[2, 2, 4, 0]).unwrap()));
+        // a linear model with as many parameters is still another architecture
+        let l = Model::from(LinearModel { weights: vec![1, 2, 3], bias: 0 });
+        let r = FedAvg.aggregate(&[Weighted { samples: 1, model: &a }, Weighted { samples: 1, model: &l }]);
         assert!(matches!(r, Err(CoordinatorError::ShapeMismatch)));
     }
 }

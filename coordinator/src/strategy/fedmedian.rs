@@ -3,7 +3,7 @@
 
 use super::{coordinatewise, Strategy, Weighted};
 use crate::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 
 /// Coordinate-wise median; for an even count, the floor of the mean of the
 /// two middle values.
@@ -15,7 +15,7 @@ impl Strategy for FedMedian {
         "FedMedian"
     }
 
-    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<LinearModel, CoordinatorError> {
+    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<Model, CoordinatorError> {
         coordinatewise(updates, |col| {
             col.sort_unstable();
             let n = col.len();
@@ -31,14 +31,15 @@ impl Strategy for FedMedian {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candor_core::sgd::LinearModel;
 
     #[test]
     fn median_ignores_an_outlier() {
-        let ms: Vec<LinearModel> =
-            [5, 7, 1_000_000].iter().map(|&w| LinearModel { weights: vec![w], bias: -w }).collect();
+        let ms: Vec<Model> =
+            [5, 7, 1_000_000].iter().map(|&w| Model::from(LinearModel { weights: vec![w], bias: -w })).collect();
         let ws: Vec<Weighted> = ms.iter().map(|m| Weighted { samples: 1, model: m }).collect();
-        assert_eq!(FedMedian.aggregate(&ws).unwrap(), LinearModel { weights: vec![7], bias: -7 });
+        assert_eq!(FedMedian.aggregate(&ws).unwrap(), Model::from(LinearModel { weights: vec![7], bias: -7 }));
         // even count: floor((5 + 7) / 2) = 6, floor((-7 - 5) / 2) = -6
-        assert_eq!(FedMedian.aggregate(&ws[..2]).unwrap(), LinearModel { weights: vec![6], bias: -6 });
+        assert_eq!(FedMedian.aggregate(&ws[..2]).unwrap(), Model::from(LinearModel { weights: vec![6], bias: -6 }));
     }
 }

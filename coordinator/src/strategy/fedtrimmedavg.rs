@@ -3,7 +3,7 @@
 
 use super::{coordinatewise, Strategy, Weighted};
 use crate::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 
 /// Coordinate-wise trimmed mean (unweighted, floor).
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +26,7 @@ impl Strategy for FedTrimmedAvg {
         "FedTrimmedAvg"
     }
 
-    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<LinearModel, CoordinatorError> {
+    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<Model, CoordinatorError> {
         let k = (self.beta * updates.len() as f64).floor() as usize;
         coordinatewise(updates, |col| {
             col.sort_unstable();
@@ -40,16 +40,17 @@ impl Strategy for FedTrimmedAvg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use candor_core::sgd::LinearModel;
 
     #[test]
     fn trims_both_ends() {
-        let ms: Vec<LinearModel> =
-            [-1000, 2, 3, 4, 5000].iter().map(|&w| LinearModel { weights: vec![w], bias: 0 }).collect();
+        let ms: Vec<Model> =
+            [-1000, 2, 3, 4, 5000].iter().map(|&w| Model::from(LinearModel { weights: vec![w], bias: 0 })).collect();
         let ws: Vec<Weighted> = ms.iter().map(|m| Weighted { samples: 9, model: m }).collect();
         let m = FedTrimmedAvg::new(0.2).unwrap().aggregate(&ws).unwrap();
-        assert_eq!(m.weights, vec![3]);
+        assert_eq!(m.params()[0], 3);
         // beta 0 is the plain mean: floor(4009 / 5) = 801
-        assert_eq!(FedTrimmedAvg::new(0.0).unwrap().aggregate(&ws).unwrap().weights, vec![801]);
+        assert_eq!(FedTrimmedAvg::new(0.0).unwrap().aggregate(&ws).unwrap().params()[0], 801);
         assert!(FedTrimmedAvg::new(0.5).is_err());
     }
 }

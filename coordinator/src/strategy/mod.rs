@@ -11,7 +11,7 @@ pub use fedmedian::FedMedian;
 pub use fedtrimmedavg::FedTrimmedAvg;
 
 use crate::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::Model;
 use serde::{Deserialize, Serialize};
 
 /// One verified update: its proven sample count and model.
@@ -20,7 +20,7 @@ pub struct Weighted<'a> {
     /// Proven samples.
     pub samples: u64,
     /// The update's model.
-    pub model: &'a LinearModel,
+    pub model: &'a Model,
 }
 
 /// An aggregation rule.
@@ -28,7 +28,7 @@ pub trait Strategy: Send + Sync {
     /// Name as in the literature.
     fn name(&self) -> &'static str;
     /// Aggregates at least one update (all of the same shape).
-    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<LinearModel, CoordinatorError>;
+    fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<Model, CoordinatorError>;
 }
 
 /// Strategy choice in configuration.
@@ -60,12 +60,11 @@ impl StrategyConfig {
 /// Parameters of every update, checked to share one shape: `[update][param]`.
 pub(crate) fn params(updates: &[Weighted<'_>]) -> Result<Vec<Vec<i64>>, CoordinatorError> {
     let first = updates.first().ok_or(CoordinatorError::NothingToAggregate)?;
-    let n = first.model.params().len();
     updates
         .iter()
         .map(|u| {
             let p = u.model.params();
-            if p.len() == n {
+            if u.model.same_architecture(first.model) {
                 Ok(p)
             } else {
                 Err(CoordinatorError::ShapeMismatch)
@@ -78,7 +77,7 @@ pub(crate) fn params(updates: &[Weighted<'_>]) -> Result<Vec<Vec<i64>>, Coordina
 pub(crate) fn coordinatewise(
     updates: &[Weighted<'_>],
     mut f: impl FnMut(&mut Vec<i64>) -> i64,
-) -> Result<LinearModel, CoordinatorError> {
+) -> Result<Model, CoordinatorError> {
     let ps = params(updates)?;
     let out: Vec<i64> = (0..ps[0].len())
         .map(|j| {
@@ -86,5 +85,5 @@ pub(crate) fn coordinatewise(
             f(&mut col)
         })
         .collect();
-    Ok(LinearModel::from_params(&out)?)
+    Ok(updates[0].model.with_params(&out)?)
 }
