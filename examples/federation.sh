@@ -1,25 +1,33 @@
 #!/usr/bin/env bash
 # A coordinator and three hospitals as separate processes on one machine,
-# ending with the audit. Run from the repository root:  bash examples/federation.sh
+# ending with the audit. Run from the repository root:
+#   bash examples/federation.sh                      # logistic regression, breast cancer
+#   bash examples/federation.sh configs/digits-mlp   # 64-16-10 MLP, handwritten digits
+#   bash examples/federation.sh configs/breast-cancer-mlp
+# A config directory holds coordinator.toml and hospital-{a,b,c}.toml; their
+# files go to run/ (top-level configs) or run/NAME (configs/NAME).
 set -euo pipefail
+CFG=${1:-configs}
+RUN=run${CFG#configs}
+ROUNDS=$(sed -n 's/^rounds *= *\([0-9]*\).*/\1/p' "$CFG/coordinator.toml")
 cargo build --release -p candor-coordinator -p candor-participant
 C=target/release/candor-coordinator
 P=target/release/candor-participant
-rm -rf run && mkdir -p run
-$C keygen --config configs/coordinator.toml
+rm -rf "$RUN" && mkdir -p "$RUN"
+$C keygen --config "$CFG/coordinator.toml"
 for h in a b c; do
-    $P keygen --config configs/hospital-$h.toml
-    $P commit --config configs/hospital-$h.toml
+    $P keygen --config "$CFG/hospital-$h.toml"
+    $P commit --config "$CFG/hospital-$h.toml"
 done
-$C run --config configs/coordinator.toml > run/coordinator.log 2>&1 &
+$C run --config "$CFG/coordinator.toml" > "$RUN/coordinator.log" 2>&1 &
 coord=$!
 sleep 3
 pids=()
 for h in a b c; do
-    $P run --config configs/hospital-$h.toml --until-round 5 > run/hospital-$h.log 2>&1 &
+    $P run --config "$CFG/hospital-$h.toml" --until-round "$ROUNDS" > "$RUN/hospital-$h.log" 2>&1 &
     pids+=($!)
 done
 wait "${pids[@]}"
 wait $coord
-grep -h "round closed" run/coordinator.log | sed 's/.*round closed/round closed/'
-$C audit --config configs/coordinator.toml
+grep -h "round closed" "$RUN/coordinator.log" | sed 's/.*round closed/round closed/'
+$C audit --config "$CFG/coordinator.toml"

@@ -1,12 +1,17 @@
-//! Proof-of-training figures on the bundled breast-cancer data (30 features,
-//! logistic regression, one epoch over the 455 training rows), for batch
-//! sizes 8/16/32 and 1/4/8 SGD steps per fold.
+//! Proof-of-training figures: one epoch of a local config's training rows.
 //!
-//! Run: `cargo bench -p candor-participant --bench proving`
-//! (`-- 16 4` runs one configuration). Each configuration runs in its own
-//! process so that its peak RSS is its own. Prints a Markdown table.
+//! - `cargo bench -p candor-participant --bench proving`: logistic regression
+//!   on breast cancer (30 features, 455 rows) for batch sizes 8/16/32 and
+//!   1/4/8 SGD steps per fold;
+//! - `... -- mlp`: the MLPs, digits 64-16-10 and breast cancer 30-16-1, at
+//!   batch 16, and where their step circuits' constraints go;
+//! - `... -- CONFIG BATCH SPF`: one configuration.
+//!
+//! Each configuration runs in its own process so that its peak RSS is its
+//! own. Prints Markdown tables.
 
 use candor_circuits::engine::{Scalar, TrainKeys, E1};
+use candor_circuits::profile::{Category, Profile};
 use candor_circuits::prover::{prove_training, PrivateData};
 use candor_circuits::sgd_circuit::SgdFoldCircuit;
 use candor_circuits::verifier::{verify_training, TrainingStatement};
@@ -30,14 +35,56 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
-fn one(batch: usize, spf: usize) -> String {
+const LINEAR: &str = "configs/local-breast-cancer.toml";
+const MLPS: [&str; 2] = ["configs/local-digits-mlp.toml", "configs/local-breast-cancer-mlp.toml"];
+
+fn layout_of(config: &str, batch: usize, spf: usize) -> (LocalConfig, Layout) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     std::env::set_current_dir(root).unwrap();
-    let mut cfg = LocalConfig::load("configs/local-breast-cancer.toml".as_ref()).unwrap();
+    let mut cfg = LocalConfig::load(config.as_ref()).unwrap();
     cfg.spec.batch_size = batch;
     cfg.spec.steps_per_fold = spf;
     cfg.spec.epochs = 1;
     let layout = Layout::new(&cfg.spec).unwrap();
+    (cfg, layout)
+}
+
+fn shape(layout: &Layout) -> String {
+    let m = &layout.spec.model;
+    match layout.mlp_shape() {
+        Some(s) => format!("MLP {}-{}-{}", s.features, s.hidden, s.outputs),
+        None => format!("{:?} {}", m.task, m.features),
+    }
+}
+
+/// Where one fold's step-circuit constraints go, per category.
+fn profile(config: &str, batch: usize, spf: usize) -> String {
+    let (_, layout) = layout_of(config, batch, spf);
+    let mut cs = Profile::<Scalar>::default();
+    let z = AllocatedNum::alloc(cs.namespace(|| "z"), || Ok(Scalar::from(0u64))).unwrap();
+    let hasher = candor_circuits::hash::Hasher::default();
+    SgdFoldCircuit::<Scalar>::placeholder(Arc::new(layout.clone()), hasher).synthesize(&mut cs, &[z]).unwrap();
+    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let nova = keys.pp.num_constraints().0 - cs.total();
+    let all = (cs.total() + nova) as f64;
+    let cells: Vec<String> = [
+        Category::Multiplication,
+        Category::Rescaling,
+        Category::Activation,
+        Category::Softmax,
+        Category::DataBinding,
+        Category::State,
+    ]
+    .iter()
+    .map(|c| cs.counts.get(c).copied().unwrap_or(0))
+    .chain([nova])
+    .map(|n| format!("{n} ({:.0}%)", 100.0 * n as f64 / all))
+    .collect();
+    format!("| {} | {batch} | {spf} | {} | {} |", shape(&layout), layout.macs_per_step() * spf, cells.join(" | "))
+}
+
+fn one(config: &str, batch: usize, spf: usize) -> String {
+    let (cfg, layout) = layout_of(config, batch, spf);
     let (train, _) = load_data(&cfg.data, &cfg.spec).unwrap();
     let data = PrivateData::new(&layout, &train, [3; 32]).unwrap();
 
@@ -84,7 +131,8 @@ fn one(batch: usize, spf: usize) -> String {
     let verify_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
     let macs = layout.macs_per_step() * spf;
     format!(
-        "| {batch} | {spf} | {step_cons} | {primary} / {secondary} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {:.0} | {:.0} | {:.1} | {:.0} |",
+        "| {} | {batch} | {spf} | {step_cons} | {primary} / {secondary} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {:.0} | {:.0} | {:.1} | {:.0} |",
+        shape(&layout),
         step_cons as f64 / macs as f64,
         primary as f64 / macs as f64,
         folding * 1e3 / steps as f64,
@@ -98,22 +146,41 @@ fn one(batch: usize, spf: usize) -> String {
     )
 }
 
+const HEADER: &str = "| model | batch | steps/fold | step-circuit constraints per fold | Nova primary / secondary constraints per fold | constraints per MAC (step circuit) | per MAC (with Nova) | proving ms per SGD step | proven SGD steps/s | compression s | proof bytes | verification ms | native candle µs per step | setup s | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+
+/// Runs one configuration in a child process (its own peak RSS).
+fn row(config: &str, b: usize, s: usize) -> String {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(&exe).args([config, &b.to_string(), &s.to_string()]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.lines().find(|l| l.starts_with('|')) {
+        Some(line) => line.to_string(),
+        None => format!("| {config} | {b} | {s} | failed: {} |", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
-    if let [b, s] = &args[..] {
-        println!("{}", one(b.parse().unwrap(), s.parse().unwrap()));
-        return;
-    }
-    println!("| batch | steps/fold | step-circuit constraints per fold | Nova primary / secondary constraints per fold | constraints per MAC (step circuit) | per MAC (with Nova) | proving ms per SGD step | proven SGD steps/s | compression s | proof bytes | verification ms | native candle µs per step | setup s | peak RSS MB |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let exe = std::env::current_exe().unwrap();
-    for b in [8, 16, 32] {
-        for s in [1, 4, 8] {
-            let out = std::process::Command::new(&exe).arg(b.to_string()).arg(s.to_string()).output().unwrap();
-            let text = String::from_utf8_lossy(&out.stdout);
-            match text.lines().find(|l| l.starts_with('|')) {
-                Some(line) => println!("{line}"),
-                None => println!("| {b} | {s} | failed: {} |", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")),
+    match &args[..] {
+        [c, b, s] => println!("{}", one(c, b.parse().unwrap(), s.parse().unwrap())),
+        [m] if m == "mlp" => {
+            println!("{HEADER}");
+            for c in MLPS {
+                println!("{}", row(c, 16, 1));
+            }
+            println!();
+            println!("| model | batch | steps/fold | MACs per fold | multiplications | rescaling | activations | softmax | data binding | state digest | Nova verifier circuit |");
+            println!("|---|---|---|---|---|---|---|---|---|---|---|");
+            for c in MLPS.into_iter().chain([LINEAR]) {
+                println!("{}", profile(c, 16, 1));
+            }
+        }
+        _ => {
+            println!("{HEADER}");
+            for b in [8, 16, 32] {
+                for s in [1, 4, 8] {
+                    println!("{}", row(LINEAR, b, s));
+                }
             }
         }
     }

@@ -1,0 +1,55 @@
+//! Every config the repository ships loads and is consistent: a broken
+//! example is a defect users hit first. (No proofs: milliseconds.)
+
+use candor_coordinator::config::CoordinatorConfig;
+use candor_core::{Layout, Model, Task};
+use candor_participant::config::HospitalConfig;
+use candor_participant::local::{load_data, LocalConfig};
+use candor_sim::config::SimConfig;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn daemon_federations_load_with_their_data() {
+    // (directory, hidden units, classes) of each shipped federation
+    for (dir, hidden, classes) in [("configs", 0, 2), ("configs/digits-mlp", 16, 10), ("configs/breast-cancer-mlp", 16, 2)] {
+        let dir = root().join(dir);
+        let coord = CoordinatorConfig::load(&dir.join("coordinator.toml")).unwrap();
+        let study = coord.study().unwrap();
+        let layout = Layout::new(&study.spec).unwrap();
+        assert_eq!(study.spec.model.hidden, hidden, "{}", dir.display());
+        assert_eq!(study.spec.model.label_classes(), Some(classes));
+        Model::initial(&study.spec).validate(&layout).unwrap();
+        let test = study.load_csv(coord.eval_csv.as_ref().unwrap()).unwrap();
+        assert!(test.rows() > 50);
+        let mut labels = std::collections::BTreeSet::new();
+        for h in ["a", "b", "c"] {
+            let hosp = HospitalConfig::load(&dir.join(format!("hospital-{h}.toml"))).unwrap();
+            assert_eq!(hosp.study().unwrap(), study, "hospital {h} of {} uses another study", dir.display());
+            let data = study.load_csv(&hosp.data).unwrap();
+            data.validate(&layout).unwrap();
+            labels.extend(data.y.iter().copied());
+        }
+        assert_eq!(labels.len(), classes, "{}: every class occurs", dir.display());
+    }
+}
+
+#[test]
+fn simulation_and_local_configs_load() {
+    for name in ["simulate-breast-cancer", "simulate-digits-mlp", "simulate-breast-cancer-mlp"] {
+        let cfg = SimConfig::load(&root().join(format!("configs/{name}.toml"))).unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.spec.model.task == Task::Softmax, name.contains("digits"));
+    }
+    std::env::set_current_dir(root()).unwrap();
+    for name in ["local-breast-cancer", "local-digits-mlp", "local-breast-cancer-mlp"] {
+        let cfg = LocalConfig::load(Path::new(&format!("configs/{name}.toml"))).unwrap();
+        let layout = Layout::new(&cfg.spec).unwrap();
+        let (train, test) = load_data(&cfg.data, &cfg.spec).unwrap();
+        train.validate(&layout).unwrap();
+        assert!(test.rows() > 0);
+    }
+}
