@@ -116,6 +116,8 @@ pub enum Event<U> {
 }
 
 /// Outputs, executed in order.
+// a handful per event, consumed at once: boxing the submission buys nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Action<U> {
     /// Answer a request.
@@ -294,7 +296,7 @@ impl<U: Update> RoundMachine<U> {
             }),
             Request::Poll { after } => match &self.open {
                 Some(r) if after.is_none_or(|a| a < r.id) => {
-                    out.push(Action::Reply { id, response: Response::Round(self.announcement(r)) })
+                    out.push(Action::Reply { id, response: Response::Round(Box::new(self.announcement(r))) })
                 }
                 _ if self.polls.len() >= self.policy.max_pending_polls || self.finished() => {
                     out.push(Action::Reply { id, response: Response::NoRound })
@@ -386,7 +388,7 @@ impl<U: Update> RoundMachine<U> {
             out.push(Action::Opened { round: r.id, global: r.global.clone(), deadline_ms: r.deadline_ms });
             let ann = self.announcement(&r);
             for (id, _, _) in self.polls.drain(..) {
-                out.push(Action::Reply { id, response: Response::Round(ann.clone()) });
+                out.push(Action::Reply { id, response: Response::Round(Box::new(ann.clone())) });
             }
             self.open = Some(r);
         }

@@ -165,7 +165,7 @@ pub async fn run(
                         Response::Round(ann) if done.is_none_or(|d| ann.round > d) => {
                             want = Want::Poll;
                             proving_round = ann.round;
-                            proving = Some(spawn_proving(&keys, ann, me, &cfg)?);
+                            proving = Some(spawn_proving(&keys, *ann, me, &cfg)?);
                         }
                         Response::Round(_) | Response::NoRound | Response::Status(_) => want = Want::Poll,
                         Response::Accepted { round } => {

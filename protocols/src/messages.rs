@@ -62,7 +62,7 @@ pub struct RoundAnnouncement {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Response {
     /// A round is open.
-    Round(RoundAnnouncement),
+    Round(Box<RoundAnnouncement>),
     /// No round newer than the poll's `after` opened before the poll timed out.
     NoRound,
     /// The submission verified and is stored.
