@@ -73,20 +73,22 @@ fn pack_lin<F: CircuitField>(values: impl Iterator<Item = (usize, Lin<F>)>, widt
     values.fold(Lin::zero(), |acc, (slot, v)| acc.add_scaled(pow2(width * slot as u32), &v))
 }
 
-/// Allocates one decomposition per slot value and returns them with their
-/// packed signed sum, to be equated with the product sum.
+/// Allocates one decomposition of `width` bits per slot value and returns
+/// them with their sum packed in slots of `slot_bits`, to be equated with the
+/// product sum. (Update values are decomposed narrower than their slots: the
+/// decomposition's high bits are the new weight, range-checked to the format.)
 fn claim_slots<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     name: &str,
     values: &[i128],
-    width: u32,
+    (slot_bits, width): (u32, u32),
     one: Variable,
 ) -> Result<(Vec<Bits<F>>, Lin<F>), SynthesisError> {
     let mut claimed = Lin::zero();
     let mut bits = Vec::with_capacity(values.len());
     for (s, &v) in values.iter().enumerate() {
         let b = Bits::alloc(cs.namespace(|| format!("{name}{s}")), v, width)?;
-        claimed = claimed.add_scaled(pow2(width * s as u32), &b.signed(one));
+        claimed = claimed.add_scaled(pow2(slot_bits * s as u32), &b.signed(one));
         bits.push(b);
     }
     Ok((bits, claimed))
@@ -135,7 +137,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             }
             sum = sum.add_scaled(slots * pow2::<F>(f), &params[p.b1(j)]);
             let vals: Vec<i128> = rows.clone().map(|b| t.pre1[b * h + j]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "pre", &vals, l.fwd_bits, one)?;
+            let (bits, claimed) = claim_slots(&mut cs, "pre", &vals, (l.fwd_bits, l.fwd_bits), one)?;
             enforce_eq(cs.namespace(|| "slots"), &claimed, &sum);
             for (s, b) in rows.clone().enumerate() {
                 let (a, ps) = relu(&mut cs.namespace(|| format!("relu{s}")), &bits[s], l)?;
@@ -161,7 +163,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             }
             sum = sum.add_scaled(slots * pow2::<F>(f), &params[p.b2(c)]);
             let vals: Vec<i128> = rows.clone().map(|b| t.pre2[b * k + c]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "pre", &vals, m.pre2_bits, one)?;
+            let (bits, claimed) = claim_slots(&mut cs, "pre", &vals, (m.pre2_bits, m.pre2_bits), one)?;
             enforce_eq(cs.namespace(|| "slots"), &claimed, &sum);
             for (s, b) in bits.into_iter().zip(rows.clone()) {
                 pre2[b * k + c] = Some(s);
@@ -204,7 +206,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
                 sum = sum.add(&Lin::num(&mul(cs.namespace(|| format!("we{c}")), &params[p.w2(j, c)], e)?));
             }
             let vals: Vec<i128> = rows.clone().map(|b| t.back[b * h + j]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "back", &vals, m.back_bits, one)?;
+            let (bits, claimed) = claim_slots(&mut cs, "back", &vals, (m.back_bits, m.back_bits), one)?;
             enforce_eq(cs.namespace(|| "slots"), &claimed, &sum);
             for (s, b) in rows.clone().enumerate() {
                 let g = bits[s].floor_shift(f, one);
@@ -233,7 +235,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
                 expect = expect.add_scaled(pow2::<F>(l.bwd_bits * (i - feats.start) as u32) * dd, &params[p.w1(i, j)]);
             }
             let vals: Vec<i128> = feats.clone().map(|i| t.upd[p.w1(i, j)]).collect();
-            let (bits, claimed) = claim_slots_wide(&mut cs, &vals, l.bwd_bits, l.upd_bits, one)?;
+            let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (l.bwd_bits, l.upd_bits), one)?;
             enforce_eq(cs.namespace(|| "slots"), &claimed, &expect);
             for (bit, i) in bits.into_iter().zip(feats) {
                 upd[p.w1(i, j)] = Some(bit);
@@ -258,7 +260,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
                 expect = expect.add_scaled(pow2::<F>(m.g2_bits * (c - c0) as u32) * dd, &params[p.w2(j, c)]);
             }
             let vals: Vec<i128> = classes.clone().map(|c| t.upd[p.w2(j, c)]).collect();
-            let (bits, claimed) = claim_slots_wide(&mut cs, &vals, m.g2_bits, l.upd_bits, one)?;
+            let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (m.g2_bits, l.upd_bits), one)?;
             enforce_eq(cs.namespace(|| "slots"), &claimed, &expect);
             for (bit, c) in bits.into_iter().zip(classes) {
                 upd[p.w2(j, c)] = Some(bit);
@@ -278,25 +280,6 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             Ok(Lin::num(&alloc_lin(cs.namespace(|| format!("w{i}")), &u.floor_shift(l.upd_shift, one))?))
         })
         .collect()
-}
-
-/// Update slots: slots of `slot_bits`, each value decomposed (and so
-/// range-checked) to `upd_bits`, whose high bits are a weight in the format.
-fn claim_slots_wide<F: CircuitField, CS: ConstraintSystem<F>>(
-    cs: &mut CS,
-    values: &[i128],
-    slot_bits: u32,
-    upd_bits: u32,
-    one: Variable,
-) -> Result<(Vec<Bits<F>>, Lin<F>), SynthesisError> {
-    let mut claimed = Lin::zero();
-    let mut bits = Vec::with_capacity(values.len());
-    for (s, &v) in values.iter().enumerate() {
-        let b = Bits::alloc(cs.namespace(|| format!("upd{s}")), v, upd_bits)?;
-        claimed = claimed.add_scaled(pow2(slot_bits * s as u32), &b.signed(one));
-        bits.push(b);
-    }
-    Ok((bits, claimed))
 }
 
 fn claim_one<F: CircuitField, CS: ConstraintSystem<F>>(
