@@ -28,7 +28,7 @@ use crate::packing::{col_chunk_rows, meta_elements, row_chunk_features};
 use crate::sgd_circuit::{hard_sigmoid, Meta};
 use crate::CircuitField;
 use candor_core::fixed::floor_shift;
-use candor_core::layout::MlpLayout;
+use candor_core::layout::{slots_per_element, MlpLayout};
 use candor_core::mlp::{exp2_approx, MlpTrace};
 use candor_core::Layout;
 use nova_snark::frontend::{ConstraintSystem, SynthesisError, Variable};
@@ -107,9 +107,10 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     forgery: Option<MlpForgery>,
     one: Variable,
 ) -> Result<Vec<Lin<F>>, SynthesisError> {
-    let m: MlpLayout = l.mlp.ok_or_else(|| SynthesisError::Unsatisfiable("not an MLP layout".into()))?;
+    let not_mlp = || SynthesisError::Unsatisfiable("not an MLP layout".into());
+    let (m, shape) = (l.mlp.ok_or_else(not_mlp)?, l.mlp_shape().ok_or_else(not_mlp)?);
     let fmt = l.spec.format;
-    let (bs, d, h, k, f) = (l.batch(), l.features(), m.hidden, m.outputs, fmt.frac_bits);
+    let (bs, d, h, k, f) = (l.batch(), l.features(), shape.hidden, shape.outputs, fmt.frac_bits);
     let p = Params { d, h, k };
     let mut soft_forgery = None;
     match forgery {
@@ -148,7 +149,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     }
 
     // Output layer: activations packed over rows for free.
-    let r2 = MlpLayout::rows_per_chunk(m.pre2_bits, bs);
+    let r2 = slots_per_element(m.pre2_bits, bs);
     let mut pre2: Vec<Option<Bits<F>>> = (0..bs * k).map(|_| None).collect();
     for c0 in (0..bs).step_by(r2) {
         let rows = c0..(c0 + r2).min(bs);
@@ -193,7 +194,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     }
 
     // Hidden errors: errors packed over rows, one decomposition per row/unit.
-    let rb = MlpLayout::rows_per_chunk(m.back_bits, bs);
+    let rb = slots_per_element(m.back_bits, bs);
     let mut delta = vec![Lin::zero(); bs * h];
     for c0 in (0..bs).step_by(rb) {
         let rows = c0..(c0 + rb).min(bs);
@@ -246,7 +247,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         upd[p.b1(j)] = Some(claim_one(cs, &format!("b1_{j}"), t.upd[p.b1(j)], l.upd_bits, &expect, one)?);
 
         // W2 row j from errors packed over classes.
-        let per = m.classes_per_chunk();
+        let per = slots_per_element(m.g2_bits, k);
         for c0 in (0..k).step_by(per) {
             let mut cs = cs.namespace(|| format!("g2_{j}_{c0}"));
             let classes = c0..(c0 + per).min(k);

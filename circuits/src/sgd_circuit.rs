@@ -26,21 +26,12 @@ use crate::state::{data_iv, packed_params, params_per_element, TrainState};
 use crate::CircuitField;
 use candor_core::data::Batch;
 use crate::mlp_step::MlpForgery;
-use candor_core::mlp::{mlp_step_traced, MlpTrace};
-use candor_core::sgd::{sgd_step, StepTrace};
+use candor_core::model::Trace;
+use candor_core::sgd::StepTrace;
 use candor_core::{CoreError, Layout, Model, Task};
 use nova_snark::frontend::{num::AllocatedNum, ConstraintSystem, SynthesisError, Variable};
 use nova_snark::traits::circuit::StepCircuit;
 use std::sync::Arc;
-
-/// Intermediate values of one step, per architecture.
-#[derive(Clone, Debug)]
-pub enum Trace {
-    /// Logistic or linear regression.
-    Linear(StepTrace),
-    /// One-hidden-layer MLP.
-    Mlp(MlpTrace),
-}
 
 /// Runs one step natively: the new state and the step's trace.
 pub fn advance<F: CircuitField>(
@@ -61,17 +52,7 @@ fn advance_checked<F: CircuitField>(
     blind: F,
     check_commitment: bool,
 ) -> Result<(TrainState<F>, Trace), CoreError> {
-    state.model.validate(layout)?;
-    let (model, trace) = match &state.model {
-        Model::Linear(m) => {
-            let (next, t) = sgd_step(layout, m, batch)?;
-            (Model::Linear(next), Trace::Linear(t))
-        }
-        Model::Mlp(m) => {
-            let (next, t) = mlp_step_traced(&layout.mlp_hyper(), m, batch)?;
-            (Model::Mlp(next), Trace::Mlp(t))
-        }
-    };
+    let (model, trace) = state.model.step_traced(layout, batch)?;
     let mut pre = vec![state.chain, blind];
     pre.extend(batch_elements::<F>(layout, batch));
     let mut chain = hasher.hash(&pre);

@@ -57,10 +57,6 @@ pub struct Layout {
 /// `candor_circuits::mlp_step`); each is a worst-case bound, as above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MlpLayout {
-    /// Hidden units.
-    pub hidden: usize,
-    /// Output units (1 for a sigmoid, the classes for softmax).
-    pub outputs: usize,
     /// Width of an output pre-activation `sum_j W2 a + b2 2^f`.
     pub pre2_bits: u32,
     /// Width of a back-propagated sum `sum_k e_k W2_jk`.
@@ -71,16 +67,10 @@ pub struct MlpLayout {
     pub sum_bits: u32,
 }
 
-impl MlpLayout {
-    /// Rows per packed element for slots of `bits` (at most the batch).
-    pub fn rows_per_chunk(bits: u32, batch: usize) -> usize {
-        ((FIELD_PACK_BITS / bits) as usize).min(batch)
-    }
-
-    /// Classes per packed element of the `W2` gradient.
-    pub fn classes_per_chunk(&self) -> usize {
-        ((FIELD_PACK_BITS / self.g2_bits) as usize).min(self.outputs)
-    }
+/// How many slots of `bits` one packed element holds, at most `count` (the
+/// values there are to pack).
+pub fn slots_per_element(bits: u32, count: usize) -> usize {
+    ((FIELD_PACK_BITS / bits) as usize).min(count)
 }
 
 impl Layout {
@@ -147,9 +137,9 @@ impl Layout {
                 ));
             }
         }
-        let mlp = if spec.model.is_mlp() { Some(mlp_layout(spec, upd_shift, upd_bits)?) } else { None };
-        let fwd_slots = ((FIELD_PACK_BITS / fwd_bits) as usize).min(b);
-        let bwd_slots = ((FIELD_PACK_BITS / bwd_bits) as usize).min(d);
+        let mlp = if spec.model.is_mlp() { Some(mlp_layout(spec, lr_q, upd_shift, upd_bits)?) } else { None };
+        let fwd_slots = slots_per_element(fwd_bits, b);
+        let bwd_slots = slots_per_element(bwd_bits, d);
         Ok(Self {
             spec: spec.clone(),
             lr_q,
@@ -214,7 +204,7 @@ impl Layout {
 
     /// The MLP's shape, if the model has a hidden layer.
     pub fn mlp_shape(&self) -> Option<MlpShape> {
-        self.mlp.map(|m| MlpShape { features: self.features(), hidden: m.hidden, outputs: m.outputs })
+        self.spec.model.mlp_shape()
     }
 
     /// The MLP's step hyperparameters.
@@ -223,12 +213,11 @@ impl Layout {
     }
 }
 
-fn mlp_layout(spec: &TrainSpec, upd_shift: u32, upd_bits: u32) -> Result<MlpLayout, CoreError> {
+fn mlp_layout(spec: &TrainSpec, lr_q: i64, upd_shift: u32, upd_bits: u32) -> Result<MlpLayout, CoreError> {
     let (h, k) = (spec.model.hidden, spec.model.outputs());
     let fmt = spec.format;
     let f = fmt.frac_bits;
-    let hyper = MlpHyper { format: fmt, lr_q: spec.learning_rate_q()?, batch: spec.batch_size };
-    hyper.validate(k)?;
+    MlpHyper { format: fmt, lr_q, batch: spec.batch_size }.validate(k)?;
     let half = 1u128 << (fmt.total_bits() - 1);
     let (one, max) = (1u128 << f, half - 1);
     let pre2_bits = signed_bits_for(h as u128 * half * max + half * one);
@@ -247,7 +236,7 @@ fn mlp_layout(spec: &TrainSpec, upd_shift: u32, upd_bits: u32) -> Result<MlpLayo
     if sum_bits + f > F64_EXACT_BITS || g2_bits > F64_EXACT_BITS {
         return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for an exact MLP step in f64")));
     }
-    Ok(MlpLayout { hidden: h, outputs: k, pre2_bits, back_bits, g2_bits, sum_bits })
+    Ok(MlpLayout { pre2_bits, back_bits, g2_bits, sum_bits })
 }
 
 #[cfg(test)]

@@ -277,8 +277,6 @@ pub struct MlpTrace {
     pub pre1: Vec<i128>,
     /// Output pre-activations before the floor, `[b * outputs + k]`.
     pub pre2: Vec<i128>,
-    /// Output errors, `[b * outputs + k]`.
-    pub err: Vec<i128>,
     /// Back-propagated sums `sum_k e_k W2_jk` before the floor, `[b * hidden + j]`.
     pub back: Vec<i128>,
     /// `w D - lr G` per parameter, in canonical order.
@@ -306,7 +304,7 @@ pub fn mlp_step_traced(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<(
     if let Some(&y) = batch.y.iter().find(|&&y| !(0..classes).contains(&y)) {
         return Err(CoreError::InvalidData(format!("label {y} is not one of {classes} classes")));
     }
-    let mut t = MlpTrace { pre1: vec![], pre2: vec![], err: vec![], back: vec![], upd: vec![] };
+    let mut t = MlpTrace { pre1: vec![], pre2: vec![], back: vec![], upd: vec![] };
     let (mut g1, mut gb1) = (vec![0i128; d * h], vec![0i128; h]);
     let (mut g2, mut gb2) = (vec![0i128; h * k], vec![0i128; k]);
     for b in 0..bs {
@@ -333,7 +331,6 @@ pub fn mlp_step_traced(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<(
         }
         t.pre1.extend(pre1);
         t.pre2.extend(pre2);
-        t.err.extend(e);
     }
     let grads = [g1, gb1, g2, gb2].concat();
     let shift = hyper.upd_shift();

@@ -2,10 +2,19 @@
 //! one type that travels in messages, is stored, aggregated and proven.
 
 use crate::data::Batch;
-use crate::mlp::{mlp_step, Mlp};
-use crate::sgd::{sgd_step, LinearModel};
+use crate::mlp::{mlp_step_traced, Mlp, MlpTrace};
+use crate::sgd::{sgd_step, LinearModel, StepTrace};
 use crate::{CoreError, Layout, TrainSpec};
 use serde::{Deserialize, Serialize};
+
+/// Intermediate values of one step, per architecture.
+#[derive(Clone, Debug)]
+pub enum Trace {
+    /// Logistic or linear regression.
+    Linear(StepTrace),
+    /// One-hidden-layer MLP.
+    Mlp(MlpTrace),
+}
 
 /// A fixed-point model: logistic/linear regression or a one-hidden-layer MLP.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,12 +41,9 @@ impl Model {
     /// The federation's first global model: zeros for a linear model, seeded
     /// Glorot-uniform weights (`model.init_seed`) for an MLP.
     pub fn initial(spec: &TrainSpec) -> Self {
-        let m = &spec.model;
-        if m.is_mlp() {
-            let shape = crate::mlp::MlpShape { features: m.features, hidden: m.hidden, outputs: m.outputs() };
-            Model::Mlp(Mlp::init(shape, spec.format, m.init_seed))
-        } else {
-            Model::Linear(LinearModel::zeros(m.features))
+        match spec.model.mlp_shape() {
+            Some(shape) => Model::Mlp(Mlp::init(shape, spec.format, spec.model.init_seed)),
+            None => Model::Linear(LinearModel::zeros(spec.model.features)),
         }
     }
 
@@ -91,10 +97,21 @@ impl Model {
 
     /// One SGD step of the integer reference.
     pub fn step(&self, layout: &Layout, batch: &Batch) -> Result<Self, CoreError> {
+        Ok(self.step_traced(layout, batch)?.0)
+    }
+
+    /// [`step`](Self::step) with its trace (the step circuit's witness).
+    pub fn step_traced(&self, layout: &Layout, batch: &Batch) -> Result<(Self, Trace), CoreError> {
         self.validate(layout)?;
         Ok(match self {
-            Model::Linear(m) => Model::Linear(sgd_step(layout, m, batch)?.0),
-            Model::Mlp(m) => Model::Mlp(mlp_step(&layout.mlp_hyper(), m, batch)?),
+            Model::Linear(m) => {
+                let (next, t) = sgd_step(layout, m, batch)?;
+                (Model::Linear(next), Trace::Linear(t))
+            }
+            Model::Mlp(m) => {
+                let (next, t) = mlp_step_traced(&layout.mlp_hyper(), m, batch)?;
+                (Model::Mlp(next), Trace::Mlp(t))
+            }
         })
     }
 

@@ -71,6 +71,11 @@ impl ModelSpec {
         self.hidden > 0
     }
 
+    /// The MLP's shape, if the model has a hidden layer.
+    pub fn mlp_shape(&self) -> Option<crate::mlp::MlpShape> {
+        self.is_mlp().then(|| crate::mlp::MlpShape { features: self.features, hidden: self.hidden, outputs: self.outputs() })
+    }
+
     /// Output units: `classes` for softmax, else 1.
     pub fn outputs(&self) -> usize {
         if self.task == Task::Softmax {
