@@ -26,19 +26,22 @@ impl ExactTrainer {
         })
     }
 
+    /// One SGD step over a batch.
+    pub fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+        match self {
+            ExactTrainer::Linear(t) => t.step(batch),
+            ExactTrainer::Mlp(t) => t.step(batch),
+        }
+    }
+
     /// The spec's epochs over one epoch of batches, in committed order.
     pub fn train(&mut self, layout: &Layout, epoch: &[Batch]) -> Result<(), ParticipantError> {
-        match self {
-            ExactTrainer::Linear(t) => t.train(epoch),
-            ExactTrainer::Mlp(t) => {
-                for _ in 0..layout.spec.epochs {
-                    for b in epoch {
-                        t.step(b)?;
-                    }
-                }
-                Ok(())
+        for _ in 0..layout.spec.epochs {
+            for b in epoch {
+                self.step(b)?;
             }
         }
+        Ok(())
     }
 
     /// The current model.

@@ -95,16 +95,6 @@ impl FixedTrainer {
         Ok(())
     }
 
-    /// Runs `epochs` passes over the batches (one epoch, in committed order).
-    pub fn train(&mut self, epoch: &[Batch]) -> Result<(), ParticipantError> {
-        for _ in 0..self.layout.spec.epochs {
-            for b in epoch {
-                self.step(b)?;
-            }
-        }
-        Ok(())
-    }
-
     /// The current model.
     pub fn model(&self) -> Result<LinearModel, ParticipantError> {
         let w: Vec<f64> = self.dense.w.flatten_all()?.to_vec1()?;
@@ -177,7 +167,7 @@ impl FloatTrainer {
     }
 
     /// `epochs` passes over fixed-point batches (their real rows,
-    /// dequantized): the float twin of [`FixedTrainer::train`].
+    /// dequantized): the float twin of [`crate::model_trainer::ExactTrainer::train`].
     pub fn train_batches(&mut self, layout: &Layout, batches: &[Batch], epochs: u32) -> Result<(), ParticipantError> {
         let (fmt, d) = (layout.spec.format, layout.features());
         for _ in 0..epochs {
