@@ -5,62 +5,24 @@ use candor_circuits::commit_circuit::{commit_native, CommitCircuit};
 use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
 use candor_circuits::sgd_circuit::{Forgery, SgdFoldCircuit};
-use candor_circuits::state::TrainState;
 use candor_core::data::batches;
 use candor_core::sgd::LinearModel;
 use candor_core::{Layout, Task};
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;
 use nova_snark::frontend::ConstraintSystem;
-use nova_snark::provider::PallasEngine;
-use nova_snark::traits::{circuit::StepCircuit, Engine};
+use nova_snark::traits::circuit::StepCircuit;
 use ff::Field;
 use std::sync::Arc;
 
-type F = <PallasEngine as Engine>::Scalar;
-
-struct Fixture {
-    layout: Arc<Layout>,
-    hasher: Hasher<F>,
-    circuit: SgdFoldCircuit<F>,
-    input: TrainState<F>,
-}
+mod common;
+use common::{last_fold, run, Fixture, F};
 
 fn fixture(task: Task, d: usize, b: usize, spf: usize) -> Fixture {
-    let spec = fixtures::spec(task, d, b, spf);
-    let layout = Arc::new(Layout::new(&spec).unwrap());
-    let hasher = Hasher::<F>::default();
-    let data = fixtures::dataset(&spec, 3 * b * spf - 3, 7);
-    let bs = batches(&layout, &data).unwrap();
-    let blinds: Vec<F> = (0..bs.len()).map(|t| F::from(1000 + t as u64)).collect();
-    let c = commit_native(&hasher, &layout, &bs, &blinds);
     let mut model = LinearModel::zeros(d);
     model.weights[0] = 300;
     model.bias = -100;
-    let input = TrainState::start(F::from(42u64), c, bs.len() as u64, model.into());
-    // the last fold of the epoch, so that the commitment check is exercised
-    let first = bs.len() - spf;
-    let mut state = input.clone();
-    for t in 0..first {
-        state = candor_circuits::sgd_circuit::advance(&hasher, &layout, &state, &bs[t], blinds[t]).unwrap().0;
-    }
-    let circuit = SgdFoldCircuit::new(
-        layout.clone(),
-        hasher.clone(),
-        state.clone(),
-        bs[first..].to_vec(),
-        blinds[first..].to_vec(),
-    )
-    .unwrap();
-    Fixture { layout, hasher, circuit, input: state }
-}
-
-fn run(fx: &Fixture, circuit: &SgdFoldCircuit<F>) -> (TestConstraintSystem<F>, Option<F>) {
-    let mut cs = TestConstraintSystem::<F>::new();
-    let z0 = fx.input.digest(&fx.hasher, &fx.layout);
-    let z = AllocatedNum::alloc(cs.namespace(|| "z0"), || Ok(z0)).unwrap();
-    let out = circuit.synthesize(&mut cs, &[z]).unwrap();
-    (cs, out[0].get_value())
+    last_fold(&fixtures::spec(task, d, b, spf), 3 * b * spf - 3, 7, 1000, model.into())
 }
 
 #[test]

@@ -7,8 +7,7 @@ use candor_circuits::commit_circuit::{commit_native, CommitCircuit};
 use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
 use candor_circuits::mlp_step::MlpForgery;
-use candor_circuits::sgd_circuit::{advance, Forgery, SgdFoldCircuit};
-use candor_circuits::state::TrainState;
+use candor_circuits::sgd_circuit::{advance, Forgery};
 use candor_core::data::{batches, Batch};
 use candor_core::fixed::floor_shift;
 use candor_core::model::Trace;
@@ -16,29 +15,16 @@ use candor_core::{Layout, Model, TrainSpec};
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;
 use nova_snark::frontend::ConstraintSystem;
-use nova_snark::provider::PallasEngine;
-use nova_snark::traits::{circuit::StepCircuit, Engine};
+use nova_snark::traits::circuit::StepCircuit;
 use std::sync::Arc;
 
-type F = <PallasEngine as Engine>::Scalar;
-
-struct Fixture {
-    layout: Arc<Layout>,
-    hasher: Hasher<F>,
-    circuit: SgdFoldCircuit<F>,
-    input: TrainState<F>,
-}
+mod common;
+use common::{last_fold, run, Fixture, F};
 
 /// A fold at the end of the epoch, from the seeded initial MLP with a few
 /// large weights so that hidden units and logits saturate.
 fn fixture(spec: TrainSpec, saturate: bool) -> Fixture {
     let (b, spf) = (spec.batch_size, spec.steps_per_fold);
-    let layout = Arc::new(Layout::new(&spec).unwrap());
-    let hasher = Hasher::<F>::default();
-    let data = fixtures::dataset(&spec, 3 * b * spf - 1, 11);
-    let bs = batches(&layout, &data).unwrap();
-    let blinds: Vec<F> = (0..bs.len()).map(|t| F::from(500 + t as u64)).collect();
-    let c = commit_native(&hasher, &layout, &bs, &blinds);
     let Model::Mlp(mut mlp) = Model::initial(&spec) else { panic!("an MLP spec") };
     if saturate {
         let (h, k) = (mlp.shape.hidden, mlp.shape.outputs);
@@ -49,24 +35,7 @@ fn fixture(spec: TrainSpec, saturate: bool) -> Fixture {
             mlp.w2[1] = -3000; // unit 0 -> output 1
         }
     }
-    let input = TrainState::start(F::from(42u64), c, bs.len() as u64, Model::Mlp(mlp));
-    let first = bs.len() - spf;
-    let mut state = input.clone();
-    for t in 0..first {
-        state = advance(&hasher, &layout, &state, &bs[t], blinds[t]).unwrap().0;
-    }
-    let circuit =
-        SgdFoldCircuit::new(layout.clone(), hasher.clone(), state.clone(), bs[first..].to_vec(), blinds[first..].to_vec())
-            .unwrap();
-    Fixture { layout, hasher, circuit, input: state }
-}
-
-fn run(fx: &Fixture, circuit: &SgdFoldCircuit<F>) -> (TestConstraintSystem<F>, Option<F>) {
-    let mut cs = TestConstraintSystem::<F>::new();
-    let z0 = fx.input.digest(&fx.hasher, &fx.layout);
-    let z = AllocatedNum::alloc(cs.namespace(|| "z0"), || Ok(z0)).unwrap();
-    let out = circuit.synthesize(&mut cs, &[z]).unwrap();
-    (cs, out[0].get_value())
+    last_fold(&spec, 3 * b * spf - 1, 11, 500, Model::Mlp(mlp))
 }
 
 /// The traces of the fold's steps, natively.

@@ -5,44 +5,23 @@
 
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_training, TrainingStatement};
 use candor_circuits::CircuitError;
 use candor_core::mlp::{Mlp, MlpShape};
 use candor_core::{Layout, Model, TrainSpec};
 use std::sync::OnceLock;
 
+mod common;
+use common::{prove, rejected, Setup};
+
 /// 4 features, 3 hidden units, 3 classes: 27 parameters.
 fn spec() -> TrainSpec {
     fixtures::mlp_spec(4, 3, 3, 4, 2)
 }
 
-struct Setup {
-    keys: TrainKeys,
-    data: PrivateData,
-    statement: TrainingStatement,
-    proven: ProvenUpdate,
-}
-
 fn setup() -> &'static Setup {
     static S: OnceLock<Setup> = OnceLock::new();
-    S.get_or_init(|| {
-        let layout = Layout::new(&spec()).unwrap();
-        let keys = TrainKeys::for_training(&layout, None).unwrap();
-        let data = PrivateData::new(&layout, &fixtures::dataset(&spec(), 13, 2), [9; 32]).unwrap();
-        let statement = TrainingStatement {
-            round: 2,
-            participant: b"hospital-b".to_vec(),
-            data: data.commitment(&keys),
-            global: Model::initial(&spec()),
-        };
-        let proven = prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
-        Setup { keys, data, statement, proven }
-    })
-}
-
-fn rejected(r: Result<impl std::fmt::Debug, CircuitError>) -> bool {
-    matches!(r, Err(CircuitError::Rejected(_)))
+    S.get_or_init(|| prove(&spec(), 13, 2, [9; 32], 2, b"hospital-b", Model::initial(&spec())))
 }
 
 #[test]

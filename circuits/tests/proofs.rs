@@ -3,45 +3,27 @@
 
 use candor_circuits::engine::{DataKeys, TrainKeys};
 use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
-use candor_circuits::verifier::{verify_commitment, verify_training, DataCommitment, TrainingStatement};
+use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
+use candor_circuits::verifier::{verify_commitment, verify_training, DataCommitment};
 use candor_circuits::CircuitError;
 use candor_core::sgd::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
 use std::sync::OnceLock;
 
+mod common;
+use common::{prove, rejected, Setup};
+
 fn spec() -> TrainSpec {
     fixtures::spec(Task::Logistic, 5, 4, 2)
-}
-
-struct Setup {
-    keys: TrainKeys,
-    data: PrivateData,
-    statement: TrainingStatement,
-    proven: ProvenUpdate,
 }
 
 fn setup() -> &'static Setup {
     static S: OnceLock<Setup> = OnceLock::new();
     S.get_or_init(|| {
-        let layout = Layout::new(&spec()).unwrap();
-        let keys = TrainKeys::for_training(&layout, None).unwrap();
-        let data = PrivateData::new(&layout, &fixtures::dataset(&spec(), 13, 1), [7; 32]).unwrap();
         let mut global = LinearModel::zeros(5);
         global.weights[1] = -200;
-        let statement = TrainingStatement {
-            round: 3,
-            participant: b"hospital-a".to_vec(),
-            data: data.commitment(&keys),
-            global: global.into(),
-        };
-        let proven = prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
-        Setup { keys, data, statement, proven }
+        prove(&spec(), 13, 1, [7; 32], 3, b"hospital-a", global.into())
     })
-}
-
-fn rejected(r: Result<impl std::fmt::Debug, CircuitError>) -> bool {
-    matches!(r, Err(CircuitError::Rejected(_)))
 }
 
 #[test]

@@ -1,0 +1,88 @@
+//! Setup shared by the linear and MLP circuit tests: the last fold of an
+//! epoch on a test constraint system, and one honest end-to-end proof.
+#![allow(dead_code)] // each test binary uses its part
+
+use candor_circuits::commit_circuit::commit_native;
+use candor_circuits::engine::TrainKeys;
+use candor_circuits::fixtures;
+use candor_circuits::hash::Hasher;
+use candor_circuits::prover::{prove_training, PrivateData, ProvenUpdate};
+use candor_circuits::sgd_circuit::{advance, SgdFoldCircuit};
+use candor_circuits::state::TrainState;
+use candor_circuits::verifier::TrainingStatement;
+use candor_circuits::CircuitError;
+use candor_core::data::batches;
+use candor_core::{Layout, Model, TrainSpec};
+use nova_snark::frontend::num::AllocatedNum;
+use nova_snark::frontend::test_cs::TestConstraintSystem;
+use nova_snark::frontend::ConstraintSystem;
+use nova_snark::provider::PallasEngine;
+use nova_snark::traits::{circuit::StepCircuit, Engine};
+use std::sync::Arc;
+
+pub type F = <PallasEngine as Engine>::Scalar;
+
+/// The last fold of an epoch (so that the commitment check is exercised)
+/// and the state it starts from.
+pub struct Fixture {
+    pub layout: Arc<Layout>,
+    pub hasher: Hasher<F>,
+    pub circuit: SgdFoldCircuit<F>,
+    pub input: TrainState<F>,
+}
+
+/// Commits `rows` fixture rows (data seed `seed`, blinds from `blind_base`),
+/// starts `model` there and advances natively to the epoch's last fold.
+pub fn last_fold(spec: &TrainSpec, rows: usize, seed: u64, blind_base: u64, model: Model) -> Fixture {
+    let spf = spec.steps_per_fold;
+    let layout = Arc::new(Layout::new(spec).unwrap());
+    let hasher = Hasher::<F>::default();
+    let data = fixtures::dataset(spec, rows, seed);
+    let bs = batches(&layout, &data).unwrap();
+    let blinds: Vec<F> = (0..bs.len()).map(|t| F::from(blind_base + t as u64)).collect();
+    let c = commit_native(&hasher, &layout, &bs, &blinds);
+    let input = TrainState::start(F::from(42u64), c, bs.len() as u64, model);
+    let first = bs.len() - spf;
+    let mut state = input;
+    for t in 0..first {
+        state = advance(&hasher, &layout, &state, &bs[t], blinds[t]).unwrap().0;
+    }
+    let circuit =
+        SgdFoldCircuit::new(layout.clone(), hasher.clone(), state.clone(), bs[first..].to_vec(), blinds[first..].to_vec())
+            .unwrap();
+    Fixture { layout, hasher, circuit, input: state }
+}
+
+/// Synthesizes `circuit` from the fixture's input digest: the constraint
+/// system and the output digest.
+pub fn run(fx: &Fixture, circuit: &SgdFoldCircuit<F>) -> (TestConstraintSystem<F>, Option<F>) {
+    let mut cs = TestConstraintSystem::<F>::new();
+    let z0 = fx.input.digest(&fx.hasher, &fx.layout);
+    let z = AllocatedNum::alloc(cs.namespace(|| "z0"), || Ok(z0)).unwrap();
+    let out = circuit.synthesize(&mut cs, &[z]).unwrap();
+    (cs, out[0].get_value())
+}
+
+/// One honest proof and what it was proven against.
+pub struct Setup {
+    pub keys: TrainKeys,
+    pub data: PrivateData,
+    pub statement: TrainingStatement,
+    pub proven: ProvenUpdate,
+}
+
+/// Commits `rows` fixture rows (data seed `seed`, private `secret`) and
+/// proves training from `global` in `round` for `participant`.
+pub fn prove(spec: &TrainSpec, rows: usize, seed: u64, secret: [u8; 32], round: u64, participant: &[u8], global: Model) -> Setup {
+    let layout = Layout::new(spec).unwrap();
+    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let data = PrivateData::new(&layout, &fixtures::dataset(spec, rows, seed), secret).unwrap();
+    let statement = TrainingStatement { round, participant: participant.to_vec(), data: data.commitment(&keys), global };
+    let proven = prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
+    Setup { keys, data, statement, proven }
+}
+
+/// Whether verification refused (not merely errored).
+pub fn rejected(r: Result<impl std::fmt::Debug, CircuitError>) -> bool {
+    matches!(r, Err(CircuitError::Rejected(_)))
+}
