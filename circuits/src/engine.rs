@@ -4,6 +4,7 @@
 use crate::commit_circuit::CommitCircuit;
 use crate::hash::Hasher;
 use crate::sgd_circuit::SgdFoldCircuit;
+use crate::verifier::Digest;
 use crate::{field, CircuitError};
 use candor_core::Layout;
 use nova_snark::nova::{CompressedSNARK, ProverKey, PublicParams, VerifierKey};
@@ -48,6 +49,44 @@ pub type TrainKeys = Keys<TrainCircuit>;
 /// Keys of the data-commitment circuit.
 pub type DataKeys = Keys<DataCircuit>;
 
+/// Where keys come from. Public parameters are deterministic from the
+/// circuit, so whoever can write a cache could otherwise swap in parameters
+/// of another circuit (one that accepts anything): a cache file is read only
+/// when a digest is pinned, and is used only if its parameters hash to the
+/// pin. Freshly derived parameters must match the pin too.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeySource<'a> {
+    /// Cache directory (read only under a pin; written after deriving).
+    pub cache: Option<&'a Path>,
+    /// Expected digest of the public parameters.
+    pub pin: Option<Digest>,
+}
+
+impl<'a> KeySource<'a> {
+    /// Derive every time, no cache (tests, benches).
+    pub fn derive() -> Self {
+        Self::default()
+    }
+
+    /// A cache directory and an optional pin.
+    pub fn new(cache: Option<&'a Path>, pin: Option<Digest>) -> Self {
+        Self { cache, pin }
+    }
+
+    /// A cache directory and the pin written in a study's `[params]` (hex);
+    /// a malformed pin is an error naming the field.
+    pub fn pinned(cache: Option<&'a Path>, pin: Option<&str>, field: &str) -> Result<Self, CircuitError> {
+        let pin = pin
+            .map(|hex| {
+                Digest::from_hex(hex).ok_or_else(|| {
+                    CircuitError::Params(format!("params.{field} must be 64 hex digits (as `candor-coordinator params` prints), not {hex:?}"))
+                })
+            })
+            .transpose()?;
+        Ok(Self { cache, pin })
+    }
+}
+
 impl<C: StepCircuit<Scalar>> Keys<C> {
     /// Hex digest of the public parameters: it changes with any change of the
     /// circuit, including its constants (learning rate, batch size, format).
@@ -55,20 +94,45 @@ impl<C: StepCircuit<Scalar>> Keys<C> {
         hex_digest(&self.pp.digest())
     }
 
+    /// Digest of the public parameters.
+    pub fn digest(&self) -> Digest {
+        Digest::of(&self.pp.digest())
+    }
+
     fn build(
         layout: Arc<Layout>,
         hasher: Hasher<Scalar>,
         placeholder: &C,
-        cache: Option<(&Path, &str)>,
+        name: String,
+        src: KeySource<'_>,
     ) -> Result<Self, CircuitError> {
         let nova = |e: nova_snark::errors::NovaError| CircuitError::Proving(e.to_string());
-        let cached = cache.and_then(|(dir, name)| load_cached::<C>(&dir.join(name)).transpose()).transpose()?;
+        let path = src.cache.map(|dir| dir.join(&name));
+        let cached = match (&path, src.pin) {
+            (Some(path), Some(pin)) => load_cached::<C>(path, pin)?,
+            _ => None,
+        };
         let pp = match cached {
             Some(pp) => pp,
             None => {
                 let pp = PublicParams::setup(placeholder, &*S1::ck_floor(), &*S2::ck_floor()).map_err(nova)?;
-                if let Some((dir, name)) = cache {
-                    store_cached(&dir.join(name), &pp)?;
+                let derived = Digest::of(&pp.digest());
+                match src.pin {
+                    Some(pin) if pin != derived => {
+                        return Err(CircuitError::Params(format!(
+                            "{name}: this build derives parameters with digest {derived}, the study pins {pin}: \
+                             the study was pinned for another circuit, spec or Candor version"
+                        )))
+                    }
+                    Some(_) => {}
+                    None => tracing::info!(
+                        circuit = name,
+                        digest = %derived,
+                        "public parameters derived; pin this digest in the study's [params] to load them from a cache"
+                    ),
+                }
+                if let Some(path) = &path {
+                    store_cached(path, &pp)?;
                 }
                 pp
             }
@@ -79,24 +143,24 @@ impl<C: StepCircuit<Scalar>> Keys<C> {
 }
 
 impl TrainKeys {
-    /// Sets up (or loads from `cache_dir`) the training circuit's keys.
-    pub fn for_training(layout: &Layout, cache_dir: Option<&Path>) -> Result<Self, CircuitError> {
+    /// Sets up (or loads from a pinned cache) the training circuit's keys.
+    pub fn for_training(layout: &Layout, src: KeySource<'_>) -> Result<Self, CircuitError> {
         let layout = Arc::new(layout.clone());
         let hasher = Hasher::default();
         let c = TrainCircuit::placeholder(layout.clone(), hasher.clone());
         let name = format!("train-{}.pp", spec_tag(&layout)?);
-        Self::build(layout, hasher, &c, cache_dir.map(|d| (d, name.as_str())))
+        Self::build(layout, hasher, &c, name, src)
     }
 }
 
 impl DataKeys {
-    /// Sets up (or loads from `cache_dir`) the commitment circuit's keys.
-    pub fn for_commitment(layout: &Layout, cache_dir: Option<&Path>) -> Result<Self, CircuitError> {
+    /// Sets up (or loads from a pinned cache) the commitment circuit's keys.
+    pub fn for_commitment(layout: &Layout, src: KeySource<'_>) -> Result<Self, CircuitError> {
         let layout = Arc::new(layout.clone());
         let hasher = Hasher::default();
         let c = DataCircuit::placeholder(layout.clone(), hasher.clone());
         let name = format!("data-{}.pp", spec_tag(&layout)?);
-        Self::build(layout, hasher, &c, cache_dir.map(|d| (d, name.as_str())))
+        Self::build(layout, hasher, &c, name, src)
     }
 }
 
@@ -112,8 +176,10 @@ fn spec_tag(layout: &Layout) -> Result<String, CircuitError> {
 }
 
 /// Cache file: the parameter digest (32 bytes) then the MessagePack of the
-/// parameters. A file whose recomputed digest differs is rejected.
-fn load_cached<C: StepCircuit<Scalar>>(path: &Path) -> Result<Option<PublicParams<E1, E2, C>>, CircuitError> {
+/// parameters. The digest is recomputed from the parameters (nova-snark
+/// hashes their whole serialization: commitment keys, R1CS shapes, hash
+/// constants) and must equal the pin; the header only catches truncation.
+fn load_cached<C: StepCircuit<Scalar>>(path: &Path, pin: Digest) -> Result<Option<PublicParams<E1, E2, C>>, CircuitError> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -123,8 +189,16 @@ fn load_cached<C: StepCircuit<Scalar>>(path: &Path) -> Result<Option<PublicParam
     if bytes.len() < 32 {
         return Err(bad(format!("{} is truncated", path.display())));
     }
-    let pp: PublicParams<E1, E2, C> = rmp_serde::from_slice(&bytes[32..]).map_err(|e| bad(e.to_string()))?;
-    if field::to_bytes(&pp.digest()) != bytes[..32] {
+    let pp: PublicParams<E1, E2, C> =
+        rmp_serde::from_slice(&bytes[32..]).map_err(|e| bad(format!("{}: {e}; delete it to regenerate", path.display())))?;
+    let found = Digest::of(&pp.digest());
+    if found != pin {
+        return Err(CircuitError::Params(format!(
+            "{} holds parameters with digest {found}, the study pins {pin}: refusing them (delete the file to re-derive)",
+            path.display()
+        )));
+    }
+    if bytes[..32] != found.0 {
         return Err(bad(format!("{} does not match its recorded digest; delete it to regenerate", path.display())));
     }
     Ok(Some(pp))

@@ -22,6 +22,10 @@ pub enum CircuitError {
         /// Why it failed.
         reason: String,
     },
+    /// Public parameters differ from the pinned digest, or a pin is
+    /// malformed.
+    #[error("public parameters: {0}")]
+    Params(String),
     /// Reading or writing the parameter cache failed.
     #[error("parameter cache: {0}")]
     Io(#[from] std::io::Error),

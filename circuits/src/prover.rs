@@ -7,7 +7,7 @@ use crate::commit_circuit::commit_native;
 use crate::hash::Hasher;
 use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, TrainKeys};
 use crate::state::data_iv;
-use crate::verifier::{DataCommitment, Digest, TrainingStatement};
+use crate::verifier::{DataCommitment, Digest, Statement};
 use crate::CircuitError;
 use candor_core::data::{batches, Batch, Dataset};
 use candor_core::Model;
@@ -97,15 +97,16 @@ pub struct ProvenUpdate {
 
 /// Trains and proves: every SGD step of `epochs` epochs over the committed
 /// data, from the statement's global model. `progress(done, total)` is
-/// called after each fold.
-pub fn prove_training(
+/// called after each fold. The statement may be a claim: proving one's own
+/// data needs no verified commitment (verifying the proof will).
+pub fn prove_training<D: AsRef<DataCommitment>>(
     keys: &TrainKeys,
-    statement: &TrainingStatement,
+    statement: &Statement<D>,
     data: &PrivateData,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ProvenUpdate, CircuitError> {
     let layout = &keys.layout;
-    if data.commitment(keys) != statement.data {
+    if &data.commitment(keys) != statement.data.as_ref() {
         return Err(CircuitError::Core(candor_core::CoreError::InvalidData(
             "private data does not match the registered commitment".into(),
         )));

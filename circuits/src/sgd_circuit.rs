@@ -22,7 +22,7 @@ use crate::hash::Hasher;
 use crate::packing::{
     batch_elements, col_chunk_rows, element_slots, meta_elements, row_chunk_features, source_value, Source,
 };
-use crate::state::{data_iv, packed_params, params_per_element, TrainState};
+use crate::state::{data_iv, packed_params, params_per_element, TrainState, STATE_TAG};
 use crate::CircuitField;
 use candor_core::data::Batch;
 use crate::mlp_step::MlpForgery;
@@ -444,7 +444,11 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
     ) -> Result<AllocatedNum<F>, SynthesisError> {
         let l = &*self.layout;
         let mut cs = cs.namespace(|| format!("digest_{name}"));
-        let mut pre: Vec<AllocatedNum<F>> = fixed.iter().map(|n| (*n).clone()).collect();
+        // the domain tag is a constant, allocated because absorb takes
+        // allocated numbers
+        let tag = alloc_lin(cs.namespace(|| "tag"), &Lin::constant(F::from(STATE_TAG), CS::one()))?;
+        let mut pre: Vec<AllocatedNum<F>> = vec![tag];
+        pre.extend(fixed.iter().map(|n| (*n).clone()));
         pre.push(alloc_lin(cs.namespace(|| "counter"), counter)?);
         pre.push(chain.clone());
         pre.push(alloc_lin(cs.namespace(|| "samples"), samples)?);
@@ -455,7 +459,7 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
                 .fold(Lin::zero(), |acc, (j, p)| acc.add_scaled(pow2(l.value_bits * j as u32), p));
             pre.push(alloc_lin(cs.namespace(|| format!("packed{k}")), &packed)?);
         }
-        debug_assert_eq!(pre.len(), 6 + packed_params::<F>(l, &self.input.model.params()).len());
+        debug_assert_eq!(pre.len(), 7 + packed_params::<F>(l, &self.input.model.params()).len());
         self.hasher.hash_circuit(cs.namespace(|| "hash"), &pre)
     }
 }

@@ -21,11 +21,18 @@ pub fn data_iv<F: CircuitField>() -> F {
 
 const CONTEXT_TAG: u64 = 0x6361_6e64_6f72_0002;
 
+/// First element of every state digest's preimage, so that no other hash
+/// Candor computes (context, model digest, data chain) can be taken for one.
+pub const STATE_TAG: u64 = 0x6361_6e64_6f72_0004;
+
 /// Hash of everything about a proof that no step changes: the spec, the
-/// round, the participant and its committed row count.
+/// federation, the round, the participant and its committed row count.
+/// Identifiers are length-prefixed ([`bytes_to_fields`]), so no two
+/// (federation, participant) pairs share a preimage.
 pub fn context<F: CircuitField>(
     hasher: &Hasher<F>,
     layout: &Layout,
+    federation: &[u8],
     round: u64,
     participant: &[u8],
     rows: u64,
@@ -35,6 +42,7 @@ pub fn context<F: CircuitField>(
     pre.push(F::from(round));
     pre.push(F::from(rows));
     pre.extend(bytes_to_fields::<F>(participant));
+    pre.extend(bytes_to_fields::<F>(federation));
     Ok(hasher.hash(&pre))
 }
 
@@ -79,6 +87,7 @@ impl<F: CircuitField> TrainState<F> {
     /// Preimage of the digest, in the order the circuit absorbs it.
     pub fn preimage(&self, layout: &Layout) -> Vec<F> {
         let mut pre = vec![
+            F::from(STATE_TAG),
             self.ctx,
             self.commitment,
             F::from(self.batches),

@@ -26,6 +26,11 @@ impl Digest {
         Self(d)
     }
 
+    /// From 64 hex digits; `None` otherwise.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        hex::decode(hex.trim()).ok()?.try_into().ok().map(Self)
+    }
+
     /// To a field element; `None` if not canonical.
     pub fn to_scalar(&self) -> Option<Scalar> {
         field::from_bytes(&self.0)
@@ -55,34 +60,74 @@ pub struct DataCommitment {
     pub batches: u64,
 }
 
-/// Everything a training proof is checked against.
+/// What a training proof is about. `D` is the data commitment: a plain
+/// [`DataCommitment`] in a [`ClaimedStatement`] (what a participant proves
+/// about its own data), a [`VerifiedCommitment`] in a [`TrainingStatement`]
+/// (what verification takes). The step circuits never range-check data, the
+/// commitment proof does; so a proof can only be verified against a
+/// commitment whose own proof was verified, and the types make the other
+/// way impossible to write.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrainingStatement {
+pub struct Statement<D> {
+    /// The federation (its coordinator's PeerId bytes): a proof made for
+    /// one federation never verifies in another with the same spec.
+    pub federation: Vec<u8>,
     /// Round the update belongs to.
     pub round: u64,
     /// Participant identity (e.g. its libp2p PeerId bytes).
     pub participant: Vec<u8>,
     /// The participant's registered data commitment.
-    pub data: DataCommitment,
+    pub data: D,
     /// The round's global model, where training starts.
     pub global: Model,
 }
 
-impl TrainingStatement {
+/// Everything a training proof is checked against; its commitment was
+/// verified.
+pub type TrainingStatement = Statement<VerifiedCommitment>;
+
+/// A statement over a commitment nobody verified here: enough to prove
+/// training on one's own committed data, never enough to verify.
+pub type ClaimedStatement = Statement<DataCommitment>;
+
+impl<D: AsRef<DataCommitment>> Statement<D> {
     /// The initial state of the proof.
     pub fn start_state(&self, keys: &TrainKeys) -> Result<TrainState<Scalar>, CircuitError> {
-        let root = self.data.root.to_scalar().ok_or_else(|| reject("data commitment is not a field element"))?;
-        let ctx = context(&keys.hasher, &keys.layout, self.round, &self.participant, self.data.rows)?;
-        Ok(TrainState::start(ctx, root, self.data.batches, self.global.clone()))
+        let data = self.data.as_ref();
+        let root = data.root.to_scalar().ok_or_else(|| reject("data commitment is not a field element"))?;
+        let ctx = context(&keys.hasher, &keys.layout, &self.federation, self.round, &self.participant, data.rows)?;
+        Ok(TrainState::start(ctx, root, data.batches, self.global.clone()))
     }
 
     /// Number of Nova steps (folds) a proof of this statement has.
     pub fn folds(&self, layout: &Layout) -> Result<usize, CircuitError> {
         let spf = layout.spec.steps_per_fold as u64;
-        if self.data.batches == 0 || !self.data.batches.is_multiple_of(spf) || self.data.batches > 1 << 20 {
+        let batches = self.data.as_ref().batches;
+        if batches == 0 || !batches.is_multiple_of(spf) || batches > MAX_BATCHES {
             return Err(reject("batch count is not a positive multiple of steps_per_fold"));
         }
-        Ok((self.data.batches * u64::from(layout.spec.epochs) / spf) as usize)
+        Ok((batches * u64::from(layout.spec.epochs) / spf) as usize)
+    }
+
+    /// The same statement as a claim (for proving).
+    pub fn claim(&self) -> ClaimedStatement {
+        Statement {
+            federation: self.federation.clone(),
+            round: self.round,
+            participant: self.participant.clone(),
+            data: *self.data.as_ref(),
+            global: self.global.clone(),
+        }
+    }
+}
+
+impl ClaimedStatement {
+    /// The statement over `verified`, which must be the claimed commitment.
+    pub fn verified(self, verified: &VerifiedCommitment) -> Result<TrainingStatement, CircuitError> {
+        if verified.0 != self.data {
+            return Err(reject("the verified commitment is not the one claimed"));
+        }
+        Ok(Statement { federation: self.federation, round: self.round, participant: self.participant, data: *verified, global: self.global })
     }
 }
 
@@ -119,8 +164,9 @@ impl VerifiedUpdate {
     }
 }
 
-/// A data commitment whose range proof verified.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A data commitment whose range proof verified. Only
+/// [`verify_commitment`] builds one; it is never deserialized.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifiedCommitment(DataCommitment);
 
 impl VerifiedCommitment {
@@ -130,15 +176,61 @@ impl VerifiedCommitment {
     }
 }
 
+impl AsRef<DataCommitment> for VerifiedCommitment {
+    fn as_ref(&self) -> &DataCommitment {
+        &self.0
+    }
+}
+
+impl AsRef<DataCommitment> for DataCommitment {
+    fn as_ref(&self) -> &DataCommitment {
+        self
+    }
+}
+
+/// Most batches per epoch a statement may name (2^20 batches is far beyond
+/// any hospital's data; the bound keeps fold counts small integers).
+const MAX_BATCHES: u64 = 1 << 20;
+
 fn reject(why: &str) -> CircuitError {
     CircuitError::Rejected(why.to_string())
 }
 
+fn malformed(reason: String) -> CircuitError {
+    CircuitError::Malformed { what: "proof", reason }
+}
+
+/// Decodes a proof that must be exactly `bytes`: trailing bytes are refused,
+/// so what is stored and audited is exactly what was verified.
 fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes: &[u8]) -> Result<Compressed<C>, CircuitError> {
     if bytes.len() > MAX_PROOF_BYTES {
-        return Err(CircuitError::Malformed { what: "proof", reason: format!("{} bytes exceeds the limit", bytes.len()) });
+        return Err(malformed(format!("{} bytes exceeds the limit", bytes.len())));
     }
-    rmp_serde::from_slice(bytes).map_err(|e| CircuitError::Malformed { what: "proof", reason: e.to_string() })
+    let mut rest = bytes;
+    let proof = serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).map_err(|e| malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(malformed(format!("{} bytes after the proof", rest.len())));
+    }
+    Ok(proof)
+}
+
+/// Runs nova-snark's decoding and verification of untrusted bytes, turning
+/// a panic into an error. nova-snark 0.76 indexes and asserts on lengths
+/// taken from the proof: an emptied sum-check polynomial panics with an
+/// index out of bounds (`spartan/polys/univariate.rs`), an emptied batch of
+/// evaluations fails an `assert_eq!` (`spartan/mod.rs`). A proof's shape is
+/// fixed by the keys but its fields are private, so the boundary is guarded
+/// here rather than checked field by field.
+fn guarded<T>(run: impl FnOnce() -> Result<T, CircuitError>) -> Result<T, CircuitError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+        let msg = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let msg: String = msg.chars().take(200).collect();
+        Err(malformed(format!("the verifier panicked on it: {msg}")))
+    })
 }
 
 /// Poseidon digest of a model (packed parameters, tagged).
@@ -156,6 +248,34 @@ pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &Model
 /// Checks a compressed training proof: that `model` is exactly the result of
 /// the spec's SGD from `statement.global` over every committed row for the
 /// spec's epochs, for this round and participant, consuming `samples` rows.
+///
+/// The statement's commitment must have been verified: the way to get one
+/// is [`verify_commitment`], then [`Statement::verified`].
+/// ```no_run
+/// use candor_circuits::engine::{DataKeys, TrainKeys};
+/// use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement};
+/// # fn check(keys: &TrainKeys, dkeys: &DataKeys, claim: ClaimedStatement, commitment_proof: &[u8],
+/// #          model: &candor_core::Model, proof: &[u8]) -> Result<(), candor_circuits::CircuitError> {
+/// let commitment = verify_commitment(dkeys, &claim.data, commitment_proof)?;
+/// verify_training(keys, &claim.verified(&commitment)?, model, 1, proof)?;
+/// # Ok(()) }
+/// ```
+/// A claim over an unverified commitment does not type-check:
+/// ```compile_fail
+/// use candor_circuits::engine::TrainKeys;
+/// use candor_circuits::verifier::{verify_training, ClaimedStatement};
+/// fn check(keys: &TrainKeys, claim: &ClaimedStatement, model: &candor_core::Model, proof: &[u8]) {
+///     let _ = verify_training(keys, claim, model, 1, proof);
+/// }
+/// ```
+/// nor can a verified commitment be made up, or read from bytes:
+/// ```compile_fail
+/// use candor_circuits::verifier::{DataCommitment, VerifiedCommitment};
+/// fn forge(c: DataCommitment) -> VerifiedCommitment { VerifiedCommitment(c) }
+/// ```
+/// ```compile_fail
+/// let st: candor_circuits::verifier::TrainingStatement = rmp_serde::from_slice(&[]).unwrap();
+/// ```
 pub fn verify_training(
     keys: &TrainKeys,
     statement: &TrainingStatement,
@@ -169,9 +289,11 @@ pub fn verify_training(
     let folds = statement.folds(layout)?;
     let start = statement.start_state(keys)?;
     let end = TrainState { samples, model: model.clone(), ..start.clone() };
-    let proof = decode::<TrainCircuit>(proof)?;
     let z0 = start.digest(&keys.hasher, layout);
-    let zn = proof.verify(&keys.vk, folds, &[z0]).map_err(|e| reject(&format!("invalid proof: {e}")))?;
+    let zn = guarded(|| {
+        let proof = decode::<TrainCircuit>(proof)?;
+        proof.verify(&keys.vk, folds, &[z0]).map_err(|e| reject(&format!("invalid proof: {e}")))
+    })?;
     if zn != [end.digest(&keys.hasher, layout)] {
         return Err(reject("proof does not attest this model and sample count"));
     }
@@ -193,13 +315,14 @@ pub fn verify_commitment(
     proof: &[u8],
 ) -> Result<VerifiedCommitment, CircuitError> {
     let root = commitment.root.to_scalar().ok_or_else(|| reject("commitment is not a field element"))?;
-    if commitment.batches == 0 || commitment.batches > 1 << 20 {
+    if commitment.batches == 0 || commitment.batches > MAX_BATCHES {
         return Err(reject("batch count out of range"));
     }
-    let proof = decode::<DataCircuit>(proof)?;
-    let zn = proof
-        .verify(&keys.vk, commitment.batches as usize, &[data_iv(), Scalar::from(0u64)])
-        .map_err(|e| reject(&format!("invalid proof: {e}")))?;
+    let zn = guarded(|| {
+        decode::<DataCircuit>(proof)?
+            .verify(&keys.vk, commitment.batches as usize, &[data_iv(), Scalar::from(0u64)])
+            .map_err(|e| reject(&format!("invalid proof: {e}")))
+    })?;
     if zn != [root, Scalar::from(commitment.rows)] {
         return Err(reject("proof does not attest this commitment and row count"));
     }

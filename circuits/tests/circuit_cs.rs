@@ -44,10 +44,10 @@ fn honest_fold_satisfies_and_matches_native() {
 fn step_constraint_counts_are_pinned() {
     let mut got = vec![];
     for (task, d, b, spf, expect) in [
-        (Task::Logistic, 5, 4, 2, 3945usize),
-        (Task::Logistic, 30, 16, 1, 8541),
-        (Task::Logistic, 30, 16, 4, 28260),
-        (Task::Linear, 30, 16, 1, 9207),
+        (Task::Logistic, 5, 4, 2, 3947usize),
+        (Task::Logistic, 30, 16, 1, 8543),
+        (Task::Logistic, 30, 16, 4, 28262),
+        (Task::Linear, 30, 16, 1, 9209),
     ] {
         let fx = fixture(task, d, b, spf);
         let (cs, _) = run(&fx, &fx.circuit);

@@ -3,7 +3,7 @@
 //! tampered twins, and the proof checked against another architecture, are
 //! rejected.
 
-use candor_circuits::engine::TrainKeys;
+use candor_circuits::engine::{KeySource, TrainKeys};
 use candor_circuits::fixtures;
 use candor_circuits::verifier::{verify_training, TrainingStatement};
 use candor_circuits::CircuitError;
@@ -12,7 +12,7 @@ use candor_core::{Layout, Model, TrainSpec};
 use std::sync::OnceLock;
 
 mod common;
-use common::{prove, rejected, Setup};
+use common::{other_commitment, prove, rejected, Setup};
 
 /// 4 features, 3 hidden units, 3 classes: 27 parameters.
 fn spec() -> TrainSpec {
@@ -42,8 +42,8 @@ fn honest_mlp_proof_verifies_and_attests_the_reference_model() {
 #[test]
 fn mlp_parameter_digest_and_constraint_counts_are_pinned() {
     let s = setup();
-    assert_eq!(s.keys.pp.num_constraints(), (19256, 10349));
-    assert_eq!(s.keys.digest_hex(), "c9745ed805f9ef0fc299f238d98dcde81ed7854f1b0e86a7d5b7f11561dc4b01");
+    assert_eq!(s.keys.pp.num_constraints(), (19258, 10349));
+    assert_eq!(s.keys.digest_hex(), "2ab0a9ad06ccbe19333b3384b2bcd451bf750b69a057449f5985e242d7c5eb02");
 }
 
 #[test]
@@ -63,8 +63,7 @@ fn mlp_twins_inflated_count_replayed_round_wrong_commitment_are_rejected() {
     let mut st = s.statement.clone();
     st.round += 1;
     assert!(rejected(verify_training(&s.keys, &st, m, n, proof)));
-    let mut st = s.statement.clone();
-    st.data.root.0[0] ^= 1;
+    let st = other_commitment(s, &spec(), 13, 77);
     assert!(rejected(verify_training(&s.keys, &st, m, n, proof)));
 }
 
@@ -76,7 +75,7 @@ fn proof_checked_against_another_architecture_is_rejected() {
     let mut other = spec();
     other.model = candor_core::ModelSpec::mlp(2, 5, candor_core::Task::Softmax, 2);
     let layout = Layout::new(&other).unwrap();
-    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     assert_ne!(keys.digest_hex(), s.keys.digest_hex());
     let shape = MlpShape { features: 2, hidden: 5, outputs: 2 };
     let reshape = |m: &Model| Model::Mlp(Mlp::from_params(shape, &m.params()).unwrap());

@@ -1,22 +1,28 @@
 //! `audit`: re-checks a federation's whole history from its database alone.
 //!
-//! Round by round: the round started from the previous round's result (the
-//! initial model for the first); every stored update's proof verifies against
-//! its statement (round, participant, registered commitment, the round's
-//! global model) and attests its stored model and sample count; and the
-//! round's result is exactly the strategy applied to the updates marked
-//! aggregated (or the unchanged global model when there were none).
+//! First every registered participant's commitment proof is re-verified:
+//! a training proof means nothing over a commitment whose ranges were never
+//! proven. Then round by round: the round started from the previous round's
+//! result (the initial model for the first); every stored update's proof
+//! verifies against its statement (federation, round, participant, verified
+//! commitment, the round's global model) and attests its stored model and
+//! sample count; and the round's result is exactly the strategy applied to
+//! the updates marked aggregated (or the unchanged global model when there
+//! were none).
 
 use crate::store::Store;
 use crate::strategy::Weighted;
 use crate::CoordinatorError;
-use candor_circuits::engine::TrainKeys;
-use candor_circuits::verifier::{verify_training, TrainingStatement};
+use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
+use std::collections::BTreeMap;
 use serde::Serialize;
 
 /// What an audit found.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AuditReport {
+    /// Commitment proofs re-verified.
+    pub commitments: u64,
     /// Rounds checked.
     pub rounds: u64,
     /// Proofs re-verified.
@@ -32,15 +38,26 @@ impl AuditReport {
     }
 }
 
-/// Audits a store with the training circuit's keys for its spec.
-pub fn audit(store: &Store, keys: &TrainKeys) -> Result<AuditReport, CoordinatorError> {
+/// Audits a store with the training and commitment circuits' keys for its
+/// spec.
+pub fn audit(store: &Store, keys: &TrainKeys, dkeys: &DataKeys) -> Result<AuditReport, CoordinatorError> {
     let (spec, strategy, initial) = store.federation()?;
-    if spec != keys.layout.spec {
+    if spec != keys.layout.spec || spec != dkeys.layout.spec {
         return Err(CoordinatorError::Config("keys were built for another spec than the database's".into()));
     }
     let strategy = strategy.build()?;
-    let participants = store.participants()?;
+    let federation = store.federation_id()?;
     let mut report = AuditReport::default();
+    let mut participants = BTreeMap::new();
+    for (peer, (p, proof)) in store.participants()? {
+        report.commitments += 1;
+        match verify_commitment(dkeys, &p.commitment, &proof) {
+            Ok(c) => {
+                participants.insert(peer, (p.name, c));
+            }
+            Err(e) => report.problems.push(format!("participant {}: commitment proof: {e}", p.name)),
+        }
+    }
     let mut expected = initial;
     for round in store.rounds()? {
         report.rounds += 1;
@@ -50,18 +67,19 @@ pub fn audit(store: &Store, keys: &TrainKeys) -> Result<AuditReport, Coordinator
         let subs = store.submissions(round.id)?;
         for s in &subs {
             report.proofs += 1;
-            let Some(p) = participants.get(&s.peer) else {
-                report.problems.push(format!("round {}: update from an unregistered participant", round.id));
+            let Some((name, commitment)) = participants.get(&s.peer) else {
+                report.problems.push(format!("round {}: update from a participant without a verified commitment", round.id));
                 continue;
             };
-            let st = TrainingStatement {
+            let st = Statement {
+                federation: federation.clone(),
                 round: round.id,
                 participant: s.peer.clone(),
-                data: p.commitment,
+                data: *commitment,
                 global: round.global.clone(),
             };
             if let Err(e) = verify_training(keys, &st, &s.model, s.samples, &s.proof) {
-                report.problems.push(format!("round {}: update of {}: {e}", round.id, p.name));
+                report.problems.push(format!("round {}: update of {name}: {e}", round.id));
             }
         }
         let Some(result) = round.result else {

@@ -2,10 +2,10 @@
 //! against the directory of the config file.
 
 use crate::node::{Federation, NodeConfig};
-use crate::round::{Participant, Policy};
+use crate::round::{Admitted, Policy};
 use crate::strategy::StrategyConfig;
 use anyhow::Context;
-use candor_circuits::engine::DataKeys;
+use candor_circuits::engine::{DataKeys, KeySource};
 use candor_circuits::verifier::{verify_commitment, DataCommitment, Digest};
 use candor_core::dataset::Study;
 use candor_core::Model;
@@ -88,8 +88,8 @@ impl CoordinatorConfig {
 
     /// Admitted participants; each registration's commitment proof is
     /// verified, and a bad one stops the coordinator with its name.
-    pub fn participants(&self, layout: &Layout, cache: &Path) -> anyhow::Result<BTreeMap<Vec<u8>, Participant>> {
-        let keys = DataKeys::for_commitment(layout, Some(cache))?;
+    pub fn participants(&self, layout: &Layout, keys: KeySource<'_>) -> anyhow::Result<BTreeMap<Vec<u8>, Admitted>> {
+        let keys = DataKeys::for_commitment(layout, keys)?;
         let mut out = BTreeMap::new();
         for path in &self.registrations {
             let reg: Registration = toml::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
@@ -98,15 +98,15 @@ impl CoordinatorConfig {
             let c = DataCommitment { root: Digest(reg.root_bytes().map_err(anyhow::Error::msg)?), rows: reg.rows, batches: reg.batches };
             let proof_path = path.parent().unwrap_or(Path::new(".")).join(&reg.proof);
             let proof = std::fs::read(&proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
-            verify_commitment(&keys, &c, &proof).with_context(|| format!("commitment proof of {}", reg.name))?;
+            let commitment = verify_commitment(&keys, &c, &proof).with_context(|| format!("commitment proof of {}", reg.name))?;
             tracing::info!(name = reg.name, %peer, rows = reg.rows, "admitted");
-            out.insert(peer.to_bytes(), Participant { name: reg.name, commitment: c });
+            out.insert(peer.to_bytes(), Admitted { name: reg.name, commitment, proof });
         }
         Ok(out)
     }
 
     /// The federation and node settings.
-    pub fn federation(&self, study: &Study, participants: BTreeMap<Vec<u8>, Participant>) -> anyhow::Result<(Federation, NodeConfig)> {
+    pub fn federation(&self, study: &Study, participants: BTreeMap<Vec<u8>, Admitted>) -> anyhow::Result<(Federation, NodeConfig)> {
         let fed = Federation {
             spec: study.spec.clone(),
             strategy: self.strategy,

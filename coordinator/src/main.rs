@@ -2,12 +2,13 @@
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
-use candor_circuits::engine::TrainKeys;
+use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_coordinator::audit::audit;
 use candor_coordinator::config::CoordinatorConfig;
 use candor_coordinator::node::Coordinator;
 use candor_coordinator::store::Store;
-use candor_core::Layout;
+use candor_core::dataset::Study;
+use candor_core::{Layout, TrainSpec};
 use candor_protocols::net::{keygen, load_key};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,9 +20,11 @@ struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
     json_logs: bool,
-    /// Directory caching public parameters (deterministic, checked by digest).
-    #[arg(long, global = true, default_value = ".candor-cache")]
-    cache: PathBuf,
+    /// Directory caching public parameters; read only when the study pins
+    /// their digests ([params]). Default: beside the coordinator's key
+    /// (KEY.cache/).
+    #[arg(long, global = true)]
+    cache: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -40,7 +43,16 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Re-verify every stored proof and recompute every aggregate.
+    /// Derive a study's public parameters and print their digests as the
+    /// study's [params] table: pin them there, and every daemon refuses
+    /// parameters (cached or derived) that differ.
+    Params {
+        /// Any config with a [spec] table (study, simulation or local run).
+        #[arg(long)]
+        study: PathBuf,
+    },
+    /// Re-verify every stored commitment and training proof and recompute
+    /// every aggregate.
     Audit {
         /// Coordinator config (for the study).
         #[arg(long)]
@@ -49,6 +61,14 @@ enum Cmd {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+}
+
+fn train_keys<'a>(study: &Study, cache: &'a std::path::Path) -> anyhow::Result<KeySource<'a>> {
+    Ok(KeySource::pinned(Some(cache), study.params.train.as_deref(), "train")?)
+}
+
+fn data_keys<'a>(study: &Study, cache: &'a std::path::Path) -> anyhow::Result<KeySource<'a>> {
+    Ok(KeySource::pinned(Some(cache), study.params.data.as_deref(), "data")?)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -64,11 +84,12 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Run { config } => {
             let cfg = CoordinatorConfig::load(&config)?;
+            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
             let study = cfg.study()?;
             let layout = Layout::new(&study.spec)?;
-            let participants = cfg.participants(&layout, &cli.cache)?;
+            let participants = cfg.participants(&layout, data_keys(&study, &cache)?)?;
             let (fed, node) = cfg.federation(&study, participants)?;
-            let keys = Arc::new(TrainKeys::for_training(&layout, Some(&cli.cache))?);
+            let keys = Arc::new(TrainKeys::for_training(&layout, train_keys(&study, &cache)?)?);
             let eval = cfg.eval_csv.as_ref().map(|p| study.load_csv(p)).transpose()?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
@@ -82,12 +103,29 @@ fn main() -> anyhow::Result<()> {
                 anyhow::Ok(())
             })?;
         }
+        Cmd::Params { study } => {
+            let text = std::fs::read_to_string(&study).with_context(|| format!("reading {}", study.display()))?;
+            let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", study.display()))?;
+            let spec: TrainSpec = table
+                .get("spec")
+                .with_context(|| format!("{} has no [spec] table", study.display()))?
+                .clone()
+                .try_into()
+                .with_context(|| format!("{}: spec", study.display()))?;
+            let layout = Layout::new(&spec)?;
+            let train = TrainKeys::for_training(&layout, KeySource::derive())?;
+            let data = DataKeys::for_commitment(&layout, KeySource::derive())?;
+            println!("[params]\ntrain = \"{}\"\ndata = \"{}\"", train.digest(), data.digest());
+        }
         Cmd::Audit { config, db } => {
             let cfg = CoordinatorConfig::load(&config)?;
-            let layout = Layout::new(&cfg.study()?.spec)?;
-            let keys = TrainKeys::for_training(&layout, Some(&cli.cache))?;
+            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            let study = cfg.study()?;
+            let layout = Layout::new(&study.spec)?;
+            let keys = TrainKeys::for_training(&layout, train_keys(&study, &cache)?)?;
+            let dkeys = DataKeys::for_commitment(&layout, data_keys(&study, &cache)?)?;
             let store = Store::open(db.as_ref().unwrap_or(&cfg.db))?;
-            let report = audit(&store, &keys)?;
+            let report = audit(&store, &keys, &dkeys)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             anyhow::ensure!(report.passed(), "audit failed: {} problem(s)", report.problems.len());
         }

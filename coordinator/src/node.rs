@@ -3,12 +3,12 @@
 //! blocking threads; the machine bounds how many at once.
 
 use crate::export::export;
-use crate::round::{Action, DigestFn, Event, Participant, PeerKey, Policy, ReqId, RoundMachine};
+use crate::round::{Action, Admitted, DigestFn, Event, PeerKey, Policy, ReqId, RoundMachine};
 use crate::store::Store;
 use crate::strategy::StrategyConfig;
 use crate::CoordinatorError;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::verifier::{model_digest, verify_training, TrainingStatement, VerifiedUpdate};
+use candor_circuits::verifier::{model_digest, verify_training, Statement, TrainingStatement, VerifiedUpdate};
 use candor_core::data::Dataset;
 use candor_core::eval::evaluate;
 use candor_core::Model;
@@ -36,8 +36,8 @@ pub struct Federation {
     pub initial: Model,
     /// Round timing and bounds.
     pub policy: Policy,
-    /// Admitted participants by PeerId bytes.
-    pub participants: BTreeMap<PeerKey, Participant>,
+    /// Admitted participants by PeerId bytes, their commitments verified.
+    pub participants: BTreeMap<PeerKey, Admitted>,
 }
 
 /// Where the daemon keeps things.
@@ -66,6 +66,7 @@ pub struct Coordinator {
     machine: RoundMachine<VerifiedUpdate>,
     store: Store,
     keys: Arc<TrainKeys>,
+    admitted: BTreeMap<PeerKey, Admitted>,
     names: BTreeMap<PeerKey, String>,
     pending: HashMap<ReqId, ResponseChannel<Response>>,
     next_id: ReqId,
@@ -90,8 +91,10 @@ impl Coordinator {
         cfg: NodeConfig,
         eval: Option<Dataset>,
     ) -> Result<Self, CoordinatorError> {
+        // the federation every proof names: this coordinator's identity
+        let federation = key.public().to_peer_id().to_bytes();
         let mut store = Store::open(&cfg.db)?;
-        store.init(&fed.spec, fed.strategy, &fed.initial, &fed.participants)?;
+        store.init(&fed.spec, fed.strategy, &fed.initial, &fed.participants, &federation)?;
         let rounds = store.rounds()?;
         let completed = rounds.iter().filter(|r| r.result.is_some()).map(|r| r.id).max().unwrap_or(0);
         let global = rounds.iter().rev().find_map(|r| r.result.clone()).unwrap_or_else(|| fed.initial.clone());
@@ -100,7 +103,13 @@ impl Coordinator {
             let mut accepted = BTreeMap::new();
             for s in store.submissions(r.id)? {
                 let p = fed.participants.get(&s.peer).ok_or_else(|| CoordinatorError::Corrupt("update of an unknown peer".into()))?;
-                let st = TrainingStatement { round: r.id, participant: s.peer.clone(), data: p.commitment, global: r.global.clone() };
+                let st = Statement {
+                    federation: federation.clone(),
+                    round: r.id,
+                    participant: s.peer.clone(),
+                    data: p.commitment,
+                    global: r.global.clone(),
+                };
                 let v = verify_training(&keys, &st, &s.model, s.samples, &s.proof)
                     .map_err(|e| CoordinatorError::Corrupt(format!("stored update of {} fails verification: {e}; run audit", p.name)))?;
                 accepted.insert(s.peer, v);
@@ -112,16 +121,18 @@ impl Coordinator {
         let digest: DigestFn = Arc::new(move |m: &Model| model_digest(&k, m).0);
         let names = fed.participants.iter().map(|(p, v)| (p.clone(), v.name.clone())).collect();
         let max_verifying = fed.policy.max_verifying.max(1);
+        let participants = fed.participants.iter().map(|(k, a)| (k.clone(), a.participant())).collect();
         let machine = RoundMachine::resume(
             fed.spec,
             fed.policy,
-            fed.participants,
+            participants,
             fed.strategy.build()?,
             digest,
             global,
             completed,
             open,
-        );
+        )
+        .with_federation(federation);
         let mut swarm = build_swarm(key, cfg.net).map_err(|e| CoordinatorError::Config(e.to_string()))?;
         swarm.listen_on(cfg.listen.clone()).map_err(|e| CoordinatorError::Config(format!("listen on {}: {e}", cfg.listen)))?;
         let (done_tx, done_rx) = mpsc::channel(max_verifying);
@@ -130,6 +141,7 @@ impl Coordinator {
             machine,
             store,
             keys,
+            admitted: fed.participants,
             names,
             pending: HashMap::new(),
             next_id: 0,
@@ -223,6 +235,25 @@ impl Coordinator {
         Ok(())
     }
 
+    /// Verifies off the event loop and always reports back: a verification
+    /// that panics or is cancelled becomes a rejection, so its slot in
+    /// `max_verifying` is freed and the peer hears why.
+    fn spawn_verification(&self, id: ReqId, peer: PeerKey, statement: Result<TrainingStatement, String>, submission: Submission) {
+        let (keys, tx) = (self.keys.clone(), self.done_tx.clone());
+        let sub = submission.clone();
+        tokio::spawn(async move {
+            let result = match statement {
+                Err(why) => Err(why),
+                Ok(st) => tokio::task::spawn_blocking(move || {
+                    verify_training(&keys, &st, &sub.model, sub.samples, &sub.proof).map_err(|e| e.to_string())
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("verification crashed: {e}"))),
+            };
+            let _ = tx.send(VerifyDone { peer, id, submission, result }).await;
+        });
+    }
+
     fn name(&self, peer: &[u8]) -> String {
         self.names.get(peer).cloned().unwrap_or_else(|| PeerId::from_bytes(peer).map_or_else(|_| hex::encode(peer), |p| p.to_string()))
     }
@@ -239,12 +270,13 @@ impl Coordinator {
                 }
             }
             Action::Verify { id, peer, statement, submission } => {
-                let (keys, tx) = (self.keys.clone(), self.done_tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    let result = verify_training(&keys, &statement, &submission.model, submission.samples, &submission.proof)
-                        .map_err(|e| e.to_string());
-                    let _ = tx.blocking_send(VerifyDone { peer, id, submission, result });
-                });
+                // the machine names the registered commitment; verification
+                // takes its verified form, which only admission produced
+                let statement = match self.admitted.get(&peer) {
+                    Some(a) => statement.verified(&a.commitment).map_err(|e| e.to_string()),
+                    None => Err("not an admitted participant".to_string()),
+                };
+                self.spawn_verification(id, peer, statement, submission);
             }
             Action::StoreAccepted { peer, update, proof } => {
                 self.store.accepted(update.round(), &peer, update.samples(), update.model(), &proof)?;

@@ -7,7 +7,7 @@
 //! and its accepted updates back to [`RoundMachine::resume`].
 
 use crate::strategy::{Strategy, Weighted};
-use candor_circuits::verifier::{DataCommitment, TrainingStatement, VerifiedUpdate};
+use candor_circuits::verifier::{ClaimedStatement, DataCommitment, VerifiedCommitment, VerifiedUpdate};
 use std::fmt::Debug;
 use candor_core::Model;
 use candor_core::TrainSpec;
@@ -48,6 +48,26 @@ pub struct Participant {
     pub name: String,
     /// Registered data commitment.
     pub commitment: DataCommitment,
+}
+
+/// An admitted participant as the daemon holds it: its commitment's proof
+/// verified (the only way to hold a [`VerifiedCommitment`]), the proof kept
+/// for the database and the audit.
+#[derive(Clone, Debug)]
+pub struct Admitted {
+    /// Display name.
+    pub name: String,
+    /// The verified data commitment.
+    pub commitment: VerifiedCommitment,
+    /// Its compressed proof.
+    pub proof: Vec<u8>,
+}
+
+impl Admitted {
+    /// What the round machine knows of it.
+    pub fn participant(&self) -> Participant {
+        Participant { name: self.name.clone(), commitment: *self.commitment.commitment() }
+    }
 }
 
 /// Round timing and bounds.
@@ -133,8 +153,10 @@ pub enum Action<U> {
         id: ReqId,
         /// Sender.
         peer: PeerKey,
-        /// The statement the proof must match.
-        statement: TrainingStatement,
+        /// The statement the proof must match, over the registered
+        /// commitment (the executor verifies against that commitment's
+        /// verified form).
+        statement: ClaimedStatement,
         /// The submission.
         submission: Submission,
     },
@@ -181,6 +203,7 @@ pub enum Action<U> {
 
 /// The coordinator's round logic.
 pub struct RoundMachine<U: Update> {
+    federation: Vec<u8>,
     spec: TrainSpec,
     policy: Policy,
     participants: BTreeMap<PeerKey, Participant>,
@@ -213,7 +236,14 @@ impl<U: Update> RoundMachine<U> {
             accepted,
             verifying: BTreeSet::new(),
         });
-        Self { spec, policy, participants, strategy, digest, global, completed, open, polls: VecDeque::new() }
+        Self { federation: vec![], spec, policy, participants, strategy, digest, global, completed, open, polls: VecDeque::new() }
+    }
+
+    /// The federation every statement names (the coordinator's PeerId
+    /// bytes), so that proofs made for another federation are refused.
+    pub fn with_federation(mut self, federation: Vec<u8>) -> Self {
+        self.federation = federation;
+        self
     }
 
     /// The open round.
@@ -328,7 +358,8 @@ impl<U: Update> RoundMachine<U> {
             return self.reject(out, id, &peer, round, RejectCode::Busy, "verification queue full, retry".into());
         }
         open.verifying.insert(peer.clone());
-        let statement = TrainingStatement {
+        let statement = ClaimedStatement {
+            federation: self.federation.clone(),
             round: open.id,
             participant: peer.clone(),
             data: self.participants[&peer].commitment,

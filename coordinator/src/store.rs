@@ -1,13 +1,14 @@
 //! The durable record of a federation, in SQLite.
 //!
 //! Everything an auditor needs to re-check the whole history lives here: the
-//! training spec and strategy, the registered participants and their data
-//! commitments, every round's global model and aggregate, every accepted
+//! training spec and strategy, the federation's identifier, the registered
+//! participants with their data commitments and commitment proofs, every
+//! round's global model and aggregate, every accepted
 //! update with its proof, every rejection with its reason. Writes are
 //! synchronous (WAL, `synchronous=FULL`) and a round's closing is one
 //! transaction, so a crash never leaves a round half-closed.
 
-use crate::round::{Participant, PeerKey};
+use crate::round::{Admitted, Participant, PeerKey};
 use crate::strategy::StrategyConfig;
 use crate::CoordinatorError;
 use candor_circuits::verifier::{DataCommitment, Digest};
@@ -20,7 +21,8 @@ use std::path::Path;
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS participants (
-    peer BLOB PRIMARY KEY, name TEXT NOT NULL, root BLOB NOT NULL, rows INTEGER NOT NULL, batches INTEGER NOT NULL);
+    peer BLOB PRIMARY KEY, name TEXT NOT NULL, root BLOB NOT NULL, rows INTEGER NOT NULL, batches INTEGER NOT NULL,
+    proof BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS rounds (
     id INTEGER PRIMARY KEY, global BLOB NOT NULL, deadline_ms INTEGER NOT NULL,
     closed INTEGER NOT NULL DEFAULT 0, result BLOB, metrics TEXT);
@@ -83,18 +85,22 @@ impl Store {
         Ok(Self { conn })
     }
 
-    /// Records the federation's spec, strategy, initial model and
-    /// participants on first use; on later uses checks they are unchanged
-    /// (new participants may be added, a registered commitment never changes).
+    /// Records the federation (its identifier: the coordinator's PeerId
+    /// bytes), spec, strategy, initial model and participants with their
+    /// commitment proofs on first use; on later uses checks they are
+    /// unchanged (new participants may be added, a registered commitment
+    /// never changes).
     pub fn init(
         &mut self,
         spec: &TrainSpec,
         strategy: StrategyConfig,
         initial: &Model,
-        participants: &BTreeMap<PeerKey, Participant>,
+        participants: &BTreeMap<PeerKey, Admitted>,
+        federation: &[u8],
     ) -> Result<(), CoordinatorError> {
         let tx = self.conn.transaction()?;
         for (key, value) in [
+            ("federation", hex::encode(federation)),
             ("spec", serde_json::to_string(spec).map_err(|e| CoordinatorError::Config(e.to_string()))?),
             ("strategy", serde_json::to_string(&strategy).map_err(|e| CoordinatorError::Config(e.to_string()))?),
             ("initial_model", serde_json::to_string(initial).map_err(|e| CoordinatorError::Config(e.to_string()))?),
@@ -113,7 +119,7 @@ impl Store {
             }
         }
         for (peer, p) in participants {
-            let c = p.commitment;
+            let c = *p.commitment.commitment();
             let stored: Option<(Vec<u8>, u64, u64)> = tx
                 .query_row("SELECT root, rows, batches FROM participants WHERE peer = ?1", [peer], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -122,8 +128,8 @@ impl Store {
             match stored {
                 None => {
                     tx.execute(
-                        "INSERT INTO participants (peer, name, root, rows, batches) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![peer, p.name, c.root.0.to_vec(), c.rows, c.batches],
+                        "INSERT INTO participants (peer, name, root, rows, batches, proof) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![peer, p.name, c.root.0.to_vec(), c.rows, c.batches, p.proof],
                     )?;
                 }
                 Some((root, rows, batches)) if root == c.root.0 && rows == c.rows && batches == c.batches => {}
@@ -155,18 +161,36 @@ impl Store {
         ))
     }
 
-    /// Registered participants.
-    pub fn participants(&self) -> Result<BTreeMap<PeerKey, Participant>, CoordinatorError> {
-        let mut st = self.conn.prepare("SELECT peer, name, root, rows, batches FROM participants")?;
+    /// The federation's identifier (the coordinator's PeerId bytes).
+    pub fn federation_id(&self) -> Result<Vec<u8>, CoordinatorError> {
+        let hex: String = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'federation'", [], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| CoordinatorError::Corrupt("no federation recorded".into()))?;
+        hex::decode(hex).map_err(|e| CoordinatorError::Corrupt(format!("federation: {e}")))
+    }
+
+    /// Registered participants with their commitment proofs (unverified:
+    /// the audit checks them).
+    pub fn participants(&self) -> Result<BTreeMap<PeerKey, (Participant, Vec<u8>)>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT peer, name, root, rows, batches, proof FROM participants")?;
         let rows = st.query_map([], |r| {
             let root: Vec<u8> = r.get(2)?;
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, root, r.get::<_, u64>(3)?, r.get::<_, u64>(4)?))
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                root,
+                r.get::<_, u64>(3)?,
+                r.get::<_, u64>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+            ))
         })?;
         let mut out = BTreeMap::new();
         for row in rows {
-            let (peer, name, root, rows, batches) = row?;
+            let (peer, name, root, rows, batches, proof) = row?;
             let root: [u8; 32] = root.try_into().map_err(|_| CoordinatorError::Corrupt("commitment root".into()))?;
-            out.insert(peer, Participant { name, commitment: DataCommitment { root: Digest(root), rows, batches } });
+            out.insert(peer, (Participant { name, commitment: DataCommitment { root: Digest(root), rows, batches } }, proof));
         }
         Ok(out)
     }

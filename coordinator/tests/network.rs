@@ -1,11 +1,13 @@
 //! Real swarms over loopback TCP: a coordinator and participant daemons.
 
-use candor_circuits::engine::TrainKeys;
+use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::fixtures;
-use candor_circuits::prover::PrivateData;
+use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
+use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
+use candor_circuits::CircuitError;
 use candor_coordinator::audit::audit;
 use candor_coordinator::node::{Coordinator, Federation, NodeConfig};
-use candor_coordinator::round::{Participant, PeerKey, Policy};
+use candor_coordinator::round::{Admitted, PeerKey, Policy};
 use candor_coordinator::store::Store;
 use candor_coordinator::strategy::StrategyConfig;
 use candor_core::sgd::LinearModel;
@@ -29,32 +31,49 @@ fn spec() -> TrainSpec {
 
 fn keys() -> Arc<TrainKeys> {
     static K: OnceLock<Arc<TrainKeys>> = OnceLock::new();
-    K.get_or_init(|| Arc::new(TrainKeys::for_training(&Layout::new(&spec()).unwrap(), None).unwrap())).clone()
+    K.get_or_init(|| Arc::new(TrainKeys::for_training(&Layout::new(&spec()).unwrap(), KeySource::derive()).unwrap())).clone()
+}
+
+fn dkeys() -> &'static DataKeys {
+    static K: OnceLock<DataKeys> = OnceLock::new();
+    K.get_or_init(|| DataKeys::for_commitment(&Layout::new(&spec()).unwrap(), KeySource::derive()).unwrap())
 }
 
 struct Hospital {
     key: Keypair,
     data: Arc<PrivateData>,
+    admitted: Admitted,
 }
 
+/// `n` hospitals with their commitments proven and verified (once per test
+/// binary: the proofs are the slow part).
 fn hospitals(n: u8) -> Vec<Hospital> {
-    let layout = Layout::new(&spec()).unwrap();
-    (1..=n)
-        .map(|i| Hospital {
+    static ALL: OnceLock<Vec<(Arc<PrivateData>, Admitted)>> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        let layout = Layout::new(&spec()).unwrap();
+        (1..=3u8)
+            .map(|i| {
+                let data = PrivateData::new(&layout, &fixtures::dataset(&spec(), 10 + i as usize, i.into()), [i; 32]).unwrap();
+                let (c, proof) = prove_commitment(dkeys(), &data).unwrap();
+                let commitment = verify_commitment(dkeys(), &c, &proof).unwrap();
+                (Arc::new(data), Admitted { name: format!("hospital-{i}"), commitment, proof })
+            })
+            .collect()
+    });
+    all.iter()
+        .take(n as usize)
+        .zip(1u8..)
+        .map(|((data, admitted), i)| Hospital {
             key: Keypair::ed25519_from_bytes([i; 32]).unwrap(),
-            data: Arc::new(PrivateData::new(&layout, &fixtures::dataset(&spec(), 10 + i as usize, i.into()), [i; 32]).unwrap()),
+            data: data.clone(),
+            admitted: admitted.clone(),
         })
         .collect()
 }
 
 fn federation(hs: &[Hospital], quorum: u32, round_ms: u64) -> Federation {
-    let participants: BTreeMap<PeerKey, Participant> = hs
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            (h.key.public().to_peer_id().to_bytes(), Participant { name: format!("hospital-{i}"), commitment: h.data.commitment(&keys()) })
-        })
-        .collect();
+    let participants: BTreeMap<PeerKey, Admitted> =
+        hs.iter().map(|h| (h.key.public().to_peer_id().to_bytes(), h.admitted.clone())).collect();
     Federation {
         spec: spec(),
         strategy: StrategyConfig::FedAvg,
@@ -94,7 +113,7 @@ async fn participate(h: &Hospital, addr: &Multiaddr, state: &Path) -> Vec<Outcom
     let cfg = DaemonConfig {
         coordinator: addr.clone(),
         key: h.key.clone(),
-        commitment: h.data.commitment(&keys()),
+        commitment: *h.admitted.commitment.commitment(),
         data: h.data.clone(),
         state_file: Some(state.to_path_buf()),
         net: NetConfig::default(),
@@ -142,7 +161,7 @@ async fn three_participants_complete_a_round_across_a_coordinator_restart() {
     assert!(subs.iter().all(|s| s.aggregated), "all three aggregated exactly once");
     assert!(store.rounds().unwrap()[0].result.is_some());
     assert!(db.with_extension("models").join("round-1.safetensors").exists());
-    let report = audit(&store, &keys()).unwrap();
+    let report = audit(&store, &keys(), dkeys()).unwrap();
     assert!(report.passed(), "{:?}", report.problems);
 }
 
@@ -223,4 +242,60 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
     let store = Store::open(&dir.path().join("fed.db")).unwrap();
     let codes: Vec<String> = store.rejections().unwrap().into_iter().map(|r| r.2).collect();
     assert_eq!(codes, vec!["InvalidProof", "WrongRound", "RoundClosed", "TooLarge"], "unknown peers are not stored");
+}
+
+#[path = "../../circuits/tests/common/mutate.rs"]
+mod mutate;
+
+/// An honest proof of `h`'s round-1 training, with one vector emptied where
+/// nova-snark 0.76's verifier panics: one per panic message `kinds` names.
+fn panicking_proofs(h: &Hospital, coordinator: &Keypair, kinds: &[&str]) -> Vec<Submission> {
+    let statement = Statement {
+        federation: coordinator.public().to_peer_id().to_bytes(),
+        round: 1,
+        participant: h.key.public().to_peer_id().to_bytes(),
+        data: h.admitted.commitment,
+        global: LinearModel::zeros(5).into(),
+    };
+    let p = prove_training(&keys(), &statement, &h.data, |_, _| {}).unwrap();
+    let tree = mutate::tree(&p.proof);
+    kinds
+        .iter()
+        .map(|kind| {
+            let proof = mutate::structural_vectors(&tree)
+                .into_iter()
+                .map(|i| mutate::bytes(&mutate::emptied(&tree, i)))
+                .find(|bad| {
+                    matches!(verify_training(&keys(), &statement, &p.model, p.samples, bad),
+                        Err(CircuitError::Malformed { reason, .. }) if reason.contains("panicked") && reason.contains(kind))
+                })
+                .unwrap_or_else(|| panic!("no emptied vector makes the verifier panic with {kind:?}"));
+            Submission { round: 1, model: p.model.clone(), samples: p.samples, proof }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proofs_that_panic_the_verifier_are_refused_and_free_their_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let hs = hospitals(3);
+    let coordinator = Keypair::ed25519_from_bytes([99; 32]).unwrap();
+    // each from the sender's own honest proof: the statement must match for
+    // verification to get as far as the panicking check
+    let bad = [panicking_proofs(&hs[0], &coordinator, &["index out of bounds"]), panicking_proofs(&hs[1], &coordinator, &["assert"])];
+    // max_verifying is 2: two verifications that never reported back would
+    // leave every later submission `Busy` for the rest of the round
+    let (addr, stop, handle) = start(federation(&hs, 1, 600_000), &dir.path().join("fed.db")).await;
+    for (h, sub) in hs[..2].iter().zip(bad.into_iter().flatten()) {
+        let r = tokio::time::timeout(Duration::from_secs(60), ask(h.key.clone(), Limits::default(), &addr, vec![Request::Submit(sub)]))
+            .await
+            .expect("the coordinator answered the panicking verification");
+        match &r[0] {
+            Ok(Response::Rejected { code: RejectCode::InvalidProof, reason }) => assert!(reason.contains("panicked"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(participate(&hs[2], &addr, &dir.path().join("h2.state")).await, vec![Outcome::Accepted(1)]);
+    stop.send(()).unwrap();
+    handle.await.unwrap();
 }

@@ -153,6 +153,9 @@ pub struct Study {
     pub spec: TrainSpec,
     /// Feature normalization.
     pub normalization: Normalization,
+    /// Pinned parameter digests (`candor-coordinator params` prints them).
+    #[serde(default)]
+    pub params: crate::ParamsPin,
 }
 
 impl Study {

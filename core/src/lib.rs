@@ -20,4 +20,4 @@ pub use error::CoreError;
 pub use fixed::FixedFormat;
 pub use layout::Layout;
 pub use model::Model;
-pub use spec::{ModelSpec, Task, TrainSpec};
+pub use spec::{ModelSpec, ParamsPin, Task, TrainSpec};

@@ -163,3 +163,16 @@ impl TrainSpec {
         Ok(words)
     }
 }
+
+/// The expected digests of a study's public parameters (hex of 32 bytes),
+/// as `candor-coordinator params` prints them. With a pin, parameters are
+/// loaded from a cache only if they match it, and freshly derived ones must
+/// match it too; without one they are derived at every start.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParamsPin {
+    /// Digest of the training circuit's public parameters.
+    pub train: Option<String>,
+    /// Digest of the data-commitment circuit's public parameters.
+    pub data: Option<String>,
+}

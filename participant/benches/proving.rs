@@ -10,11 +10,11 @@
 //! Each configuration runs in its own process so that its peak RSS is its
 //! own. Prints Markdown tables.
 
-use candor_circuits::engine::{Scalar, TrainKeys, E1};
+use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys, E1};
 use candor_circuits::profile::{Category, Profile};
-use candor_circuits::prover::{prove_training, PrivateData};
+use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
 use candor_circuits::sgd_circuit::SgdFoldCircuit;
-use candor_circuits::verifier::{verify_training, TrainingStatement};
+use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_core::{Layout, Model};
 use candor_participant::local::{load_data, LocalConfig};
 use candor_participant::model_trainer::ExactTrainer;
@@ -64,7 +64,7 @@ fn profile(config: &str, batch: usize, spf: usize) -> String {
     let z = AllocatedNum::alloc(cs.namespace(|| "z"), || Ok(Scalar::from(0u64))).unwrap();
     let hasher = candor_circuits::hash::Hasher::default();
     SgdFoldCircuit::<Scalar>::placeholder(Arc::new(layout.clone()), hasher).synthesize(&mut cs, &[z]).unwrap();
-    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     let nova = keys.pp.num_constraints().0 - cs.total();
     let all = (cs.total() + nova) as f64;
     let cells: Vec<String> = [
@@ -95,13 +95,17 @@ fn one(config: &str, batch: usize, spf: usize) -> String {
     let step_cons = cs.num_constraints();
 
     let t = Instant::now();
-    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     let setup = t.elapsed().as_secs_f64();
     let (primary, secondary) = keys.pp.num_constraints();
-    let statement = TrainingStatement {
+    // the commitment is proven once per hospital, outside these timings
+    let dkeys = DataKeys::for_commitment(&layout, KeySource::derive()).unwrap();
+    let (c, cproof) = prove_commitment(&dkeys, &data).unwrap();
+    let statement = Statement {
+        federation: b"bench".to_vec(),
         round: 1,
         participant: b"bench".to_vec(),
-        data: data.commitment(&keys),
+        data: verify_commitment(&dkeys, &c, &cproof).unwrap(),
         global: Model::initial(&layout.spec),
     };
     let steps = statement.folds(&layout).unwrap() * spf;

@@ -3,9 +3,9 @@
 use crate::config::{registered_commitment, HospitalConfig, Registration};
 use crate::daemon::{self, DaemonConfig, Outcome};
 use anyhow::Context;
-use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
-use candor_core::dataset::shuffled;
+use candor_core::dataset::{shuffled, Study};
 use candor_core::Layout;
 use candor_protocols::net::{load_key, NetConfig};
 use std::path::Path;
@@ -30,7 +30,7 @@ fn secret(cfg: &HospitalConfig, create: bool) -> anyhow::Result<[u8; 32]> {
 
 /// The hospital's committed data: its CSV under the study, in the order the
 /// secret seed fixes.
-pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result<(Layout, PrivateData)> {
+pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result<(Study, Layout, PrivateData)> {
     let study = cfg.study()?;
     let layout = Layout::new(&study.spec)?;
     let data = study.load_csv(&cfg.data)?;
@@ -38,16 +38,16 @@ pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result
     let order_seed = u64::from_le_bytes(s[..8].try_into().expect("8 bytes"));
     let data = shuffled(&data, order_seed);
     let private = PrivateData::new(&layout, &data, s)?;
-    Ok((layout, private))
+    Ok((study, layout, private))
 }
 
 /// Commits the hospital's data, proves the commitment, and writes the
 /// registration for the coordinator's operator.
 pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration> {
     let key = load_key(&cfg.key)?;
-    let (layout, data) = private_data(cfg, true)?;
+    let (study, layout, data) = private_data(cfg, true)?;
     tracing::info!(batches = data.batches().len(), "proving the data commitment");
-    let keys = DataKeys::for_commitment(&layout, Some(cache))?;
+    let keys = DataKeys::for_commitment(&layout, KeySource::pinned(Some(cache), study.params.data.as_deref(), "data")?)?;
     let (c, proof) = prove_commitment(&keys, &data)?;
     let proof_file = cfg.registration.with_extension("proof");
     if let Some(d) = proof_file.parent() {
@@ -69,9 +69,9 @@ pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration
 /// Runs the daemon until Ctrl-C, or until round `stop_after` is done.
 pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) -> anyhow::Result<()> {
     let key = load_key(&cfg.key)?;
-    let (layout, data) = private_data(cfg, false)?;
+    let (study, layout, data) = private_data(cfg, false)?;
     let reg: Registration = toml::from_str(&std::fs::read_to_string(&cfg.registration)?)?;
-    let keys = Arc::new(TrainKeys::for_training(&layout, Some(cache))?);
+    let keys = Arc::new(TrainKeys::for_training(&layout, KeySource::pinned(Some(cache), study.params.train.as_deref(), "train")?)?);
     let commitment = data.commitment(&keys);
     anyhow::ensure!(
         commitment == registered_commitment(&reg)?,

@@ -7,7 +7,7 @@
 
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::prover::{prove_training, PrivateData};
-use candor_circuits::verifier::{model_digest, DataCommitment, TrainingStatement};
+use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
 use candor_protocols::net::{build_swarm, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{RejectCode, Request, Response, RoundAnnouncement, Submission};
 use futures::StreamExt;
@@ -226,7 +226,13 @@ fn spawn_proving(
         anyhow::bail!("round {}: the announced global model does not match its digest", ann.round);
     }
     let (keys, data) = (keys.clone(), cfg.data.clone());
-    let statement = TrainingStatement { round: ann.round, participant: me.to_bytes(), data: cfg.commitment, global: ann.global };
+    let statement = ClaimedStatement {
+        federation: coordinator_peer(&cfg.coordinator)?.to_bytes(),
+        round: ann.round,
+        participant: me.to_bytes(),
+        data: cfg.commitment,
+        global: ann.global,
+    };
     tracing::info!(round = ann.round, "training and proving");
     Ok(tokio::task::spawn_blocking(move || {
         // hidden when stderr is not a terminal (logs to a file, tests)

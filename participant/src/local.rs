@@ -6,9 +6,9 @@ use candor_core::dataset::{quantize, shuffled, Normalization, Table};
 use crate::round::train_round;
 use crate::model_trainer::ReferenceTrainer;
 use crate::ParticipantError;
-use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
-use candor_circuits::verifier::{verify_commitment, verify_training, TrainingStatement, VerifiedUpdate};
+use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement, VerifiedUpdate};
 use candor_core::eval::{evaluate, Metrics};
 use candor_core::{Layout, TrainSpec};
 use rand::{Rng, SeedableRng};
@@ -47,6 +47,21 @@ pub struct LocalConfig {
     pub data: DataConfig,
     /// Training spec.
     pub spec: TrainSpec,
+    /// Pinned parameter digests (`candor-coordinator params` prints them).
+    #[serde(default)]
+    pub params: candor_core::ParamsPin,
+}
+
+impl LocalConfig {
+    /// Where the training keys come from.
+    pub fn train_keys<'a>(&self, cache: Option<&'a Path>) -> Result<KeySource<'a>, candor_circuits::CircuitError> {
+        KeySource::pinned(cache, self.params.train.as_deref(), "train")
+    }
+
+    /// Where the commitment keys come from.
+    pub fn data_keys<'a>(&self, cache: Option<&'a Path>) -> Result<KeySource<'a>, candor_circuits::CircuitError> {
+        KeySource::pinned(cache, self.params.data.as_deref(), "data")
+    }
 }
 
 impl LocalConfig {
@@ -58,17 +73,23 @@ impl LocalConfig {
     }
 }
 
-/// What a participant writes for the coordinator: the statement, the model
-/// and count it claims, and the compressed proof.
+/// What `local` writes: the claimed statement, the commitment proof that
+/// makes its data commitment verifiable, the model and count it claims, and
+/// the compressed training proof. `verify` checks the commitment proof
+/// first: the training proof means nothing over an unproven commitment.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UpdateFile {
-    /// Statement the proof is for.
-    pub statement: TrainingStatement,
+    /// Statement the proof is for (its commitment not yet verified).
+    pub statement: ClaimedStatement,
+    /// Compressed proof of the data commitment (ranges, labels, row count).
+    #[serde(with = "serde_bytes")]
+    pub commitment_proof: Vec<u8>,
     /// Claimed updated model.
     pub model: candor_core::Model,
     /// Claimed sample count.
     pub samples: u64,
     /// Compressed proof.
+    #[serde(with = "serde_bytes")]
     pub proof: Vec<u8>,
 }
 
@@ -126,16 +147,17 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
 
     tracing::info!(rows = train.rows(), batches = data.batches().len(), "committing data");
     let t = Instant::now();
-    let dkeys = DataKeys::for_commitment(&layout, cache)?;
+    let dkeys = DataKeys::for_commitment(&layout, cfg.data_keys(cache)?)?;
     let (commitment, cproof) = prove_commitment(&dkeys, &data)?;
-    verify_commitment(&dkeys, &commitment, &cproof)?;
+    let verified_commitment = verify_commitment(&dkeys, &commitment, &cproof)?;
     let commit_secs = t.elapsed().as_secs_f64();
     tracing::info!(root = %commitment.root, rows = commitment.rows, secs = commit_secs, "data commitment proven and verified");
 
     let t = Instant::now();
-    let keys = TrainKeys::for_training(&layout, cache)?;
+    let keys = TrainKeys::for_training(&layout, cfg.train_keys(cache)?)?;
     let setup_secs = t.elapsed().as_secs_f64();
-    let statement = TrainingStatement {
+    let statement = ClaimedStatement {
+        federation: b"local".to_vec(),
         round: 1,
         participant: b"local".to_vec(),
         data: commitment,
@@ -150,10 +172,17 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
     let proof = trained.proof.ok_or_else(|| anyhow::anyhow!("no proof produced"))?;
 
     std::fs::create_dir_all(out)?;
-    let file = UpdateFile { statement: statement.clone(), model: trained.model, samples: trained.samples, proof };
+    let file = UpdateFile {
+        statement: statement.clone(),
+        commitment_proof: cproof.clone(),
+        model: trained.model,
+        samples: trained.samples,
+        proof,
+    };
     std::fs::write(out.join("update.msgpack"), rmp_serde::to_vec_named(&file)?)?;
 
     let t = Instant::now();
+    let statement = statement.verified(&verified_commitment)?;
     let verified = verify_training(&keys, &statement, &file.model, file.samples, &file.proof)?;
     let verify_secs = t.elapsed().as_secs_f64();
 
@@ -177,11 +206,74 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
     Ok((report, verified))
 }
 
-/// Verifies a written update file against a spec.
-pub fn verify_file(spec: &TrainSpec, path: &Path, cache: Option<&Path>) -> anyhow::Result<VerifiedUpdate> {
-    let layout = Layout::new(spec)?;
-    let bytes = std::fs::read(path)?;
-    let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: malformed update file: {e}", path.display()))?;
-    let keys = TrainKeys::for_training(&layout, cache)?;
-    Ok(verify_training(&keys, &file.statement, &file.model, file.samples, &file.proof)?)
+/// Verifies a written update file under a config's spec: first the
+/// commitment proof it carries (without it the file is refused), then the
+/// training proof over that verified commitment.
+pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> anyhow::Result<VerifiedUpdate> {
+    let layout = Layout::new(&cfg.spec)?;
+    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| {
+        anyhow::anyhow!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display())
+    })?;
+    let dkeys = DataKeys::for_commitment(&layout, cfg.data_keys(cache)?)?;
+    let commitment = verify_commitment(&dkeys, &file.statement.data, &file.commitment_proof)
+        .map_err(|e| anyhow::anyhow!("{}: the data commitment's proof does not verify: {e}", path.display()))?;
+    let keys = TrainKeys::for_training(&layout, cfg.train_keys(cache)?)?;
+    let statement = file.statement.verified(&commitment)?;
+    Ok(verify_training(&keys, &statement, &file.model, file.samples, &file.proof)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candor_circuits::fixtures;
+    use candor_circuits::verifier::{DataCommitment, Digest};
+    use candor_core::{Model, Task};
+
+    fn config() -> LocalConfig {
+        LocalConfig {
+            data: DataConfig { path: "unused.csv".into(), label: "y".into(), features: None, test_fraction: 0.2, seed: 0 },
+            spec: fixtures::spec(Task::Logistic, 3, 4, 1),
+            params: Default::default(),
+        }
+    }
+
+    fn claim() -> ClaimedStatement {
+        ClaimedStatement {
+            federation: b"local".to_vec(),
+            round: 1,
+            participant: b"local".to_vec(),
+            data: DataCommitment { root: Digest([0; 32]), rows: 4, batches: 1 },
+            global: Model::initial(&config().spec),
+        }
+    }
+
+    #[test]
+    fn an_update_file_without_its_commitment_proof_is_refused() {
+        // what `local` wrote before commitment proofs were required
+        #[derive(Serialize)]
+        struct WithoutCommitmentProof {
+            statement: ClaimedStatement,
+            model: Model,
+            samples: u64,
+            #[serde(with = "serde_bytes")]
+            proof: Vec<u8>,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("update.msgpack");
+        let old = WithoutCommitmentProof { statement: claim(), model: claim().global, samples: 4, proof: vec![1, 2, 3] };
+        std::fs::write(&path, rmp_serde::to_vec_named(&old).unwrap()).unwrap();
+        let err = verify_file(&config(), &path, None).unwrap_err().to_string();
+        assert!(err.contains("not an update file with its commitment proof"), "{err}");
+    }
+
+    #[test]
+    fn an_update_file_whose_commitment_proof_fails_is_refused_before_its_training_proof() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("update.msgpack");
+        let file = UpdateFile { statement: claim(), commitment_proof: vec![0x90], model: claim().global, samples: 4, proof: vec![] };
+        std::fs::write(&path, rmp_serde::to_vec_named(&file).unwrap()).unwrap();
+        let err = verify_file(&config(), &path, None).unwrap_err().to_string();
+        assert!(err.contains("the data commitment's proof does not verify"), "{err}");
+    }
 }

@@ -14,9 +14,11 @@ struct Cli {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, global = true)]
     json_logs: bool,
-    /// Directory caching public parameters (deterministic, checked by digest).
-    #[arg(long, global = true, default_value = ".candor-cache")]
-    cache: PathBuf,
+    /// Directory caching public parameters; read only when the study pins
+    /// their digests ([params]). Default: beside the daemon's key
+    /// (KEY.cache/), or .candor-cache for `local` and `verify`.
+    #[arg(long, global = true)]
+    cache: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -53,7 +55,9 @@ enum Cmd {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Verify an update file written by `local`.
+    /// Verify an update file written by `local`: its data commitment's proof
+    /// (carried in the file; a file without one is refused), then the
+    /// training proof over that commitment.
     Verify {
         /// Run config whose spec the proof must match.
         #[arg(long, default_value = "configs/local-breast-cancer.toml")]
@@ -75,17 +79,20 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Commit { config } => {
             let cfg = HospitalConfig::load(&config)?;
-            let reg = commands::commit(&cfg, &cli.cache)?;
+            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            let reg = commands::commit(&cfg, &cache)?;
             println!("committed {} rows in {} batches; registration written to {}", reg.rows, reg.batches, cfg.registration.display());
         }
         Cmd::Run { config, until_round } => {
             let cfg = HospitalConfig::load(&config)?;
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(commands::run(&cfg, &cli.cache, until_round))?;
+            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            rt.block_on(commands::run(&cfg, &cache, until_round))?;
         }
         Cmd::Local { config, out } => {
             let cfg = LocalConfig::load(&config)?;
-            let (report, verified) = run_local(&cfg, &out, Some(&cli.cache)).context("local run failed")?;
+            let cache = cli.cache.clone().unwrap_or_else(|| ".candor-cache".into());
+            let (report, verified) = run_local(&cfg, &out, Some(&cache)).context("local run failed")?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             println!(
                 "verified: {} steps over {} samples, model digest {}; proof written to {}",
@@ -97,7 +104,8 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Verify { config, update } => {
             let cfg = LocalConfig::load(&config)?;
-            let v = verify_file(&cfg.spec, &update, Some(&cli.cache)).context("verification failed")?;
+            let cache = cli.cache.clone().unwrap_or_else(|| ".candor-cache".into());
+            let v = verify_file(&cfg, &update, Some(&cache)).context("verification failed")?;
             println!("valid: round {} samples {} model digest {}", v.round(), v.samples(), v.model_digest());
         }
     }

@@ -6,7 +6,7 @@ use crate::model_trainer::ExactTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::prover::{prove_training, PrivateData};
-use candor_circuits::verifier::TrainingStatement;
+use candor_circuits::verifier::{DataCommitment, Statement};
 use candor_core::data::Batch;
 use candor_core::{CoreError, Layout, Model};
 use std::time::Instant;
@@ -27,10 +27,10 @@ pub struct Trained {
 
 /// Trains from `statement.global` over `data` for the spec's epochs; with
 /// `keys`, also proves it. `progress(done, total)` sees each proven fold.
-pub fn train_round(
+pub fn train_round<D: AsRef<DataCommitment>>(
     layout: &Layout,
     keys: Option<&TrainKeys>,
-    statement: &TrainingStatement,
+    statement: &Statement<D>,
     data: &PrivateData,
     progress: impl FnMut(usize, usize),
 ) -> Result<Trained, ParticipantError> {

@@ -62,6 +62,10 @@ pub struct SimConfig {
     pub federation: FederationConfig,
     /// Training spec every participant follows (epochs are per round).
     pub spec: TrainSpec,
+    /// Pinned parameter digests (`candor-coordinator params` prints them);
+    /// without them parameters are derived at every run.
+    #[serde(default)]
+    pub params: candor_core::ParamsPin,
 }
 
 impl SimConfig {

@@ -5,12 +5,13 @@
 use crate::transport::Wire;
 use crate::SimError;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::verifier::{verify_training, VerifiedUpdate};
+use candor_circuits::verifier::{verify_training, VerifiedCommitment, VerifiedUpdate};
+use candor_circuits::CircuitError;
 use candor_coordinator::round::{Action, Event, PeerKey, ReqId, RoundMachine, Update};
 use candor_core::Model;
 use candor_core::Layout;
 use candor_protocols::{RejectCode, Request, Response};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -66,10 +67,19 @@ pub struct Closed {
     pub model: Option<Model>,
 }
 
+/// What the hub verifies with: the training keys and the participants'
+/// commitments, each verified at admission.
+pub struct Verifier {
+    /// Training keys.
+    pub keys: Arc<TrainKeys>,
+    /// Verified commitments by participant.
+    pub commitments: BTreeMap<PeerKey, VerifiedCommitment>,
+}
+
 /// The coordinator side.
 pub struct Hub {
     machine: RoundMachine<SimUpdate>,
-    keys: Option<Arc<TrainKeys>>,
+    verifier: Option<Verifier>,
     layout: Layout,
     wire: Wire,
     now_ms: u64,
@@ -84,12 +94,12 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub around `machine`; `keys` present means every submission's proof
-    /// is verified, absent means updates are taken on trust.
-    pub fn new(machine: RoundMachine<SimUpdate>, keys: Option<Arc<TrainKeys>>, layout: Layout, wire: Wire) -> Self {
+    /// A hub around `machine`; `verifier` present means every submission's
+    /// proof is verified, absent means updates are taken on trust.
+    pub fn new(machine: RoundMachine<SimUpdate>, verifier: Option<Verifier>, layout: Layout, wire: Wire) -> Self {
         Self {
             machine,
-            keys,
+            verifier,
             layout,
             wire,
             now_ms: 0,
@@ -155,8 +165,13 @@ impl Hub {
             }
             Action::Verify { id, peer, statement, submission } => {
                 let t = Instant::now();
-                let result = match &self.keys {
-                    Some(keys) => verify_training(keys, &statement, &submission.model, submission.samples, &submission.proof)
+                let result = match &self.verifier {
+                    Some(v) => v
+                        .commitments
+                        .get(&peer)
+                        .ok_or_else(|| CircuitError::Rejected("no verified commitment".into()))
+                        .and_then(|c| statement.verified(c))
+                        .and_then(|st| verify_training(&v.keys, &st, &submission.model, submission.samples, &submission.proof))
                         .map(SimUpdate::Verified)
                         .map_err(|e| e.to_string()),
                     None => submission

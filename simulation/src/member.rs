@@ -7,7 +7,7 @@ use crate::SimError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::hash::Hasher;
 use candor_circuits::prover::PrivateData;
-use candor_circuits::verifier::{model_digest_with, DataCommitment, TrainingStatement};
+use candor_circuits::verifier::{model_digest_with, ClaimedStatement, DataCommitment};
 use candor_coordinator::round::PeerKey;
 use candor_core::data::Dataset;
 use candor_core::Layout;
@@ -88,7 +88,13 @@ impl Member {
         if model_digest_with(&ctx.hasher, layout, &ann.global).0 != ann.global_digest {
             return Err(SimError::Protocol(format!("round {}: global model does not match its digest", ann.round)));
         }
-        let statement = TrainingStatement { round: ann.round, participant: self.peer.clone(), data: commitment, global: ann.global.clone() };
+        let statement = ClaimedStatement {
+            federation: crate::sim::SIM_FEDERATION.to_vec(),
+            round: ann.round,
+            participant: self.peer.clone(),
+            data: commitment,
+            global: ann.global.clone(),
+        };
         let t = train_round(layout, ctx.keys.as_deref(), &statement, data, progress)?;
         let sub = Submission { round: ann.round, model: t.model, samples: t.samples, proof: t.proof.unwrap_or_default() };
         Ok((sub, Effort { train_secs: t.train_secs, prove_secs: t.prove_secs }))

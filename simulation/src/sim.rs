@@ -4,13 +4,13 @@
 
 use crate::adversary::Tamper;
 use crate::config::SimConfig;
-use crate::hub::Hub;
+use crate::hub::{Hub, Verifier};
 use crate::member::{Ctx, Effort, Member};
 use crate::partition::{class_counts, partition};
 use crate::report::{MemberInfo, Reference, Refused, Report, RoundRecord, Totals};
 use crate::transport::Wire;
 use crate::SimError;
-use candor_circuits::engine::{DataKeys, TrainKeys};
+use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{model_digest_with, verify_commitment};
 use candor_coordinator::round::{DigestFn, Participant, PeerKey, Policy, RoundMachine};
@@ -35,6 +35,10 @@ use std::time::Instant;
 /// accepted) or, when some were refused, when the driver lets this pass.
 const ROUND_MS: u64 = 3_600_000;
 
+/// The federation every simulated proof names (the daemons use the
+/// coordinator's PeerId).
+pub const SIM_FEDERATION: &[u8] = b"candor-simulation";
+
 /// Runs `cfg`. `cache` holds public parameters; `bars` shows progress;
 /// `on_round` sees each round's record as it closes.
 pub fn run(
@@ -56,8 +60,12 @@ pub fn run(
     };
 
     let t = Instant::now();
-    let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, cache)?)) } else { None };
-    let dkeys = if fed.proofs { Some(DataKeys::for_commitment(&layout, cache)?) } else { None };
+    let (train_src, data_src) = (
+        KeySource::pinned(cache, cfg.params.train.as_deref(), "train")?,
+        KeySource::pinned(cache, cfg.params.data.as_deref(), "data")?,
+    );
+    let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, train_src)?)) } else { None };
+    let dkeys = if fed.proofs { Some(DataKeys::for_commitment(&layout, data_src)?) } else { None };
     let setup_secs = t.elapsed().as_secs_f64();
     let ctx = Ctx { layout: layout.clone(), hasher: Default::default(), keys: keys.clone() };
 
@@ -69,6 +77,7 @@ pub fn run(
     let bar = bar(bars, fed.participants, "committing data");
     let mut members = Vec::with_capacity(fed.participants);
     let mut admitted = BTreeMap::new();
+    let mut verified = BTreeMap::new();
     for (i, share) in shares.iter().enumerate() {
         let mut seed = [0u8; 32];
         rng.fill(&mut seed);
@@ -79,7 +88,7 @@ pub fn run(
         let commitment = match &dkeys {
             Some(dk) => {
                 let (c, proof) = prove_commitment(dk, &data)?;
-                verify_commitment(dk, &c, &proof)?;
+                verified.insert(peer.clone(), verify_commitment(dk, &c, &proof)?);
                 c
             }
             None => data.commitment_with(&ctx.hasher, &layout),
@@ -104,8 +113,10 @@ pub fn run(
         max_verifying: fed.participants,
     };
     let machine =
-        RoundMachine::resume(cfg.spec.clone(), policy, admitted, fed.strategy.build()?, digest, initial.clone(), 0, None);
-    let mut hub = Hub::new(machine, keys, layout.clone(), Wire::new(Codec::new(Limits::default())));
+        RoundMachine::resume(cfg.spec.clone(), policy, admitted, fed.strategy.build()?, digest, initial.clone(), 0, None)
+            .with_federation(SIM_FEDERATION.to_vec());
+    let verifier = keys.map(|keys| Verifier { keys, commitments: verified });
+    let mut hub = Hub::new(machine, verifier, layout.clone(), Wire::new(Codec::new(Limits::default())));
     hub.tick(0);
 
     let mut rounds = vec![];

@@ -3,13 +3,13 @@
 #![allow(dead_code)] // each test binary uses its part
 
 use candor_circuits::commit_circuit::commit_native;
-use candor_circuits::engine::TrainKeys;
+use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
-use candor_circuits::prover::{prove_training, PrivateData, ProvenUpdate};
+use candor_circuits::prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::sgd_circuit::{advance, SgdFoldCircuit};
 use candor_circuits::state::TrainState;
-use candor_circuits::verifier::TrainingStatement;
+use candor_circuits::verifier::{verify_commitment, Statement, TrainingStatement, VerifiedCommitment};
 use candor_circuits::CircuitError;
 use candor_core::data::batches;
 use candor_core::{Layout, Model, TrainSpec};
@@ -19,6 +19,8 @@ use nova_snark::frontend::ConstraintSystem;
 use nova_snark::provider::PallasEngine;
 use nova_snark::traits::{circuit::StepCircuit, Engine};
 use std::sync::Arc;
+
+pub mod mutate;
 
 pub type F = <PallasEngine as Engine>::Scalar;
 
@@ -66,23 +68,48 @@ pub fn run(fx: &Fixture, circuit: &SgdFoldCircuit<F>) -> (TestConstraintSystem<F
 /// One honest proof and what it was proven against.
 pub struct Setup {
     pub keys: TrainKeys,
+    pub dkeys: DataKeys,
     pub data: PrivateData,
+    /// The commitment proof of `data`.
+    pub commitment_proof: Vec<u8>,
     pub statement: TrainingStatement,
     pub proven: ProvenUpdate,
 }
 
-/// Commits `rows` fixture rows (data seed `seed`, private `secret`) and
-/// proves training from `global` in `round` for `participant`.
+/// The federation every test proof is made for.
+pub const FEDERATION: &[u8] = b"test-federation";
+
+/// Proves and verifies the commitment of `data`.
+pub fn commit(dkeys: &DataKeys, data: &PrivateData) -> (VerifiedCommitment, Vec<u8>) {
+    let (c, proof) = prove_commitment(dkeys, data).unwrap();
+    (verify_commitment(dkeys, &c, &proof).unwrap(), proof)
+}
+
+/// Commits `rows` fixture rows (data seed `seed`, private `secret`), proves
+/// the commitment and training from `global` in `round` for `participant`.
 pub fn prove(spec: &TrainSpec, rows: usize, seed: u64, secret: [u8; 32], round: u64, participant: &[u8], global: Model) -> Setup {
     let layout = Layout::new(spec).unwrap();
-    let keys = TrainKeys::for_training(&layout, None).unwrap();
+    let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
+    let dkeys = DataKeys::for_commitment(&layout, KeySource::derive()).unwrap();
     let data = PrivateData::new(&layout, &fixtures::dataset(spec, rows, seed), secret).unwrap();
-    let statement = TrainingStatement { round, participant: participant.to_vec(), data: data.commitment(&keys), global };
+    let (commitment, commitment_proof) = commit(&dkeys, &data);
+    let statement =
+        Statement { federation: FEDERATION.to_vec(), round, participant: participant.to_vec(), data: commitment, global };
     let proven = prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
-    Setup { keys, data, statement, proven }
+    Setup { keys, dkeys, data, commitment_proof, statement, proven }
 }
 
 /// Whether verification refused (not merely errored).
 pub fn rejected(r: Result<impl std::fmt::Debug, CircuitError>) -> bool {
     matches!(r, Err(CircuitError::Rejected(_)))
+}
+
+/// The setup's statement over another hospital's verified commitment (same
+/// spec and row count, other data and secret).
+pub fn other_commitment(s: &Setup, spec: &TrainSpec, rows: usize, seed: u64) -> TrainingStatement {
+    let layout = Layout::new(spec).unwrap();
+    let other = PrivateData::new(&layout, &fixtures::dataset(spec, rows, seed), [0xee; 32]).unwrap();
+    let (c, _) = commit(&s.dkeys, &other);
+    assert_ne!(c, s.statement.data);
+    Statement { data: c, ..s.statement.clone() }
 }
