@@ -53,3 +53,37 @@ fn simulation_and_local_configs_load() {
         assert!(test.rows() > 0);
     }
 }
+
+#[test]
+fn shipped_configs_pin_what_their_specs_derive() {
+    use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
+    // every shipped config carries a pin, and configs sharing a spec share it
+    let mut pins = std::collections::BTreeMap::new();
+    let files = [
+        "configs/study-breast-cancer.toml",
+        "configs/breast-cancer-mlp/study.toml",
+        "configs/digits-mlp/study.toml",
+        "configs/simulate-breast-cancer.toml",
+        "configs/simulate-breast-cancer-mlp.toml",
+        "configs/simulate-digits-mlp.toml",
+        "configs/local-breast-cancer.toml",
+        "configs/local-breast-cancer-mlp.toml",
+        "configs/local-digits-mlp.toml",
+    ];
+    for f in files {
+        let t: toml::Table = toml::from_str(&std::fs::read_to_string(root().join(f)).unwrap()).unwrap();
+        let spec: candor_core::TrainSpec = t["spec"].clone().try_into().unwrap();
+        let pin: candor_core::ParamsPin = t.get("params").unwrap_or_else(|| panic!("{f} pins no parameters")).clone().try_into().unwrap();
+        let words = (spec.model, spec.batch_size, spec.steps_per_fold, spec.learning_rate.to_bits());
+        let known = pins.entry(format!("{words:?}")).or_insert_with(|| (spec.clone(), pin.clone()));
+        assert_eq!(known.1, pin, "{f}: another pin for the same circuit");
+    }
+    // deriving them takes seconds each: the linear breast-cancer circuits
+    // here (the MLP daemons refuse to start on a stale pin, naming it)
+    let study = candor_core::dataset::Study::load(&root().join("configs/study-breast-cancer.toml")).unwrap();
+    let layout = Layout::new(&study.spec).unwrap();
+    let train = TrainKeys::for_training(&layout, KeySource::pinned(None, study.params.train.as_deref(), "train").unwrap());
+    assert!(train.is_ok(), "stale train pin: {:?}", train.err());
+    let data = DataKeys::for_commitment(&layout, KeySource::pinned(None, study.params.data.as_deref(), "data").unwrap());
+    assert!(data.is_ok(), "stale data pin: {:?}", data.err());
+}
