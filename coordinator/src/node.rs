@@ -94,6 +94,8 @@ impl Coordinator {
         cfg: NodeConfig,
         eval: Option<Dataset>,
     ) -> Result<Self, CoordinatorError> {
+        // before the database is touched (and again right before binding)
+        check_address_free(&cfg.listen)?;
         let mut store = Store::open_exclusive(&cfg.db)?;
         store.init(&fed.spec, fed.strategy, &fed.initial, &fed.participants)?;
         let rounds = store.rounds()?;

@@ -56,6 +56,8 @@ pub struct RawStrategy {
     beta: Option<f64>,
 }
 
+// the names of StrategyConfig's variants, as written in configs
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum StrategyName {
