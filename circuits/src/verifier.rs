@@ -261,7 +261,7 @@ pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &Model
 /// # Ok(()) }
 /// ```
 /// A claim over an unverified commitment does not type-check:
-/// ```compile_fail
+/// ```compile_fail,E0308
 /// use candor_circuits::engine::TrainKeys;
 /// use candor_circuits::verifier::{verify_training, ClaimedStatement};
 /// fn check(keys: &TrainKeys, claim: &ClaimedStatement, model: &candor_core::Model, proof: &[u8]) {
@@ -269,11 +269,11 @@ pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &Model
 /// }
 /// ```
 /// nor can a verified commitment be made up, or read from bytes:
-/// ```compile_fail
+/// ```compile_fail,E0423
 /// use candor_circuits::verifier::{DataCommitment, VerifiedCommitment};
 /// fn forge(c: DataCommitment) -> VerifiedCommitment { VerifiedCommitment(c) }
 /// ```
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// let st: candor_circuits::verifier::TrainingStatement = rmp_serde::from_slice(&[]).unwrap();
 /// ```
 pub fn verify_training(

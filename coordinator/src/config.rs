@@ -10,7 +10,7 @@ use candor_circuits::verifier::{verify_commitment, DataCommitment, Digest};
 use candor_core::dataset::Study;
 use candor_core::Model;
 use candor_core::Layout;
-use candor_protocols::net::NetConfig;
+use candor_protocols::net::{check_tcp_address, NetConfig};
 use candor_protocols::Registration;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -45,7 +45,8 @@ pub struct CoordinatorConfig {
     /// Proofs verified at once.
     #[serde(default = "default_verifying")]
     pub max_verifying: usize,
-    /// Largest request accepted, in bytes.
+    /// Largest request accepted, in bytes ([`MIN_REQUEST_BYTES`] to
+    /// [`MAX_REQUEST_BYTES`]).
     #[serde(default = "default_max_request")]
     pub max_request_bytes: usize,
     /// Aggregation strategy.
@@ -53,6 +54,19 @@ pub struct CoordinatorConfig {
     /// Registration files of admitted hospitals (from their `commit`).
     pub registrations: Vec<PathBuf>,
 }
+
+/// Smallest `max_request_bytes`: room for a submission (a model and a proof of
+/// some 20 KB).
+pub const MIN_REQUEST_BYTES: usize = 64 << 10;
+/// Largest `max_request_bytes`: each admitted peer may have this many bytes
+/// being read on each of its streams.
+pub const MAX_REQUEST_BYTES: usize = 16 << 20;
+/// Longest `round_secs`: thirty days.
+pub const MAX_ROUND_SECS: u64 = 30 * 24 * 3600;
+/// Longest `poll_timeout_secs`: an hour.
+pub const MAX_POLL_SECS: u64 = 3600;
+/// Most `max_verifying`.
+pub const MAX_VERIFYING: usize = 256;
 
 fn default_poll() -> u64 {
     30
@@ -76,9 +90,38 @@ impl CoordinatorConfig {
         for p in c.export_dir.iter_mut().chain(c.eval_csv.iter_mut()).chain(c.registrations.iter_mut()) {
             *p = base.join(&*p);
         }
-        anyhow::ensure!(c.quorum >= 1, "quorum must be at least 1");
-        anyhow::ensure!(c.round_secs >= 1, "round_secs must be at least 1");
+        c.validate().with_context(|| format!("{}", path.display()))?;
         Ok(c)
+    }
+
+    /// Checks every field that can be checked without reading other files,
+    /// so that a bad value fails at once, before any proving parameters are
+    /// built, with the field named.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let listen: libp2p::Multiaddr = self.listen.parse().with_context(|| format!("listen: {:?} is not a multiaddr", self.listen))?;
+        check_tcp_address(&listen).map_err(|e| anyhow::anyhow!("listen: {e}"))?;
+        anyhow::ensure!(
+            !listen.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))),
+            "listen: {listen} must not name a PeerId (the key file fixes it)"
+        );
+        anyhow::ensure!(self.rounds >= 1, "rounds must be at least 1");
+        anyhow::ensure!(self.quorum >= 1, "quorum must be at least 1");
+        anyhow::ensure!(
+            self.quorum as usize <= self.registrations.len(),
+            "quorum = {} exceeds the {} registrations: no round could reach it",
+            self.quorum,
+            self.registrations.len()
+        );
+        anyhow::ensure!((1..=MAX_ROUND_SECS).contains(&self.round_secs), "round_secs must be in 1..={MAX_ROUND_SECS}");
+        anyhow::ensure!((1..=MAX_POLL_SECS).contains(&self.poll_timeout_secs), "poll_timeout_secs must be in 1..={MAX_POLL_SECS}");
+        anyhow::ensure!((1..=MAX_VERIFYING).contains(&self.max_verifying), "max_verifying must be in 1..={MAX_VERIFYING}");
+        anyhow::ensure!(
+            (MIN_REQUEST_BYTES..=MAX_REQUEST_BYTES).contains(&self.max_request_bytes),
+            "max_request_bytes must be in {MIN_REQUEST_BYTES}..={MAX_REQUEST_BYTES}"
+        );
+        // fed_avg with a beta is refused when the strategy is parsed
+        self.strategy.build().context("strategy")?;
+        Ok(())
     }
 
     /// The study.
@@ -128,5 +171,66 @@ impl CoordinatorConfig {
         };
         let node = NodeConfig { listen: self.listen.parse().context("listen address")?, db: self.db.clone(), export_dir: self.export_dir.clone(), net };
         Ok((fed, node))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+study = "study.toml"
+listen = "/ip4/127.0.0.1/tcp/7400"
+key = "c.key"
+db = "c.db"
+rounds = 3
+quorum = 2
+round_secs = 600
+registrations = ["a.toml", "b.toml"]
+[strategy]
+name = "fed_avg"
+"#;
+
+    /// The error of loading GOOD with `from` replaced by `to`.
+    fn load_with(from: &str, to: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("coordinator.toml");
+        assert!(GOOD.contains(from), "{from}");
+        std::fs::write(&p, GOOD.replace(from, to)).unwrap();
+        match CoordinatorConfig::load(&p) {
+            Ok(_) => "loaded".into(),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn a_good_config_loads() {
+        assert_eq!(load_with("", ""), "loaded");
+    }
+
+    #[test]
+    fn every_bad_value_is_refused_at_load_with_its_field_named() {
+        for (from, to, field) in [
+            ("/ip4/127.0.0.1/tcp/7400", "/ip4/127.0.0.1/tcp/seventy", "listen"),
+            ("/ip4/127.0.0.1/tcp/7400", "/dns4/coordinator.example/tcp/7400", "listen"),
+            ("/ip4/127.0.0.1/tcp/7400", "/ip4/127.0.0.1/udp/7400", "listen"),
+            ("rounds = 3", "rounds = 0", "rounds"),
+            ("quorum = 2", "quorum = 0", "quorum"),
+            ("quorum = 2", "quorum = 3", "quorum"),
+            ("round_secs = 600", "round_secs = 0", "round_secs"),
+            ("round_secs = 600", "round_secs = 4000000000", "round_secs"),
+            ("round_secs = 600", "round_secs = 600\npoll_timeout_secs = 0", "poll_timeout_secs"),
+            ("round_secs = 600", "round_secs = 600\nmax_verifying = 0", "max_verifying"),
+            ("round_secs = 600", "round_secs = 600\nmax_request_bytes = 0", "max_request_bytes"),
+            ("round_secs = 600", "round_secs = 600\nmax_request_bytes = 1073741824", "max_request_bytes"),
+            ("name = \"fed_avg\"", "name = \"fed_avg\"\nbeta = 0.2", "beta"),
+            ("name = \"fed_avg\"", "name = \"fed_median\"\nbeta = 0.2", "beta"),
+            ("name = \"fed_avg\"", "name = \"fed_trimmed_avg\"", "beta"),
+            ("name = \"fed_avg\"", "name = \"fed_trimmed_avg\"\nbeta = 0.5", "beta"),
+            ("name = \"fed_avg\"", "name = \"fed_trimmed_avg\"\nbeta = nan", "beta"),
+        ] {
+            let e = load_with(from, to);
+            assert!(e != "loaded" && e.contains(field), "{to}: {e}");
+        }
     }
 }

@@ -19,6 +19,12 @@ pub enum CoordinatorError {
     /// The database failed.
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The database file exists but is empty or not a Candor database.
+    #[error("{0}")]
+    NotCandor(String),
+    /// The database (or the listen address) is in use by another coordinator.
+    #[error("{0}")]
+    InUse(String),
     /// Stored bytes could not be decoded.
     #[error("corrupt record: {0}")]
     Corrupt(String),

@@ -13,10 +13,11 @@ use candor_core::data::Dataset;
 use candor_core::eval::evaluate;
 use candor_core::Model;
 use candor_core::TrainSpec;
-use candor_protocols::net::{build_swarm, Behaviour, BehaviourEvent, NetConfig};
-use candor_protocols::{Response, Submission};
+use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
+use candor_protocols::{NetGauges, Response, Submission};
 use futures::StreamExt;
 use libp2p::request_response::{self, ResponseChannel};
+use libp2p::multiaddr::Protocol;
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
 use std::collections::{BTreeMap, HashMap};
@@ -75,6 +76,7 @@ pub struct Coordinator {
     export_dir: Option<PathBuf>,
     eval: Option<Dataset>,
     exit_when_finished: bool,
+    gauges: Arc<NetGauges>,
 }
 
 fn now_ms() -> u64 {
@@ -84,6 +86,8 @@ fn now_ms() -> u64 {
 impl Coordinator {
     /// Opens (or resumes) the federation in `cfg.db` and starts listening.
     /// Accepted updates of a round left open by a crash are re-verified.
+    /// Refused while another coordinator holds the database or listens on
+    /// the address ([`CoordinatorError::InUse`]).
     pub fn new(
         key: Keypair,
         fed: Federation,
@@ -91,9 +95,11 @@ impl Coordinator {
         cfg: NodeConfig,
         eval: Option<Dataset>,
     ) -> Result<Self, CoordinatorError> {
+        // before the database is touched (and again right before binding)
+        check_address_free(&cfg.listen)?;
         // the federation every proof names: this coordinator's identity
         let federation = key.public().to_peer_id().to_bytes();
-        let mut store = Store::open(&cfg.db)?;
+        let mut store = Store::open_exclusive(&cfg.db)?;
         store.init(&fed.spec, fed.strategy, &fed.initial, &fed.participants, &federation)?;
         let rounds = store.rounds()?;
         let completed = rounds.iter().filter(|r| r.result.is_some()).map(|r| r.id).max().unwrap_or(0);
@@ -120,6 +126,7 @@ impl Coordinator {
         let k = keys.clone();
         let digest: DigestFn = Arc::new(move |m: &Model| model_digest(&k, m).0);
         let names = fed.participants.iter().map(|(p, v)| (p.clone(), v.name.clone())).collect();
+        let admitted: Vec<PeerId> = fed.participants.keys().filter_map(|p| PeerId::from_bytes(p).ok()).collect();
         let max_verifying = fed.policy.max_verifying.max(1);
         let participants = fed.participants.iter().map(|(k, a)| (k.clone(), a.participant())).collect();
         let machine = RoundMachine::resume(
@@ -133,8 +140,7 @@ impl Coordinator {
             open,
         )
         .with_federation(federation);
-        let mut swarm = build_swarm(key, cfg.net).map_err(|e| CoordinatorError::Config(e.to_string()))?;
-        swarm.listen_on(cfg.listen.clone()).map_err(|e| CoordinatorError::Config(format!("listen on {}: {e}", cfg.listen)))?;
+        let (swarm, gauges) = listen(key, cfg.net, &admitted, &cfg.listen)?;
         let (done_tx, done_rx) = mpsc::channel(max_verifying);
         Ok(Self {
             swarm,
@@ -150,7 +156,13 @@ impl Coordinator {
             export_dir: cfg.export_dir,
             eval,
             exit_when_finished: false,
+            gauges,
         })
+    }
+
+    /// Live counts of reads in flight and connections, for tests and metrics.
+    pub fn gauges(&self) -> Arc<NetGauges> {
+        self.gauges.clone()
     }
 
     /// This node's PeerId.
@@ -178,8 +190,14 @@ impl Coordinator {
         self.machine.finished()
     }
 
-    /// Runs until `shutdown` resolves or a store write fails (then returns
-    /// the error: nothing unstored is ever acknowledged).
+    /// Runs until `shutdown` resolves or a write of the federation's record
+    /// fails: an acceptance, an opened or a closed round. Then it returns the
+    /// error before anything unstored is acknowledged (the acceptance's reply
+    /// comes after its write), since the round machine would otherwise run
+    /// ahead of the store it resumes from. Every value those writes carry is
+    /// the coordinator's own (round ids it opened, proven sample counts), so
+    /// no request can make them fail; a failing disk can. A failed write of a
+    /// rejection is logged and the coordinator keeps serving.
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), CoordinatorError> {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tokio::pin!(shutdown);
@@ -217,10 +235,20 @@ impl Coordinator {
                 tracing::warn!(%peer, %error, "inbound request failed");
             }
             SwarmEvent::ConnectionEstablished { peer_id, .. } => {
-                match self.names.get(&peer_id.to_bytes()) {
+                let name = self.names.get(&peer_id.to_bytes());
+                self.gauges.connection_opened(name.is_some());
+                match name {
                     Some(name) => tracing::info!(%peer_id, name, "participant connected"),
+                    // only without the admitted-only filter
                     None => tracing::warn!(%peer_id, "unknown peer connected; its requests will be refused"),
                 }
+            }
+            SwarmEvent::ConnectionClosed { .. } => self.gauges.connection_closed(),
+            SwarmEvent::IncomingConnectionError { error, send_back_addr, .. } => {
+                // unknown peers and connections over the limits; a flood of
+                // them must not flood the log
+                self.gauges.connection_refused();
+                tracing::debug!(%send_back_addr, %error, "incoming connection refused");
             }
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
             _ => {}
@@ -283,7 +311,12 @@ impl Coordinator {
                 tracing::info!(round = update.round(), participant = self.name(&peer), samples = update.samples(), "update accepted");
             }
             Action::StoreRejected { round, peer, code, reason } => {
-                self.store.rejected(round, &peer, &format!("{code:?}"), &reason)?;
+                // The refusal is answered either way; losing its record must
+                // not stop the federation. (Writes of the federation itself,
+                // acceptances and rounds, do stop it: see `run`.)
+                if let Err(e) = self.store.rejected(round, &peer, &format!("{code:?}"), &reason) {
+                    tracing::error!(error = %e, participant = self.name(&peer), ?code, "could not record a rejection");
+                }
             }
             Action::Opened { round, global, deadline_ms } => {
                 self.store.opened(round, &global, deadline_ms)?;
@@ -309,5 +342,45 @@ impl Coordinator {
             }
         }
         Ok(())
+    }
+}
+
+/// Builds the swarm, admitting only `admitted` peers (see
+/// `candor_protocols::net`), and starts listening on `addr`.
+fn listen(key: Keypair, net: NetConfig, admitted: &[PeerId], addr: &Multiaddr) -> Result<(Swarm<Behaviour>, Arc<NetGauges>), CoordinatorError> {
+    check_address_free(addr)?;
+    let per_peer = net.max_connections_per_peer;
+    let net = NetConfig {
+        admitted_only: true,
+        // room for every admitted peer, and no more: nobody else gets in
+        max_established_incoming: (admitted.len() as u32).saturating_mul(per_peer).max(1),
+        ..net
+    };
+    let gauges = Arc::new(NetGauges::default());
+    let mut swarm = build_observed_swarm(key, net, gauges.clone()).map_err(|e| CoordinatorError::Config(e.to_string()))?;
+    for p in admitted {
+        admit(&mut swarm, *p);
+    }
+    swarm.listen_on(addr.clone()).map_err(|e| CoordinatorError::Config(format!("listen on {addr}: {e}")))?;
+    Ok((swarm, gauges))
+}
+
+/// libp2p binds its TCP listeners with SO_REUSEPORT, so a second coordinator
+/// on a taken port would bind as well and the kernel would split connections
+/// between the two. A plain bind, without SO_REUSEPORT, fails while any
+/// socket listens on the port: try one first (and let it go).
+fn check_address_free(addr: &Multiaddr) -> Result<(), CoordinatorError> {
+    let mut parts = addr.iter();
+    let ip: std::net::IpAddr = match parts.next() {
+        Some(Protocol::Ip4(a)) => a.into(),
+        Some(Protocol::Ip6(a)) => a.into(),
+        // other addresses are refused by `listen_on`
+        _ => return Ok(()),
+    };
+    match parts.next() {
+        Some(Protocol::Tcp(port)) if port != 0 => std::net::TcpListener::bind((ip, port))
+            .map(drop)
+            .map_err(|e| CoordinatorError::InUse(format!("listen address {addr}: {e} (another coordinator running?)"))),
+        _ => Ok(()),
     }
 }

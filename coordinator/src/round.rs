@@ -11,7 +11,7 @@ use candor_circuits::verifier::{ClaimedStatement, DataCommitment, VerifiedCommit
 use std::fmt::Debug;
 use candor_core::Model;
 use candor_core::TrainSpec;
-use candor_protocols::{RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};
+use candor_protocols::{bounded_reason, RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
@@ -171,13 +171,15 @@ pub enum Action<U> {
     },
     /// Persist a rejection of an admitted participant's request.
     StoreRejected {
-        /// Round named, if any.
+        /// Round named, if it exists (opened now or before): a round number
+        /// from the wire is only stored once it is known to be one of ours,
+        /// so that no peer-chosen value reaches the database.
         round: Option<u64>,
         /// Sender.
         peer: PeerKey,
         /// Why.
         code: RejectCode,
-        /// Details.
+        /// Details, at most [`candor_protocols::MAX_REASON_BYTES`].
         reason: String,
     },
     /// Persist a newly opened round.
@@ -303,8 +305,17 @@ impl<U: Update> RoundMachine<U> {
         }
     }
 
+    /// The newest round opened so far (0: none).
+    fn newest_round(&self) -> u64 {
+        self.open.as_ref().map_or(self.completed, |r| r.id)
+    }
+
+    /// Refuses a request. Its reason is stored, logged and sent, so it is
+    /// bounded here, once for all three.
     fn reject(&self, out: &mut Vec<Action<U>>, id: ReqId, peer: &PeerKey, round: Option<u64>, code: RejectCode, reason: String) {
+        let reason = bounded_reason(&reason);
         if self.participants.contains_key(peer) {
+            let round = round.filter(|&r| (1..=self.newest_round()).contains(&r));
             out.push(Action::StoreRejected { round, peer: peer.clone(), code, reason: reason.clone() });
         }
         out.push(Action::Reply { id, response: Response::Rejected { code, reason } });
@@ -343,7 +354,8 @@ impl<U: Update> RoundMachine<U> {
             return self.reject(out, id, &peer, round, RejectCode::RoundClosed, "no round is open".into());
         };
         if sub.round != open.id {
-            let (code, why) = if sub.round + 1 == open.id {
+            // the round comes from the wire: it may be u64::MAX
+            let (code, why) = if sub.round.checked_add(1) == Some(open.id) {
                 (RejectCode::RoundClosed, format!("round {} is closed; round {} is open", sub.round, open.id))
             } else {
                 (RejectCode::WrongRound, format!("round {} is not the open round {}", sub.round, open.id))
@@ -403,9 +415,12 @@ impl<U: Update> RoundMachine<U> {
         }
     }
 
-    /// Closes the open round at its deadline and opens the next one when due.
+    /// Closes the open round at its deadline, or once it has its quorum (a
+    /// round resumed after a crash between its last acceptance and its close
+    /// has it from the start), and opens the next one when due.
     fn advance(&mut self, now_ms: u64, out: &mut Vec<Action<U>>) {
-        if self.open.as_ref().is_some_and(|r| now_ms >= r.deadline_ms) {
+        let quorum = self.policy.quorum;
+        if self.open.as_ref().is_some_and(|r| now_ms >= r.deadline_ms || r.accepted.len() as u32 >= quorum) {
             self.close(out);
         }
         if self.open.is_none() && self.completed < self.policy.rounds {

@@ -7,6 +7,14 @@
 //! update with its proof, every rejection with its reason. Writes are
 //! synchronous (WAL, `synchronous=FULL`) and a round's closing is one
 //! transaction, so a crash never leaves a round half-closed.
+//!
+//! A database is marked as Candor's (SQLite's `application_id`). Opening
+//! creates one only where no file exists: an existing file that is empty or
+//! not a Candor database is refused, so that a mistyped path or a truncated
+//! file never silently starts a new federation. To start one, point `db` at a
+//! path where no file exists (or remove the file). A coordinator holds an
+//! exclusive lock on `<db>.lock` ([`Store::open_exclusive`]) for as long as it
+//! runs, so that two coordinators never write one federation.
 
 use crate::round::{Admitted, Participant, PeerKey};
 use crate::strategy::StrategyConfig;
@@ -14,9 +22,14 @@ use crate::CoordinatorError;
 use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_core::Model;
 use candor_core::TrainSpec;
+use candor_protocols::bounded_reason;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
 use std::path::Path;
+
+/// SQLite `application_id` of a Candor database ("Cndr").
+const APPLICATION_ID: i32 = 0x436E_6472;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -65,10 +78,36 @@ pub struct StoredRound {
 /// The federation's database.
 pub struct Store {
     conn: Connection,
+    /// Held for the store's life by [`Store::open_exclusive`]; the OS
+    /// releases it when the process ends, however it ends.
+    _lock: Option<File>,
 }
 
 fn enc(m: &Model) -> Vec<u8> {
     rmp_serde::to_vec(m).expect("a model always serializes")
+}
+
+/// Refuses an existing database that is not Candor's: another application's,
+/// or not SQLite at all. Databases from before the application id are known
+/// by their recorded spec.
+fn check_candor(conn: &Connection, path: &Path) -> Result<(), CoordinatorError> {
+    let not_candor = |why: String| {
+        CoordinatorError::NotCandor(format!("{} is not a Candor federation's database ({why}); check the db path", path.display()))
+    };
+    let id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| not_candor(e.to_string()))?;
+    if id == APPLICATION_ID {
+        return Ok(());
+    }
+    let has_spec = conn
+        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |_| Ok(()))
+        .optional()?
+        .is_some()
+        && conn.query_row("SELECT 1 FROM meta WHERE key = 'spec'", [], |_| Ok(())).optional()?.is_some();
+    if id == 0 && has_spec {
+        Ok(())
+    } else {
+        Err(not_candor(format!("SQLite application_id {id:#x}")))
+    }
 }
 
 fn dec(b: &[u8]) -> Result<Model, CoordinatorError> {
@@ -76,13 +115,55 @@ fn dec(b: &[u8]) -> Result<Model, CoordinatorError> {
 }
 
 impl Store {
-    /// Opens (creating if needed) a database file.
+    /// Opens a Candor database, or creates one where no file exists. An
+    /// existing file that is empty or foreign is refused
+    /// ([`CoordinatorError::NotCandor`]).
     pub fn open(path: &Path) -> Result<Self, CoordinatorError> {
+        let existed = match std::fs::metadata(path) {
+            Ok(m) if m.len() == 0 => {
+                return Err(CoordinatorError::NotCandor(format!(
+                    "{} is an empty file, not a federation's database; to start a new federation there, remove it",
+                    path.display()
+                )))
+            }
+            Ok(_) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(CoordinatorError::NotCandor(format!("{}: {e}", path.display()))),
+        };
         let conn = Connection::open(path)?;
+        if existed {
+            check_candor(&conn, path)?;
+        }
+        // marked first: a crash before the schema leaves a Candor file
+        // without tables, which the next open completes
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
-        Ok(Self { conn })
+        Ok(Self { conn, _lock: None })
+    }
+
+    /// [`open`](Self::open), holding an exclusive lock on `<db>.lock` until
+    /// the store is dropped; refused ([`CoordinatorError::InUse`]) while
+    /// another holds it. The coordinator opens its database this way.
+    pub fn open_exclusive(path: &Path) -> Result<Self, CoordinatorError> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = std::path::PathBuf::from(lock_path);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| CoordinatorError::InUse(format!("{}: {e}", lock_path.display())))?;
+        lock.try_lock().map_err(|e| {
+            CoordinatorError::InUse(format!(
+                "{} is in use by another coordinator ({}: {e}); stop it first",
+                path.display(),
+                lock_path.display()
+            ))
+        })?;
+        Ok(Self { _lock: Some(lock), ..Self::open(path)? })
     }
 
     /// Records the federation (its identifier: the coordinator's PeerId
@@ -214,11 +295,12 @@ impl Store {
         Ok(())
     }
 
-    /// Records a rejection.
+    /// Records a rejection; the reason is cut to
+    /// [`candor_protocols::MAX_REASON_BYTES`].
     pub fn rejected(&self, round: Option<u64>, peer: &[u8], code: &str, reason: &str) -> Result<(), CoordinatorError> {
         self.conn.execute(
             "INSERT INTO rejections (round, peer, code, reason) VALUES (?1, ?2, ?3, ?4)",
-            params![round, peer, code, reason],
+            params![round, peer, code, bounded_reason(reason)],
         )?;
         Ok(())
     }

@@ -216,3 +216,55 @@ fn resumed_round_keeps_its_accepted_updates() {
     // FedAvg by proven counts: (30*10 + 10*40) / 40 = 17.5 -> 17
     assert!(a.iter().any(|x| matches!(x, Action::Closed { round: 1, model: Some(mdl), .. } if mdl.params()[0] == 17)));
 }
+
+#[test]
+fn resumed_round_with_its_quorum_closes_at_the_first_event() {
+    // a crash between the last acceptance and the close: two of two stored
+    let mut accepted = BTreeMap::new();
+    for (p, w) in [(1, 10), (2, 20)] {
+        accepted.insert(peer(p), U { samples: 10, model: Model::from(LinearModel { weights: vec![w], bias: 0 }) });
+    }
+    let mut m = machine(2, Some((1, LinearModel::zeros(1).into(), 1000, accepted)), 0);
+    // long before the deadline
+    let a = m.on_event(Event::Tick { now_ms: 1 });
+    assert!(matches!(&a[0], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.params()[0] == 15 && aggregated.len() == 2), "{a:?}");
+    assert!(matches!(a[1], Action::Opened { round: 2, .. }));
+}
+
+#[test]
+fn a_round_number_that_is_no_round_is_refused_and_not_stored() {
+    let mut m = machine(3, None, 0);
+    m.on_event(Event::Tick { now_ms: 0 });
+    for round in [u64::MAX, 1 << 63, 7] {
+        let a = m.on_event(req(1, 1, Request::Submit(sub(round, 1)), 1));
+        assert_eq!(rejection(&a), Some(RejectCode::WrongRound), "round {round}");
+        assert!(
+            a.iter().any(|x| matches!(x, Action::StoreRejected { round: None, reason, .. } if reason.contains(&round.to_string()))),
+            "stored without a round, the reason names it: {a:?}"
+        );
+    }
+    // a round that exists is stored with its number
+    let a = m.on_event(req(1, 2, Request::Submit(sub(0, 1)), 2));
+    assert!(a.iter().any(|x| matches!(x, Action::StoreRejected { round: None, .. })), "round 0 was never opened");
+    m.on_event(Event::Tick { now_ms: 1000 });
+    let a = m.on_event(req(1, 3, Request::Submit(sub(1, 1)), 1001));
+    assert!(a.iter().any(|x| matches!(x, Action::StoreRejected { round: Some(1), code: RejectCode::RoundClosed, .. })), "{a:?}");
+}
+
+#[test]
+fn reasons_are_bounded_before_they_are_stored_or_sent() {
+    let mut m = machine(3, None, 0);
+    m.on_event(Event::Tick { now_ms: 0 });
+    let huge = Request::Invalid { code: RejectCode::Malformed, reason: "x".repeat(1 << 20) };
+    let a = m.on_event(req(1, 1, huge, 1));
+    let stored = a.iter().find_map(|x| match x {
+        Action::StoreRejected { reason, .. } => Some(reason.len()),
+        _ => None,
+    });
+    let sent = a.iter().find_map(|x| match x {
+        Action::Reply { response: Response::Rejected { reason, .. }, .. } => Some(reason.len()),
+        _ => None,
+    });
+    let max = candor_protocols::MAX_REASON_BYTES;
+    assert!(stored.is_some_and(|n| n <= max) && sent.is_some_and(|n| n <= max), "{stored:?} {sent:?}");
+}

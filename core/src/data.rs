@@ -44,7 +44,8 @@ impl Dataset {
             return bad("data set is empty".into());
         }
         if let Some(i) = self.x.iter().position(|&v| !fmt.contains(v as i128)) {
-            return bad(format!("row {} feature {} = {} is outside {fmt}", i / self.features, i % self.features, self.x[i]));
+            // rows here are in committed (shuffled) order, not file lines
+            return bad(format!("committed row {} feature {} = {} is outside {fmt}", i / self.features, i % self.features, self.x[i]));
         }
         for (r, &y) in self.y.iter().enumerate() {
             let ok = match layout.spec.model.task {
@@ -53,7 +54,7 @@ impl Dataset {
                 Task::Linear => fmt.contains(y as i128),
             };
             if !ok {
-                return bad(format!("row {r} has invalid label {y}"));
+                return bad(format!("committed row {r} has invalid label {y}"));
             }
         }
         Ok(())

@@ -1,5 +1,9 @@
 //! From a CSV file to a quantized data set: column selection, the
 //! consortium's feature normalization, quantization, shuffling.
+//!
+//! Every error about a cell names the file, the line in the file (the header
+//! is line 1) and the column, and is raised while rows are still in file
+//! order: a shuffled row index never reaches a message about a CSV.
 
 use crate::data::Dataset;
 use crate::{CoreError, Task, TrainSpec};
@@ -12,31 +16,62 @@ use std::path::Path;
 /// A numeric CSV table with a header row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
+    /// The file it was read from.
+    pub source: String,
     /// Column names.
     pub columns: Vec<String>,
-    /// Rows of values.
+    /// Rows of values, every one finite.
     pub rows: Vec<Vec<f64>>,
+    /// The line in the file of each row (the header is line 1).
+    pub lines: Vec<u64>,
+}
+
+/// A cell's text as quoted in a message: at most 40 characters.
+fn quote(v: &str) -> String {
+    match v.char_indices().nth(40) {
+        Some((end, _)) => format!("{:?}…", &v[..end]),
+        None => format!("{v:?}"),
+    }
 }
 
 impl Table {
-    /// Reads a CSV file with a header row; every cell must be a number.
+    /// Reads a CSV file with a header row; every cell must be a finite
+    /// number (NaN and infinities are refused here, with their place).
     pub fn read(path: &Path) -> Result<Self, CoreError> {
-        let err = |m: String| CoreError::Csv(format!("{}: {m}", path.display()));
+        let source = path.display().to_string();
+        let err = |m: String| CoreError::Csv(format!("{source}: {m}"));
         let mut rdr = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
         let columns: Vec<String> = rdr.headers().map_err(|e| err(e.to_string()))?.iter().map(str::to_string).collect();
-        let mut rows = Vec::new();
-        for (r, rec) in rdr.records().enumerate() {
+        let (mut rows, mut lines) = (Vec::new(), Vec::new());
+        for rec in rdr.records() {
+            // csv's own errors (a short row) name the line already
             let rec = rec.map_err(|e| err(e.to_string()))?;
+            let line = rec.position().map_or(0, |p| p.line());
             let row = rec
                 .iter()
-                .enumerate()
-                .map(|(c, v)| {
-                    v.trim().parse::<f64>().map_err(|_| err(format!("row {} column {}: {v:?} is not a number", r + 1, columns[c])))
+                .zip(&columns)
+                .map(|(v, col)| match v.trim().parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(x),
+                    Ok(_) => Err(err(format!("line {line}, column {col}: {} is not a finite number", quote(v)))),
+                    Err(_) => Err(err(format!("line {line}, column {col}: {} is not a number", quote(v)))),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             rows.push(row);
+            lines.push(line);
         }
-        Ok(Self { columns, rows })
+        Ok(Self { source, columns, rows, lines })
+    }
+
+    /// Checks every label against the task (0 or 1; a class; a target the
+    /// format holds), naming the file, line and column of the first bad one.
+    pub fn check_labels(&self, label: &str, spec: &TrainSpec) -> Result<(), CoreError> {
+        let l = self.column(label)?;
+        for (row, line) in self.rows.iter().zip(&self.lines) {
+            if let Err(why) = label_value(row[l], spec) {
+                return Err(CoreError::Csv(format!("{}: line {line}, column {label}: {why}", self.source)));
+            }
+        }
+        Ok(())
     }
 
     /// Index of a named column.
@@ -44,7 +79,7 @@ impl Table {
         self.columns
             .iter()
             .position(|c| c == name)
-            .ok_or_else(|| CoreError::Csv(format!("no column named {name:?} (columns: {})", self.columns.join(", "))))
+            .ok_or_else(|| CoreError::Csv(format!("{}: no column named {name:?} (columns: {})", self.source, self.columns.join(", "))))
     }
 
     /// Features (the named columns, or all but the label) and labels.
@@ -86,9 +121,22 @@ impl Normalization {
     }
 }
 
+/// A label as the task wants it, or why not.
+fn label_value(v: f64, spec: &TrainSpec) -> Result<i64, String> {
+    match spec.model.task {
+        Task::Logistic if v == 0.0 || v == 1.0 => Ok(v as i64),
+        Task::Logistic => Err(format!("label {v} is not 0 or 1")),
+        Task::Softmax if v.fract() == 0.0 && v >= 0.0 && (v as usize) < spec.model.classes => Ok(v as i64),
+        Task::Softmax => Err(format!("label {v} is not a class in 0..{}", spec.model.classes)),
+        Task::Linear => spec.format.quantize(v).map_err(|e| format!("target {e}")),
+    }
+}
+
 /// Standardizes and quantizes rows. Features are clipped to the format's
 /// range (winsorizing rare outliers); classification labels must be exactly
-/// 0 or 1, regression targets must fit the format.
+/// 0 or 1, regression targets must fit the format. Rows are numbered from 0
+/// in the order given: check a [`Table`] first ([`Table::read`],
+/// [`Table::check_labels`]) for errors that name lines in its file.
 pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpec) -> Result<Dataset, CoreError> {
     let d = spec.model.features;
     if norm.mean.len() != d || norm.std.len() != d {
@@ -98,25 +146,17 @@ pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpe
     let mut q = Vec::with_capacity(x.len() * d);
     for (r, row) in x.iter().enumerate() {
         if row.len() != d {
-            return Err(CoreError::InvalidData(format!("row {r} has {} features, spec {d}", row.len())));
+            return Err(CoreError::InvalidData(format!("row index {r} has {} features, spec {d}", row.len())));
         }
         for i in 0..d {
-            q.push(fmt.quantize_clipped((row[i] - norm.mean[i]) / norm.std[i])?);
+            let v = (row[i] - norm.mean[i]) / norm.std[i];
+            q.push(fmt.quantize_clipped(v).map_err(|e| CoreError::InvalidData(format!("row index {r}, feature {i}: {e}")))?);
         }
     }
     let labels = y
         .iter()
         .enumerate()
-        .map(|(r, &v)| match spec.model.task {
-            Task::Logistic if v == 0.0 || v == 1.0 => Ok(v as i64),
-            Task::Logistic => Err(CoreError::InvalidData(format!("row {r}: label {v} is not 0 or 1"))),
-            Task::Softmax if v.fract() == 0.0 && v >= 0.0 && (v as usize) < spec.model.classes => Ok(v as i64),
-            Task::Softmax => Err(CoreError::InvalidData(format!(
-                "row {r}: label {v} is not a class in 0..{}",
-                spec.model.classes
-            ))),
-            Task::Linear => fmt.quantize(v),
-        })
+        .map(|(r, &v)| label_value(v, spec).map_err(|why| CoreError::InvalidData(format!("row index {r}: {why}"))))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Dataset { features: d, x: q, y: labels })
 }
@@ -166,9 +206,96 @@ impl Study {
     }
 
     /// Loads a CSV under this study: selected columns, normalized, quantized.
+    /// Bad cells and labels are reported with their file, line and column.
     pub fn load_csv(&self, path: &Path) -> Result<Dataset, CoreError> {
         let table = Table::read(path)?;
+        table.check_labels(&self.label, &self.spec)?;
         let (x, y) = table.select(self.features.as_deref(), &self.label)?;
         quantize(&x, &y, &self.normalization, &self.spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FixedFormat, ModelSpec};
+
+    /// A CSV file holding `body` under a header `a,b,y`, removed when dropped.
+    struct Csv(std::path::PathBuf);
+
+    impl Csv {
+        fn new(body: &str) -> Self {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let p = std::env::temp_dir().join(format!("candor-dataset-{}-{n}.csv", std::process::id()));
+            std::fs::write(&p, format!("a,b,y\n{body}")).unwrap();
+            Self(p)
+        }
+    }
+
+    impl Drop for Csv {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn study(task: Task) -> Study {
+        let mut model = ModelSpec::linear(2, task);
+        if task == Task::Softmax {
+            model.classes = 3;
+        }
+        Study {
+            label: "y".into(),
+            features: None,
+            spec: TrainSpec { model, format: FixedFormat::default(), learning_rate: 0.5, batch_size: 4, epochs: 1, steps_per_fold: 1 },
+            normalization: Normalization { mean: vec![0.0, 0.0], std: vec![1.0, 1.0] },
+            params: Default::default(),
+        }
+    }
+
+    /// The error of loading `body` (rows after the header) under `task`.
+    fn error(task: Task, body: &str) -> String {
+        let csv = Csv::new(body);
+        let e = study(task).load_csv(&csv.0).unwrap_err().to_string();
+        assert!(e.contains(&csv.0.display().to_string()), "names the file: {e}");
+        e
+    }
+
+    #[test]
+    fn every_bad_cell_names_its_file_line_and_column() {
+        // the header is line 1: the third row is line 4
+        let good = "1,2,0\n3,4,1\n";
+        for (bad_row, column, what) in [
+            ("NaN,2,1", "column a", "\"NaN\" is not a finite number"),
+            ("1,inf,1", "column b", "\"inf\" is not a finite number"),
+            ("1,-infinity,1", "column b", "is not a finite number"),
+            ("1,1e999,1", "column b", "\"1e999\" is not a finite number"),
+            ("1,abc,1", "column b", "\"abc\" is not a number"),
+            ("1,2,nan", "column y", "not a finite number"),
+            ("1,2,", "column y", "\"\" is not a number"),
+        ] {
+            let e = error(Task::Logistic, &format!("{good}{bad_row}\n"));
+            assert!(e.contains(&format!("line 4, {column}")) && e.contains(what), "{bad_row}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_bad_label_names_its_file_line_and_column() {
+        for (task, label) in [(Task::Logistic, "2"), (Task::Logistic, "0.5"), (Task::Softmax, "3"), (Task::Softmax, "-1"), (Task::Linear, "1e9")] {
+            let e = error(task, &format!("1,2,0\n1,2,1\n1,2,{label}\n1,2,0\n"));
+            assert!(e.contains("line 4, column y"), "{task:?} {label}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_quoted_cell_spanning_lines_does_not_shift_later_line_numbers() {
+        let e = error(Task::Logistic, "\"1\n\",2,0\n1,x,1\n");
+        assert!(e.contains("line 4, column b"), "{e}");
+    }
+
+    #[test]
+    fn a_long_bad_cell_is_quoted_in_part() {
+        let e = error(Task::Logistic, &format!("1,{},0\n", "z".repeat(10_000)));
+        assert!(e.len() < 400, "{e}");
     }
 }

@@ -4,6 +4,7 @@
 use anyhow::Context;
 use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_core::dataset::Study;
+use candor_protocols::net::check_tcp_address;
 pub use candor_protocols::Registration;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -48,7 +49,29 @@ impl HospitalConfig {
         if let Some(f) = c.coordinator_peer_id_file.as_mut() {
             *f = base.join(&*f);
         }
+        c.validate().with_context(|| format!("{}", path.display()))?;
         Ok(c)
+    }
+
+    /// Checks the fields that need no other file: the coordinator's address
+    /// (an `/ip4` or `/ip6` TCP address, no `/p2p`: the PeerId is set apart)
+    /// and its PeerId when given inline.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let addr: libp2p::Multiaddr =
+            self.coordinator_addr.parse().with_context(|| format!("coordinator_addr: {:?} is not a multiaddr", self.coordinator_addr))?;
+        check_tcp_address(&addr).map_err(|e| anyhow::anyhow!("coordinator_addr: {e}"))?;
+        anyhow::ensure!(
+            !addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))),
+            "coordinator_addr: {addr} must not end in /p2p (set coordinator_peer_id or coordinator_peer_id_file)"
+        );
+        if let Some(id) = &self.coordinator_peer_id {
+            id.parse::<libp2p::PeerId>().with_context(|| format!("coordinator_peer_id: {id:?} is not a PeerId"))?;
+        }
+        anyhow::ensure!(
+            self.coordinator_peer_id.is_some() || self.coordinator_peer_id_file.is_some(),
+            "set coordinator_peer_id or coordinator_peer_id_file"
+        );
+        Ok(())
     }
 
     /// The study.
@@ -70,4 +93,54 @@ impl HospitalConfig {
 /// The commitment a registration names.
 pub fn registered_commitment(reg: &Registration) -> anyhow::Result<DataCommitment> {
     Ok(DataCommitment { root: Digest(reg.root_bytes().map_err(anyhow::Error::msg)?), rows: reg.rows, batches: reg.batches })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+study = "study.toml"
+name = "hospital-a"
+data = "a.csv"
+key = "a.key"
+secret = "a.secret"
+state = "a.state"
+registration = "a.registration.toml"
+coordinator_addr = "/ip4/127.0.0.1/tcp/7400"
+coordinator_peer_id = "12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT"
+"#;
+
+    fn load_with(from: &str, to: &str) -> String {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("candor-hospital-config-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("hospital.toml");
+        assert!(GOOD.contains(from), "{from}");
+        std::fs::write(&p, GOOD.replace(from, to)).unwrap();
+        let r = HospitalConfig::load(&p).map(|_| "loaded".to_string()).unwrap_or_else(|e| format!("{e:#}"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        r
+    }
+
+    #[test]
+    fn a_good_config_loads() {
+        assert_eq!(load_with("", ""), "loaded");
+    }
+
+    #[test]
+    fn a_coordinator_address_that_cannot_be_dialled_is_refused_at_load() {
+        for (to, field) in [
+            ("coordinator_addr = \"/dns4/coordinator.example/tcp/7400\"", "coordinator_addr"),
+            ("coordinator_addr = \"/ip4/127.0.0.1/udp/7400\"", "coordinator_addr"),
+            ("coordinator_addr = \"127.0.0.1:7400\"", "coordinator_addr"),
+            ("coordinator_addr = \"/ip4/127.0.0.1/tcp/7400/p2p/12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT\"", "coordinator_addr"),
+        ] {
+            let e = load_with("coordinator_addr = \"/ip4/127.0.0.1/tcp/7400\"", to);
+            assert!(e != "loaded" && e.contains(field), "{to}: {e}");
+        }
+        let e = load_with("12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT", "not-a-peer");
+        assert!(e.contains("coordinator_peer_id"), "{e}");
+    }
 }

@@ -8,8 +8,8 @@
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::prover::{prove_training, PrivateData};
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
-use candor_protocols::net::{build_swarm, Behaviour, BehaviourEvent, NetConfig};
-use candor_protocols::{RejectCode, Request, Response, RoundAnnouncement, Submission};
+use candor_protocols::net::{build_swarm, check_tcp_address, Behaviour, BehaviourEvent, NetConfig};
+use candor_protocols::{bounded_reason, RejectCode, Request, Response, RoundAnnouncement, Submission};
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;
@@ -57,7 +57,10 @@ enum Want {
     Submit(Submission),
 }
 
+/// The coordinator's pinned PeerId. An address this swarm cannot dial (a
+/// `/dns4` name: there is no resolver) is an error now, not a retry forever.
 fn coordinator_peer(addr: &Multiaddr) -> anyhow::Result<PeerId> {
+    check_tcp_address(addr).map_err(|e| anyhow::anyhow!("coordinator address: {e}"))?;
     match addr.iter().last() {
         Some(Protocol::P2p(p)) => Ok(p),
         _ => anyhow::bail!("coordinator address {addr} must end in /p2p/<PeerId> to pin the coordinator's identity"),
@@ -94,6 +97,9 @@ pub async fn run(
     let mut proving: Option<tokio::task::JoinHandle<anyhow::Result<Submission>>> = None;
     let mut proving_round = 0;
     let mut connected = false;
+    // whether the coordinator has answered on the current connection: one
+    // closed before any answer is how a coordinator refuses an unknown peer
+    let mut answered = false;
     let mut backoff = cfg.min_backoff;
     let mut retry_at = Instant::now();
     tokio::pin!(shutdown);
@@ -138,11 +144,20 @@ pub async fn run(
                 SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == coordinator => {
                     tracing::info!(%peer_id, "connected to coordinator");
                     connected = true;
+                    answered = false;
                     backoff = cfg.min_backoff;
                     retry_at = Instant::now();
                 }
                 SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } if peer_id == coordinator => {
-                    tracing::warn!("coordinator connection closed; will redial");
+                    if answered {
+                        tracing::warn!("coordinator connection closed; will redial");
+                    } else {
+                        tracing::warn!(
+                            peer_id = %me,
+                            "the coordinator closed the connection before answering: is this hospital admitted \
+                             (its registration listed in the coordinator's config)? will redial"
+                        );
+                    }
                     connected = false;
                     outstanding = None;
                 }
@@ -160,6 +175,7 @@ pub async fn run(
                     message: request_response::Message::Response { request_id, response }, ..
                 })) if Some(request_id) == outstanding => {
                     outstanding = None;
+                    answered = true;
                     backoff = cfg.min_backoff;
                     match response {
                         Response::Round(ann) if done.is_none_or(|d| ann.round > d) => {
@@ -178,6 +194,8 @@ pub async fn run(
                             retry_at = Instant::now() + backoff;
                         }
                         Response::Rejected { code, reason } => {
+                            // the coordinator bounds its reasons; so do we, whoever answers
+                            let reason = bounded_reason(&reason);
                             let round = match &want { Want::Submit(s) => s.round, Want::Poll => done.unwrap_or(0) };
                             tracing::warn!(?code, reason, round, "rejected");
                             if code == RejectCode::Duplicate {

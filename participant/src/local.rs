@@ -123,6 +123,8 @@ pub struct LocalReport {
 /// Loads, splits and quantizes the data: (train in commit order, test).
 pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset), ParticipantError> {
     let table = Table::read(&cfg.path)?;
+    // labels are checked against the task here, while lines still match the file
+    table.check_labels(&cfg.label, spec)?;
     let (x, y) = table.select(cfg.features.as_deref(), &cfg.label)?;
     let mut idx: Vec<usize> = (0..x.len()).collect();
     rand::seq::SliceRandom::shuffle(&mut idx[..], &mut ChaCha20Rng::seed_from_u64(cfg.seed));

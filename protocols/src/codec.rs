@@ -5,11 +5,13 @@
 //! another wire version is not a stream error but a [`Request::Invalid`], so
 //! the coordinator can answer the sender with the reason.
 
+use crate::bounds::{bounded_reason, NetGauges};
 use crate::{RejectCode, Request, Response};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
 use serde::de::IgnoredAny;
 use std::io;
+use std::sync::Arc;
 
 /// The protocol negotiated on each stream.
 pub const PROTOCOL_NAME: StreamProtocol = StreamProtocol::new("/candor/fl/1");
@@ -41,12 +43,18 @@ impl Default for Limits {
 #[derive(Clone, Debug, Default)]
 pub struct Codec {
     limits: Limits,
+    gauges: Arc<NetGauges>,
 }
 
 impl Codec {
     /// A codec with the given caps.
     pub fn new(limits: Limits) -> Self {
-        Self { limits }
+        Self::observed(limits, Arc::default())
+    }
+
+    /// A codec with the given caps that counts its reads in `gauges`.
+    pub fn observed(limits: Limits, gauges: Arc<NetGauges>) -> Self {
+        Self { limits, gauges }
     }
 }
 
@@ -60,17 +68,18 @@ fn encode<M: serde::Serialize>(msg: &M) -> io::Result<Vec<u8>> {
     rmp_serde::to_vec(&(WIRE_VERSION, msg)).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
-/// Decodes a versioned message, or says why not.
+/// Decodes a versioned message, or says why not. Decoder errors may quote
+/// the peer's bytes (an unknown variant's name), so the reason is bounded.
 fn decode<M: serde::de::DeserializeOwned>(bytes: &[u8], max: usize) -> Result<M, (RejectCode, String)> {
     if bytes.len() > max {
         return Err((RejectCode::TooLarge, format!("message exceeds {max} bytes")));
     }
     let (version, _): (u16, IgnoredAny) =
-        rmp_serde::from_slice(bytes).map_err(|e| (RejectCode::Malformed, format!("not a Candor message: {e}")))?;
+        rmp_serde::from_slice(bytes).map_err(|e| (RejectCode::Malformed, bounded_reason(&format!("not a Candor message: {e}"))))?;
     if version != WIRE_VERSION {
         return Err((RejectCode::UnsupportedVersion, format!("wire version {version}, this node speaks {WIRE_VERSION}")));
     }
-    let (_, msg): (u16, M) = rmp_serde::from_slice(bytes).map_err(|e| (RejectCode::Malformed, e.to_string()))?;
+    let (_, msg): (u16, M) = rmp_serde::from_slice(bytes).map_err(|e| (RejectCode::Malformed, bounded_reason(&e.to_string())))?;
     Ok(msg)
 }
 
@@ -80,6 +89,7 @@ impl libp2p::request_response::Codec for Codec {
     type Response = Response;
 
     async fn read_request<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request> {
+        let _reading = self.gauges.reading();
         let bytes = read_capped(io, self.limits.max_request).await?;
         if bytes.len() > self.limits.max_request {
             // The sender only reads our answer once it has written everything,
@@ -180,6 +190,20 @@ mod tests {
         }
         let bad = block_on(c.read_response(&PROTOCOL_NAME, &mut Cursor::new(vec![0x92, 0x01])));
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn an_unknown_variant_name_is_not_echoed_in_full() {
+        // (version, {"<1 MB name>": nil}): serde's error quotes the name
+        let name = "A".repeat(1_000_000);
+        let mut bytes = rmp_serde::to_vec(&(WIRE_VERSION,)).unwrap();
+        bytes[0] = 0x92; // a 2-array: version, then the enum
+        bytes.extend(rmp_serde::to_vec(&std::collections::BTreeMap::from([(name, ())])).unwrap());
+        let mut c = Codec::new(Limits { max_request: 2 << 20, max_response: 1 << 20 });
+        let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(bytes))).unwrap();
+        let Request::Invalid { code: RejectCode::Malformed, reason } = got else { panic!("{got:?}") };
+        assert!(reason.len() <= crate::MAX_REASON_BYTES, "{} bytes", reason.len());
+        assert!(reason.contains("AAAA"), "the reason still says what was wrong: {reason}");
     }
 
     #[test]

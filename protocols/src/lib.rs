@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bounds;
 mod codec;
 pub mod logging;
 mod messages;
@@ -15,5 +16,6 @@ mod messages;
 #[allow(missing_docs)]
 pub mod net;
 
+pub use bounds::{bounded_reason, NetGauges, MAX_REASON_BYTES};
 pub use codec::{Codec, Limits, PROTOCOL_NAME, WIRE_VERSION};
 pub use messages::{Registration, RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};

@@ -31,9 +31,11 @@ pub trait Strategy: Send + Sync {
     fn aggregate(&self, updates: &[Weighted<'_>]) -> Result<Model, CoordinatorError>;
 }
 
-/// Strategy choice in configuration.
+/// Strategy choice in configuration. Parsed through [`RawStrategy`], so that
+/// a field that does not belong to the named strategy (`beta` under
+/// `fed_avg`) is refused instead of ignored.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "name", rename_all = "snake_case", try_from = "RawStrategy")]
 pub enum StrategyConfig {
     /// [`FedAvg`].
     FedAvg,
@@ -44,6 +46,39 @@ pub enum StrategyConfig {
         /// Fraction trimmed from each end, in [0, 0.5).
         beta: f64,
     },
+}
+
+/// A strategy as written: its name and any parameters.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStrategy {
+    name: StrategyName,
+    beta: Option<f64>,
+}
+
+// the names of StrategyConfig's variants, as written in configs
+#[allow(clippy::enum_variant_names)]
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StrategyName {
+    FedAvg,
+    FedMedian,
+    FedTrimmedAvg,
+}
+
+impl TryFrom<RawStrategy> for StrategyConfig {
+    type Error = String;
+
+    fn try_from(raw: RawStrategy) -> Result<Self, String> {
+        match (raw.name, raw.beta) {
+            (StrategyName::FedAvg, None) => Ok(Self::FedAvg),
+            (StrategyName::FedMedian, None) => Ok(Self::FedMedian),
+            (StrategyName::FedTrimmedAvg, Some(beta)) if (0.0..0.5).contains(&beta) => Ok(Self::FedTrimmedAvg { beta }),
+            (StrategyName::FedTrimmedAvg, Some(beta)) => Err(format!("strategy.beta must be in [0, 0.5), got {beta}")),
+            (StrategyName::FedTrimmedAvg, None) => Err("strategy fed_trimmed_avg needs beta in [0, 0.5)".into()),
+            (name, Some(_)) => Err(format!("strategy.beta is only for fed_trimmed_avg, not {name:?}")),
+        }
+    }
 }
 
 impl StrategyConfig {
