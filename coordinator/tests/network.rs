@@ -1,133 +1,23 @@
 //! Real swarms over loopback TCP: a coordinator and participant daemons.
 
-use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
-use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
+mod common;
+
+use candor_circuits::prover::prove_training;
+use candor_circuits::verifier::{verify_training, Statement};
 use candor_circuits::CircuitError;
 use candor_coordinator::audit::audit;
-use candor_coordinator::node::{Coordinator, Federation, NodeConfig};
-use candor_coordinator::round::{Admitted, PeerKey, Policy};
 use candor_coordinator::store::Store;
-use candor_coordinator::strategy::StrategyConfig;
 use candor_core::sgd::LinearModel;
-use candor_core::{Layout, Task, TrainSpec};
-use candor_participant::daemon::{run, DaemonConfig, Outcome};
+use candor_participant::daemon::Outcome;
 use candor_protocols::net::{build_swarm, BehaviourEvent, NetConfig};
 use candor_protocols::{Limits, RejectCode, Request, Response, Submission};
+use common::{dkeys, federation_with as federation, hospitals, keys, participate, start, Hospital};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
 use libp2p::Multiaddr;
-use std::collections::BTreeMap;
-use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-
-fn spec() -> TrainSpec {
-    fixtures::spec(Task::Logistic, 5, 4, 2)
-}
-
-fn keys() -> Arc<TrainKeys> {
-    static K: OnceLock<Arc<TrainKeys>> = OnceLock::new();
-    K.get_or_init(|| Arc::new(TrainKeys::for_training(&Layout::new(&spec()).unwrap(), KeySource::derive()).unwrap())).clone()
-}
-
-fn dkeys() -> &'static DataKeys {
-    static K: OnceLock<DataKeys> = OnceLock::new();
-    K.get_or_init(|| DataKeys::for_commitment(&Layout::new(&spec()).unwrap(), KeySource::derive()).unwrap())
-}
-
-struct Hospital {
-    key: Keypair,
-    data: Arc<PrivateData>,
-    admitted: Admitted,
-}
-
-/// `n` hospitals with their commitments proven and verified (once per test
-/// binary: the proofs are the slow part).
-fn hospitals(n: u8) -> Vec<Hospital> {
-    static ALL: OnceLock<Vec<(Arc<PrivateData>, Admitted)>> = OnceLock::new();
-    let all = ALL.get_or_init(|| {
-        let layout = Layout::new(&spec()).unwrap();
-        (1..=3u8)
-            .map(|i| {
-                let data = PrivateData::new(&layout, &fixtures::dataset(&spec(), 10 + i as usize, i.into()), [i; 32]).unwrap();
-                let (c, proof) = prove_commitment(dkeys(), &data).unwrap();
-                let commitment = verify_commitment(dkeys(), &c, &proof).unwrap();
-                (Arc::new(data), Admitted { name: format!("hospital-{i}"), commitment, proof })
-            })
-            .collect()
-    });
-    all.iter()
-        .take(n as usize)
-        .zip(1u8..)
-        .map(|((data, admitted), i)| Hospital {
-            key: Keypair::ed25519_from_bytes([i; 32]).unwrap(),
-            data: data.clone(),
-            admitted: admitted.clone(),
-        })
-        .collect()
-}
-
-fn federation(hs: &[Hospital], quorum: u32, round_ms: u64) -> Federation {
-    let participants: BTreeMap<PeerKey, Admitted> =
-        hs.iter().map(|h| (h.key.public().to_peer_id().to_bytes(), h.admitted.clone())).collect();
-    Federation {
-        spec: spec(),
-        strategy: StrategyConfig::FedAvg,
-        initial: LinearModel::zeros(5).into(),
-        policy: Policy { rounds: 1, quorum, round_ms, poll_timeout_ms: 2_000, max_pending_polls: 16, max_verifying: 2 },
-        participants,
-    }
-}
-
-fn node_config(db: &Path, limits: Limits) -> NodeConfig {
-    NodeConfig {
-        listen: "/ip4/127.0.0.1/tcp/0".parse().unwrap(),
-        db: db.to_path_buf(),
-        export_dir: Some(db.with_extension("models")),
-        net: NetConfig { limits, ..NetConfig::default() },
-    }
-}
-
-/// Starts a coordinator; returns its address and a handle that stops it.
-async fn start(fed: Federation, db: &Path) -> (Multiaddr, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let mut c = Coordinator::new(Keypair::ed25519_from_bytes([99; 32]).unwrap(), fed, keys(), node_config(db, Limits::default()), None).unwrap();
-    let addr = c.listening().await;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let h = tokio::spawn(async move {
-        c.run(async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap()
-    });
-    (addr, tx, h)
-}
-
-async fn participate(h: &Hospital, addr: &Multiaddr, state: &Path) -> Vec<Outcome> {
-    let outcomes = Arc::new(Mutex::new(vec![]));
-    let o = outcomes.clone();
-    let cfg = DaemonConfig {
-        coordinator: addr.clone(),
-        key: h.key.clone(),
-        commitment: *h.admitted.commitment.commitment(),
-        data: h.data.clone(),
-        state_file: Some(state.to_path_buf()),
-        net: NetConfig::default(),
-        min_backoff: Duration::from_millis(100),
-        max_backoff: Duration::from_secs(1),
-        stop_after: Some(1),
-    };
-    tokio::time::timeout(Duration::from_secs(120), run(cfg, keys(), std::future::pending(), move |x| o.lock().unwrap().push(x.clone())))
-        .await
-        .expect("participant finished in time")
-        .unwrap();
-    let v = outcomes.lock().unwrap().clone();
-    v
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_participants_complete_a_round_across_a_coordinator_restart() {
@@ -136,24 +26,24 @@ async fn three_participants_complete_a_round_across_a_coordinator_restart() {
     let hs = hospitals(3);
 
     // the first hospital is accepted, then the coordinator stops mid-round
-    let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &db).await;
+    let c = start(federation(&hs, 3, 600_000), &db).await;
+    let addr = c.addr.clone();
     assert_eq!(participate(&hs[0], &addr, &dir.path().join("h0.state")).await, vec![Outcome::Accepted(1)]);
     // replaying the accepted submission (taken from the database) is refused
     let stored = Store::open(&db).unwrap().submissions(1).unwrap().remove(0);
     let replay = Request::Submit(Submission { round: 1, model: stored.model, samples: stored.samples, proof: stored.proof });
     let r = ask(hs[0].key.clone(), Limits::default(), &addr, vec![replay]).await;
     assert_eq!(code(&r[0]), Some(RejectCode::Duplicate), "{:?}", r[0]);
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    c.stop().await.unwrap();
 
     // a restarted coordinator resumes the open round with that update
-    let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &db).await;
+    let c = start(federation(&hs, 3, 600_000), &db).await;
+    let addr = c.addr.clone();
     let (s1, s2) = (dir.path().join("h1.state"), dir.path().join("h2.state"));
     let (a, b) = tokio::join!(participate(&hs[1], &addr, &s1), participate(&hs[2], &addr, &s2));
     assert_eq!((a, b), (vec![Outcome::Accepted(1)], vec![Outcome::Accepted(1)]));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    c.stop().await.unwrap();
 
     let store = Store::open(&db).unwrap();
     let subs = store.submissions(1).unwrap();
@@ -198,18 +88,14 @@ async fn ask(key: Keypair, limits: Limits, addr: &Multiaddr, reqs: Vec<Request>)
     out
 }
 
-fn code(r: &Result<Response, String>) -> Option<RejectCode> {
-    match r {
-        Ok(Response::Rejected { code, .. }) => Some(*code),
-        _ => None,
-    }
-}
+use common::code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let hs = hospitals(1);
-    let (addr, stop, handle) = start(federation(&hs, 3, 600_000), &dir.path().join("fed.db")).await;
+    let c = start(federation(&hs, 3, 600_000), &dir.path().join("fed.db")).await;
+    let addr = c.addr.clone();
     let garbage = |round, len| Request::Submit(Submission { round, model: LinearModel::zeros(5).into(), samples: 11, proof: vec![7; len] });
     let big = Limits { max_request: 4 << 20, max_response: 1 << 20 };
     let admitted = ask(
@@ -227,12 +113,11 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
 
     // the round's deadline passes: a submission for it is refused as closed
     let late = tempfile::tempdir().unwrap();
-    let (addr2, stop2, handle2) = start(federation(&hs, 3, 300), &late.path().join("fed.db")).await;
+    let c2 = start(federation(&hs, 3, 300), &late.path().join("fed.db")).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let r = ask(hs[0].key.clone(), Limits::default(), &addr2, vec![garbage(1, 100)]).await;
+    let r = ask(hs[0].key.clone(), Limits::default(), &c2.addr, vec![garbage(1, 100)]).await;
     assert_eq!(code(&r[0]), Some(RejectCode::RoundClosed), "{:?}", r[0]);
-    stop2.send(()).unwrap();
-    handle2.await.unwrap();
+    c2.stop().await.unwrap();
 
     // An unknown peer is refused at the connection, right after Noise has
     // authenticated its PeerId and before it can open a stream (issue 14:
@@ -248,8 +133,7 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
         }
     }
 
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    c.stop().await.unwrap();
     let store = Store::open(&dir.path().join("fed.db")).unwrap();
     let codes: Vec<String> = store.rejections().unwrap().into_iter().map(|r| r.2).collect();
     assert_eq!(codes, vec!["InvalidProof", "WrongRound", "RoundClosed", "TooLarge"], "unknown peers are not stored");
@@ -296,7 +180,8 @@ async fn proofs_that_panic_the_verifier_are_refused_and_free_their_slots() {
     let bad = [panicking_proofs(&hs[0], &coordinator, &["index out of bounds"]), panicking_proofs(&hs[1], &coordinator, &["assert"])];
     // max_verifying is 2: two verifications that never reported back would
     // leave every later submission `Busy` for the rest of the round
-    let (addr, stop, handle) = start(federation(&hs, 1, 600_000), &dir.path().join("fed.db")).await;
+    let c = start(federation(&hs, 1, 600_000), &dir.path().join("fed.db")).await;
+    let addr = c.addr.clone();
     for (h, sub) in hs[..2].iter().zip(bad.into_iter().flatten()) {
         let r = tokio::time::timeout(Duration::from_secs(60), ask(h.key.clone(), Limits::default(), &addr, vec![Request::Submit(sub)]))
             .await
@@ -307,6 +192,5 @@ async fn proofs_that_panic_the_verifier_are_refused_and_free_their_slots() {
         }
     }
     assert_eq!(participate(&hs[2], &addr, &dir.path().join("h2.state")).await, vec![Outcome::Accepted(1)]);
-    stop.send(()).unwrap();
-    handle.await.unwrap();
+    c.stop().await.unwrap();
 }

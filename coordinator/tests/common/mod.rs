@@ -1,6 +1,7 @@
-//! Real swarms on loopback for the hardening tests: a coordinator with its
-//! gauges, participant daemons, and a raw client that sends arbitrary bytes
-//! (whole, or a prefix and then nothing) as Candor requests.
+//! Real swarms on loopback for the network and hardening tests: hospitals
+//! with proven commitments, a coordinator with its gauges, participant
+//! daemons, and a raw client that sends arbitrary bytes (whole, or a prefix
+//! and then nothing) as Candor requests.
 #![allow(dead_code)]
 
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
@@ -77,19 +78,25 @@ pub fn hospitals(n: u8) -> Vec<Hospital> {
 }
 
 pub fn federation(hs: &[Hospital], quorum: u32) -> Federation {
+    federation_with(hs, quorum, 600_000)
+}
+
+/// One round of `round_ms` that closes at `quorum` acceptances.
+pub fn federation_with(hs: &[Hospital], quorum: u32, round_ms: u64) -> Federation {
     let participants: BTreeMap<PeerKey, Admitted> =
         hs.iter().map(|h| (h.key.public().to_peer_id().to_bytes(), h.admitted.clone())).collect();
     Federation {
         spec: spec(),
         strategy: StrategyConfig::FedAvg,
         initial: LinearModel::zeros(5).into(),
-        policy: Policy { rounds: 1, quorum, round_ms: 600_000, poll_timeout_ms: 2_000, max_pending_polls: 16, max_verifying: 2 },
+        policy: Policy { rounds: 1, quorum, round_ms, poll_timeout_ms: 2_000, max_pending_polls: 16, max_verifying: 2 },
         participants,
     }
 }
 
 pub fn node_config(db: &Path, listen: &str) -> NodeConfig {
-    NodeConfig { listen: listen.parse().unwrap(), db: db.to_path_buf(), export_dir: None, net: NetConfig::default() }
+    let export_dir = Some(db.with_extension("models"));
+    NodeConfig { listen: listen.parse().unwrap(), db: db.to_path_buf(), export_dir, net: NetConfig::default() }
 }
 
 pub fn coordinator(fed: Federation, db: &Path, listen: &str) -> Result<Coordinator, CoordinatorError> {
