@@ -119,12 +119,15 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Audit { config, db } => {
             let cfg = CoordinatorConfig::load(&config)?;
+            let path = db.as_ref().unwrap_or(&cfg.db);
+            // opening would create an empty database: an audit only reads
+            anyhow::ensure!(path.exists(), "no database at {}", path.display());
             let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
             let study = cfg.study()?;
             let layout = Layout::new(&study.spec)?;
             let keys = TrainKeys::for_training(&layout, train_keys(&study, &cache)?)?;
             let dkeys = DataKeys::for_commitment(&layout, data_keys(&study, &cache)?)?;
-            let store = Store::open(db.as_ref().unwrap_or(&cfg.db))?;
+            let store = Store::open(path)?;
             let report = audit(&store, &keys, &dkeys)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             anyhow::ensure!(report.passed(), "audit failed: {} problem(s)", report.problems.len());
