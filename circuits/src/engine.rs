@@ -6,7 +6,7 @@ use crate::hash::Hasher;
 use crate::sgd_circuit::SgdFoldCircuit;
 use crate::verifier::Digest;
 use crate::{field, CircuitError};
-use candor_core::Layout;
+use candor_core::{Layout, ParamsPin};
 use nova_snark::nova::{CompressedSNARK, ProverKey, PublicParams, VerifierKey};
 use nova_snark::provider::{ipa_pc, PallasEngine, VestaEngine};
 use nova_snark::spartan::snark::RelaxedR1CSSNARK;
@@ -73,9 +73,19 @@ impl<'a> KeySource<'a> {
         Self { cache, pin }
     }
 
-    /// A cache directory and the pin written in a study's `[params]` (hex);
-    /// a malformed pin is an error naming the field.
-    pub fn pinned(cache: Option<&'a Path>, pin: Option<&str>, field: &str) -> Result<Self, CircuitError> {
+    /// The training circuit's source under a config's `[params]`.
+    pub fn train(cache: Option<&'a Path>, pins: &ParamsPin) -> Result<Self, CircuitError> {
+        Self::pinned(cache, pins.train.as_deref(), "train")
+    }
+
+    /// The commitment circuit's source under a config's `[params]`.
+    pub fn data(cache: Option<&'a Path>, pins: &ParamsPin) -> Result<Self, CircuitError> {
+        Self::pinned(cache, pins.data.as_deref(), "data")
+    }
+
+    /// A cache directory and a pin as written in `[params]` (hex); a
+    /// malformed pin is an error naming the field.
+    fn pinned(cache: Option<&'a Path>, pin: Option<&str>, field: &str) -> Result<Self, CircuitError> {
         let pin = pin
             .map(|hex| {
                 Digest::from_hex(hex).ok_or_else(|| {
@@ -91,7 +101,7 @@ impl<C: StepCircuit<Scalar>> Keys<C> {
     /// Hex digest of the public parameters: it changes with any change of the
     /// circuit, including its constants (learning rate, batch size, format).
     pub fn digest_hex(&self) -> String {
-        hex_digest(&self.pp.digest())
+        self.digest().to_string()
     }
 
     /// Digest of the public parameters.

@@ -110,14 +110,18 @@ impl<D: AsRef<DataCommitment>> Statement<D> {
     }
 
     /// The same statement as a claim (for proving).
-    pub fn claim(&self) -> ClaimedStatement {
-        Statement {
-            federation: self.federation.clone(),
-            round: self.round,
-            participant: self.participant.clone(),
-            data: *self.data.as_ref(),
-            global: self.global.clone(),
-        }
+    pub fn claim(&self) -> ClaimedStatement
+    where
+        D: Clone,
+    {
+        let data = *self.data.as_ref();
+        self.clone().with_data(data)
+    }
+}
+
+impl<D> Statement<D> {
+    fn with_data<E>(self, data: E) -> Statement<E> {
+        Statement { federation: self.federation, round: self.round, participant: self.participant, data, global: self.global }
     }
 }
 
@@ -127,7 +131,7 @@ impl ClaimedStatement {
         if verified.0 != self.data {
             return Err(reject("the verified commitment is not the one claimed"));
         }
-        Ok(Statement { federation: self.federation, round: self.round, participant: self.participant, data: *verified, global: self.global })
+        Ok(self.with_data(*verified))
     }
 }
 

@@ -6,7 +6,7 @@
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::fixtures;
 use candor_circuits::CircuitError;
-use candor_core::{Layout, Task, TrainSpec};
+use candor_core::{Layout, ParamsPin, Task, TrainSpec};
 use std::path::{Path, PathBuf};
 
 fn spec(learning_rate: f64) -> TrainSpec {
@@ -74,11 +74,17 @@ fn a_pin_this_build_does_not_derive_is_refused() {
 
 #[test]
 fn a_malformed_pin_names_its_field() {
+    let pins = |hex: &str| ParamsPin { train: Some(hex.to_string()), data: Some(hex.to_string()) };
     for bad in ["", "00", "zz".repeat(32).as_str(), &"0".repeat(65)] {
-        match KeySource::pinned(None, Some(bad), "train") {
+        match KeySource::train(None, &pins(bad)) {
             Err(CircuitError::Params(m)) => assert!(m.contains("params.train"), "{m}"),
             other => panic!("{bad:?}: {other:?}"),
         }
+        match KeySource::data(None, &pins(bad)) {
+            Err(CircuitError::Params(m)) => assert!(m.contains("params.data"), "{m}"),
+            other => panic!("{bad:?}: {other:?}"),
+        }
     }
-    assert!(KeySource::pinned(None, Some(&"ab".repeat(32)), "train").unwrap().pin.is_some());
+    assert!(KeySource::train(None, &pins(&"ab".repeat(32))).unwrap().pin.is_some());
+    assert!(KeySource::train(None, &ParamsPin::default()).unwrap().pin.is_none());
 }

@@ -7,7 +7,6 @@ use candor_coordinator::audit::audit;
 use candor_coordinator::config::CoordinatorConfig;
 use candor_coordinator::node::Coordinator;
 use candor_coordinator::store::Store;
-use candor_core::dataset::Study;
 use candor_core::{Layout, TrainSpec};
 use candor_protocols::net::{keygen, load_key};
 use clap::{Parser, Subcommand};
@@ -63,14 +62,6 @@ enum Cmd {
     },
 }
 
-fn train_keys<'a>(study: &Study, cache: &'a std::path::Path) -> anyhow::Result<KeySource<'a>> {
-    Ok(KeySource::pinned(Some(cache), study.params.train.as_deref(), "train")?)
-}
-
-fn data_keys<'a>(study: &Study, cache: &'a std::path::Path) -> anyhow::Result<KeySource<'a>> {
-    Ok(KeySource::pinned(Some(cache), study.params.data.as_deref(), "data")?)
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     candor_protocols::logging::init(cli.json_logs);
@@ -87,9 +78,9 @@ fn main() -> anyhow::Result<()> {
             let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
             let study = cfg.study()?;
             let layout = Layout::new(&study.spec)?;
-            let participants = cfg.participants(&layout, data_keys(&study, &cache)?)?;
+            let participants = cfg.participants(&layout, KeySource::data(Some(&cache), &study.params)?)?;
             let (fed, node) = cfg.federation(&study, participants)?;
-            let keys = Arc::new(TrainKeys::for_training(&layout, train_keys(&study, &cache)?)?);
+            let keys = Arc::new(TrainKeys::for_training(&layout, KeySource::train(Some(&cache), &study.params)?)?);
             let eval = cfg.eval_csv.as_ref().map(|p| study.load_csv(p)).transpose()?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
@@ -125,8 +116,8 @@ fn main() -> anyhow::Result<()> {
             let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
             let study = cfg.study()?;
             let layout = Layout::new(&study.spec)?;
-            let keys = TrainKeys::for_training(&layout, train_keys(&study, &cache)?)?;
-            let dkeys = DataKeys::for_commitment(&layout, data_keys(&study, &cache)?)?;
+            let keys = TrainKeys::for_training(&layout, KeySource::train(Some(&cache), &study.params)?)?;
+            let dkeys = DataKeys::for_commitment(&layout, KeySource::data(Some(&cache), &study.params)?)?;
             let store = Store::open(path)?;
             let report = audit(&store, &keys, &dkeys)?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -407,10 +407,8 @@ impl<U: Update> RoundMachine<U> {
                 open.accepted.insert(peer.clone(), update.clone());
                 out.push(Action::StoreAccepted { peer, update, proof: sub.proof });
                 out.push(Action::Reply { id, response: Response::Accepted { round: sub.round } });
-                if open.accepted.len() as u32 >= self.policy.quorum {
-                    self.close(out);
-                    self.advance(now_ms, out);
-                }
+                // closes the round if this acceptance met its quorum
+                self.advance(now_ms, out);
             }
         }
     }

@@ -47,7 +47,7 @@ pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration
     let key = load_key(&cfg.key)?;
     let (study, layout, data) = private_data(cfg, true)?;
     tracing::info!(batches = data.batches().len(), "proving the data commitment");
-    let keys = DataKeys::for_commitment(&layout, KeySource::pinned(Some(cache), study.params.data.as_deref(), "data")?)?;
+    let keys = DataKeys::for_commitment(&layout, KeySource::data(Some(cache), &study.params)?)?;
     let (c, proof) = prove_commitment(&keys, &data)?;
     let proof_file = cfg.registration.with_extension("proof");
     if let Some(d) = proof_file.parent() {
@@ -71,7 +71,7 @@ pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) ->
     let key = load_key(&cfg.key)?;
     let (study, layout, data) = private_data(cfg, false)?;
     let reg: Registration = toml::from_str(&std::fs::read_to_string(&cfg.registration)?)?;
-    let keys = Arc::new(TrainKeys::for_training(&layout, KeySource::pinned(Some(cache), study.params.train.as_deref(), "train")?)?);
+    let keys = Arc::new(TrainKeys::for_training(&layout, KeySource::train(Some(cache), &study.params)?)?);
     let commitment = data.commitment(&keys);
     anyhow::ensure!(
         commitment == registered_commitment(&reg)?,

@@ -53,18 +53,6 @@ pub struct LocalConfig {
 }
 
 impl LocalConfig {
-    /// Where the training keys come from.
-    pub fn train_keys<'a>(&self, cache: Option<&'a Path>) -> Result<KeySource<'a>, candor_circuits::CircuitError> {
-        KeySource::pinned(cache, self.params.train.as_deref(), "train")
-    }
-
-    /// Where the commitment keys come from.
-    pub fn data_keys<'a>(&self, cache: Option<&'a Path>) -> Result<KeySource<'a>, candor_circuits::CircuitError> {
-        KeySource::pinned(cache, self.params.data.as_deref(), "data")
-    }
-}
-
-impl LocalConfig {
     /// Reads a TOML file; relative data paths are resolved against the
     /// working directory.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
@@ -149,14 +137,14 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
 
     tracing::info!(rows = train.rows(), batches = data.batches().len(), "committing data");
     let t = Instant::now();
-    let dkeys = DataKeys::for_commitment(&layout, cfg.data_keys(cache)?)?;
+    let dkeys = DataKeys::for_commitment(&layout, KeySource::data(cache, &cfg.params)?)?;
     let (commitment, cproof) = prove_commitment(&dkeys, &data)?;
     let verified_commitment = verify_commitment(&dkeys, &commitment, &cproof)?;
     let commit_secs = t.elapsed().as_secs_f64();
     tracing::info!(root = %commitment.root, rows = commitment.rows, secs = commit_secs, "data commitment proven and verified");
 
     let t = Instant::now();
-    let keys = TrainKeys::for_training(&layout, cfg.train_keys(cache)?)?;
+    let keys = TrainKeys::for_training(&layout, KeySource::train(cache, &cfg.params)?)?;
     let setup_secs = t.elapsed().as_secs_f64();
     let statement = ClaimedStatement {
         federation: b"local".to_vec(),
@@ -217,10 +205,10 @@ pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> anyh
     let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| {
         anyhow::anyhow!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display())
     })?;
-    let dkeys = DataKeys::for_commitment(&layout, cfg.data_keys(cache)?)?;
+    let dkeys = DataKeys::for_commitment(&layout, KeySource::data(cache, &cfg.params)?)?;
     let commitment = verify_commitment(&dkeys, &file.statement.data, &file.commitment_proof)
         .map_err(|e| anyhow::anyhow!("{}: the data commitment's proof does not verify: {e}", path.display()))?;
-    let keys = TrainKeys::for_training(&layout, cfg.train_keys(cache)?)?;
+    let keys = TrainKeys::for_training(&layout, KeySource::train(cache, &cfg.params)?)?;
     let statement = file.statement.verified(&commitment)?;
     Ok(verify_training(&keys, &statement, &file.model, file.samples, &file.proof)?)
 }

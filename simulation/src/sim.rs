@@ -61,8 +61,8 @@ pub fn run(
 
     let t = Instant::now();
     let (train_src, data_src) = (
-        KeySource::pinned(cache, cfg.params.train.as_deref(), "train")?,
-        KeySource::pinned(cache, cfg.params.data.as_deref(), "data")?,
+        KeySource::train(cache, &cfg.params)?,
+        KeySource::data(cache, &cfg.params)?,
     );
     let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, train_src)?)) } else { None };
     let dkeys = if fed.proofs { Some(DataKeys::for_commitment(&layout, data_src)?) } else { None };

@@ -82,8 +82,8 @@ fn shipped_configs_pin_what_their_specs_derive() {
     // here (the MLP daemons refuse to start on a stale pin, naming it)
     let study = candor_core::dataset::Study::load(&root().join("configs/study-breast-cancer.toml")).unwrap();
     let layout = Layout::new(&study.spec).unwrap();
-    let train = TrainKeys::for_training(&layout, KeySource::pinned(None, study.params.train.as_deref(), "train").unwrap());
+    let train = TrainKeys::for_training(&layout, KeySource::train(None, &study.params).unwrap());
     assert!(train.is_ok(), "stale train pin: {:?}", train.err());
-    let data = DataKeys::for_commitment(&layout, KeySource::pinned(None, study.params.data.as_deref(), "data").unwrap());
+    let data = DataKeys::for_commitment(&layout, KeySource::data(None, &study.params).unwrap());
     assert!(data.is_ok(), "stale data pin: {:?}", data.err());
 }
