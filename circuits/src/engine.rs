@@ -29,6 +29,8 @@ pub type TrainCircuit = SgdFoldCircuit<Scalar>;
 pub type DataCircuit = CommitCircuit<Scalar>;
 /// A compressed (zero-knowledge) proof of a circuit's IVC run.
 pub type Compressed<C> = CompressedSNARK<E1, E2, C, S1, S2>;
+/// The random instances one compression folds in for zero knowledge.
+pub type Blinding = nova_snark::nova::Blinding<E1, E2>;
 
 /// Public parameters plus compression keys for one circuit shape.
 pub struct Keys<C: StepCircuit<Scalar>> {

@@ -6,7 +6,9 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod batch;
 pub mod commit_circuit;
+pub mod encoding;
 pub mod engine;
 mod error;
 pub mod field;

@@ -5,7 +5,7 @@
 
 use crate::commit_circuit::commit_native;
 use crate::hash::Hasher;
-use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, TrainKeys};
+use crate::engine::{Blinding, Compressed, DataCircuit, DataKeys, Keys, Scalar, TrainCircuit, TrainKeys};
 use crate::state::data_iv;
 use crate::verifier::{DataCommitment, Digest, Statement};
 use crate::CircuitError;
@@ -14,8 +14,21 @@ use candor_core::Model;
 use candor_core::Layout;
 use ff::Field;
 use nova_snark::nova::RecursiveSNARK;
+use nova_snark::traits::circuit::StepCircuit;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static UPSTREAM: AtomicBool = AtomicBool::new(false);
+
+/// Benchmarks only: prove as unpatched nova-snark 0.76 does (IPA generators
+/// folded with two constant-time multiplications each, the random instances
+/// sampled inside compression) when `true`; the default is `false`. Proofs
+/// verify the same either way.
+pub fn use_upstream_prover(upstream: bool) {
+    UPSTREAM.store(upstream, Ordering::Relaxed);
+    nova_snark::provider::ipa_pc::set_upstream_fold(upstream);
+}
 
 /// A participant's committed data: one epoch of batches and their blinds.
 pub struct PrivateData {
@@ -58,31 +71,62 @@ fn nova(e: nova_snark::errors::NovaError) -> CircuitError {
     CircuitError::Proving(e.to_string())
 }
 
-fn encode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(p: &Compressed<C>) -> Result<Vec<u8>, CircuitError> {
-    rmp_serde::to_vec(p).map_err(|e| CircuitError::Proving(e.to_string()))
+fn encode<C: StepCircuit<Scalar>>(p: &Compressed<C>) -> Result<Vec<u8>, CircuitError> {
+    crate::encoding::to_bytes(p)
+}
+
+/// Runs `fold` (which builds the `RecursiveSNARK`) and compresses its
+/// result. The random instances that make compression zero-knowledge depend
+/// on the keys alone: they are sampled on a second thread while folding,
+/// whose witness synthesis leaves a core idle, so compression need not wait
+/// for them. They are moved into this one compression.
+fn fold_and_compress<C: StepCircuit<Scalar>, T>(
+    keys: &Keys<C>,
+    fold: impl FnOnce() -> Result<(RecursiveSNARK<crate::engine::E1, crate::engine::E2, C>, T), CircuitError>,
+) -> Result<(Vec<u8>, T), CircuitError> {
+    let (folded, blinding) = if UPSTREAM.load(Ordering::Relaxed) {
+        (fold(), None)
+    } else {
+        std::thread::scope(|s| {
+            let sampler = s.spawn(|| Blinding::sample(&keys.pp));
+            let folded = fold();
+            let blinding = sampler.join().map_err(|_| CircuitError::Proving("sampling the blinding panicked".into()));
+            (folded, Some(blinding))
+        })
+    };
+    let (rs, out) = folded?;
+    let proof = match blinding {
+        Some(b) => Compressed::<C>::prove_with_blinding(&keys.pp, &keys.pk, &rs, b?.map_err(nova)?),
+        None => Compressed::<C>::prove(&keys.pp, &keys.pk, &rs),
+    }
+    .map_err(nova)?;
+    drop(rs);
+    Ok((encode(&proof)?, out))
 }
 
 /// Proves the data commitment once: ranges, labels, row count.
 pub fn prove_commitment(keys: &DataKeys, data: &PrivateData) -> Result<(DataCommitment, Vec<u8>), CircuitError> {
     let z0 = [data_iv::<Scalar>(), Scalar::ZERO];
-    let mut rs: Option<RecursiveSNARK<_, _, DataCircuit>> = None;
-    for (batch, blind) in data.batches.iter().zip(&data.blinds) {
-        let c = DataCircuit::new(keys.layout.clone(), keys.hasher.clone(), batch.clone(), *blind);
-        let r = match rs.as_mut() {
-            Some(r) => r,
-            None => rs.insert(RecursiveSNARK::new(&keys.pp, &c, &z0).map_err(nova)?),
-        };
-        r.prove_step(&keys.pp, &c).map_err(nova)?;
-    }
-    let rs = rs.ok_or_else(|| CircuitError::Proving("no batches".into()))?;
-    let zn = rs.outputs().to_vec();
-    let proof = Compressed::<DataCircuit>::prove(&keys.pp, &keys.pk, &rs).map_err(nova)?;
+    let (proof, zn) = fold_and_compress(keys, || {
+        let mut rs: Option<RecursiveSNARK<_, _, DataCircuit>> = None;
+        for (batch, blind) in data.batches.iter().zip(&data.blinds) {
+            let c = DataCircuit::new(keys.layout.clone(), keys.hasher.clone(), batch.clone(), *blind);
+            let r = match rs.as_mut() {
+                Some(r) => r,
+                None => rs.insert(RecursiveSNARK::new(&keys.pp, &c, &z0).map_err(nova)?),
+            };
+            r.prove_step(&keys.pp, &c).map_err(nova)?;
+        }
+        let rs = rs.ok_or_else(|| CircuitError::Proving("no batches".into()))?;
+        let zn = rs.outputs().to_vec();
+        Ok((rs, zn))
+    })?;
     let rows: u64 = data.batches.iter().map(Batch::samples).sum();
     if zn[1] != Scalar::from(rows) {
         return Err(CircuitError::Proving("row count mismatch".into()));
     }
     let c = DataCommitment { root: Digest::of(&zn[0]), rows, batches: data.batches.len() as u64 };
-    Ok((c, encode(&proof)?))
+    Ok((c, proof))
 }
 
 /// The result of proving local training.
@@ -91,7 +135,7 @@ pub struct ProvenUpdate {
     pub model: Model,
     /// Proven number of real rows consumed.
     pub samples: u64,
-    /// Compressed, zero-knowledge proof (MessagePack).
+    /// Compressed, zero-knowledge proof ([`crate::encoding`]).
     pub proof: Vec<u8>,
 }
 
@@ -114,32 +158,34 @@ pub fn prove_training<D: AsRef<DataCommitment>>(
     let folds = statement.folds(layout)?;
     let spf = layout.spec.steps_per_fold;
     let per_epoch = data.batches.len() / spf;
-    let mut state = statement.start_state(keys)?;
-    let z0 = [state.digest(&keys.hasher, layout)];
-    let mut rs: Option<RecursiveSNARK<_, _, TrainCircuit>> = None;
-    for k in 0..folds {
-        let at = (k % per_epoch) * spf;
-        let c = TrainCircuit::new(
-            layout.clone(),
-            keys.hasher.clone(),
-            state.clone(),
-            data.batches[at..at + spf].to_vec(),
-            data.blinds[at..at + spf].to_vec(),
-        )?;
-        let next = c.output()?;
-        let r = match rs.as_mut() {
-            Some(r) => r,
-            None => rs.insert(RecursiveSNARK::new(&keys.pp, &c, &z0).map_err(nova)?),
-        };
-        r.prove_step(&keys.pp, &c).map_err(nova)?;
-        state = next;
-        progress(k + 1, folds);
-    }
-    let rs = rs.ok_or_else(|| CircuitError::Proving("no folds".into()))?;
-    if rs.outputs() != [state.digest(&keys.hasher, layout)] {
-        return Err(CircuitError::Proving("circuit and native state diverged".into()));
-    }
-    let proof = Compressed::<TrainCircuit>::prove(&keys.pp, &keys.pk, &rs).map_err(nova)?;
-    drop(rs);
-    Ok(ProvenUpdate { model: state.model, samples: state.samples, proof: encode(&proof)? })
+    let start = statement.start_state(keys)?;
+    let z0 = [start.digest(&keys.hasher, layout)];
+    let (proof, state) = fold_and_compress(keys, || {
+        let mut state = start;
+        let mut rs: Option<RecursiveSNARK<_, _, TrainCircuit>> = None;
+        for k in 0..folds {
+            let at = (k % per_epoch) * spf;
+            let c = TrainCircuit::new(
+                layout.clone(),
+                keys.hasher.clone(),
+                state.clone(),
+                data.batches[at..at + spf].to_vec(),
+                data.blinds[at..at + spf].to_vec(),
+            )?;
+            let next = c.output()?;
+            let r = match rs.as_mut() {
+                Some(r) => r,
+                None => rs.insert(RecursiveSNARK::new(&keys.pp, &c, &z0).map_err(nova)?),
+            };
+            r.prove_step(&keys.pp, &c).map_err(nova)?;
+            state = next;
+            progress(k + 1, folds);
+        }
+        let rs = rs.ok_or_else(|| CircuitError::Proving("no folds".into()))?;
+        if rs.outputs() != [state.digest(&keys.hasher, layout)] {
+            return Err(CircuitError::Proving("circuit and native state diverged".into()));
+        }
+        Ok((rs, state))
+    })?;
+    Ok(ProvenUpdate { model: state.model, samples: state.samples, proof })
 }

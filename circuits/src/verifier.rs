@@ -10,9 +10,7 @@ use candor_core::Layout;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Proofs larger than this are refused before decoding (honest ones are
-/// about 10-20 KB).
-pub const MAX_PROOF_BYTES: usize = 256 * 1024;
+pub use crate::encoding::MAX_PROOF_BYTES;
 
 /// A field element's canonical 32 bytes: commitments and model digests.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -135,7 +133,8 @@ impl ClaimedStatement {
     }
 }
 
-/// An update whose proof verified. Only [`verify_training`] builds one.
+/// An update whose proof verified. Only [`verify_training`] and
+/// [`crate::batch::verify_training_batch`] build one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedUpdate {
     round: u64,
@@ -196,7 +195,7 @@ impl AsRef<DataCommitment> for DataCommitment {
 /// any hospital's data; the bound keeps fold counts small integers).
 const MAX_BATCHES: u64 = 1 << 20;
 
-fn reject(why: &str) -> CircuitError {
+pub(crate) fn reject(why: &str) -> CircuitError {
     CircuitError::Rejected(why.to_string())
 }
 
@@ -204,18 +203,9 @@ fn malformed(reason: String) -> CircuitError {
     CircuitError::Malformed { what: "proof", reason }
 }
 
-/// Decodes a proof that must be exactly `bytes`: trailing bytes are refused,
-/// so what is stored and audited is exactly what was verified.
-fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes: &[u8]) -> Result<Compressed<C>, CircuitError> {
-    if bytes.len() > MAX_PROOF_BYTES {
-        return Err(malformed(format!("{} bytes exceeds the limit", bytes.len())));
-    }
-    let mut rest = bytes;
-    let proof = serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).map_err(|e| malformed(e.to_string()))?;
-    if !rest.is_empty() {
-        return Err(malformed(format!("{} bytes after the proof", rest.len())));
-    }
-    Ok(proof)
+/// Decodes a proof that must be exactly `bytes` ([`crate::encoding`]).
+pub(crate) fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes: &[u8]) -> Result<Compressed<C>, CircuitError> {
+    crate::encoding::from_bytes(bytes)
 }
 
 /// Runs nova-snark's decoding and verification of untrusted bytes, turning
@@ -225,7 +215,7 @@ fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes: &[u8]) -> 
 /// evaluations fails an `assert_eq!` (`spartan/mod.rs`). A proof's shape is
 /// fixed by the keys but its fields are private, so the boundary is guarded
 /// here rather than checked field by field.
-fn guarded<T>(run: impl FnOnce() -> Result<T, CircuitError>) -> Result<T, CircuitError> {
+pub(crate) fn guarded<T>(run: impl FnOnce() -> Result<T, CircuitError>) -> Result<T, CircuitError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
         let msg = panic
             .downcast_ref::<&str>()
@@ -287,27 +277,52 @@ pub fn verify_training(
     samples: u64,
     proof: &[u8],
 ) -> Result<VerifiedUpdate, CircuitError> {
-    let layout = &keys.layout;
-    statement.global.validate(layout).map_err(|e| reject(&format!("global model: {e}")))?;
-    model.validate(layout).map_err(|e| reject(&format!("updated model: {e}")))?;
-    let folds = statement.folds(layout)?;
-    let start = statement.start_state(keys)?;
-    let end = TrainState { samples, model: model.clone(), ..start.clone() };
-    let z0 = start.digest(&keys.hasher, layout);
+    let expected = Expected::of(keys, statement, model, samples)?;
     let zn = guarded(|| {
         let proof = decode::<TrainCircuit>(proof)?;
-        proof.verify(&keys.vk, folds, &[z0]).map_err(|e| reject(&format!("invalid proof: {e}")))
+        proof.verify(&keys.vk, expected.folds, &[expected.z0]).map_err(|e| reject(&format!("invalid proof: {e}")))
     })?;
-    if zn != [end.digest(&keys.hasher, layout)] {
-        return Err(reject("proof does not attest this model and sample count"));
+    expected.attested_by(&zn)
+}
+
+/// What a training proof must show for a statement, a model and a sample
+/// count: its number of folds, its input and its output.
+pub(crate) struct Expected {
+    pub(crate) folds: usize,
+    pub(crate) z0: Scalar,
+    zn: Scalar,
+    update: VerifiedUpdate,
+}
+
+impl Expected {
+    pub(crate) fn of(keys: &TrainKeys, statement: &TrainingStatement, model: &Model, samples: u64) -> Result<Self, CircuitError> {
+        let layout = &keys.layout;
+        statement.global.validate(layout).map_err(|e| reject(&format!("global model: {e}")))?;
+        model.validate(layout).map_err(|e| reject(&format!("updated model: {e}")))?;
+        let folds = statement.folds(layout)?;
+        let start = statement.start_state(keys)?;
+        let end = TrainState { samples, model: model.clone(), ..start.clone() };
+        Ok(Self {
+            folds,
+            z0: start.digest(&keys.hasher, layout),
+            zn: end.digest(&keys.hasher, layout),
+            update: VerifiedUpdate {
+                round: statement.round,
+                participant: statement.participant.clone(),
+                samples,
+                model: model.clone(),
+                model_digest: model_digest(keys, model),
+            },
+        })
     }
-    Ok(VerifiedUpdate {
-        round: statement.round,
-        participant: statement.participant.clone(),
-        samples,
-        model: model.clone(),
-        model_digest: model_digest(keys, model),
-    })
+
+    /// The update, if a valid proof's output `zn` is the expected one.
+    pub(crate) fn attested_by(self, zn: &[Scalar]) -> Result<VerifiedUpdate, CircuitError> {
+        if zn != [self.zn] {
+            return Err(reject("proof does not attest this model and sample count"));
+        }
+        Ok(self.update)
+    }
 }
 
 /// Checks a commitment proof: `commitment.root` commits to

@@ -31,6 +31,11 @@ use std::path::Path;
 /// SQLite `application_id` of a Candor database ("Cndr").
 const APPLICATION_ID: i32 = 0x436E_6472;
 
+/// SQLite `user_version`: the format of what the tables hold. 0: proofs
+/// were MessagePack (wire version 2); 3: proofs are bincode
+/// (`candor_circuits::encoding`, wire version 3).
+const FORMAT: i32 = 3;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS participants (
@@ -110,6 +115,25 @@ fn check_candor(conn: &Connection, path: &Path) -> Result<(), CoordinatorError> 
     }
 }
 
+/// Refuses a database whose proofs are in an older encoding (they would read
+/// as corrupt in `audit`); marks an empty one as the current format.
+fn check_format(conn: &Connection, path: &Path) -> Result<(), CoordinatorError> {
+    let format: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if format == FORMAT {
+        return Ok(());
+    }
+    let holds_proofs = conn.query_row("SELECT 1 FROM participants LIMIT 1", [], |_| Ok(())).optional()?.is_some();
+    if holds_proofs || format > FORMAT {
+        return Err(CoordinatorError::NotCandor(format!(
+            "{} holds a federation in storage format {format}, this coordinator reads format {FORMAT} \
+             (format 0 stored proofs as MessagePack); finish or audit it with the Candor that wrote it",
+            path.display()
+        )));
+    }
+    conn.pragma_update(None, "user_version", FORMAT)?;
+    Ok(())
+}
+
 fn dec(b: &[u8]) -> Result<Model, CoordinatorError> {
     rmp_serde::from_slice(b).map_err(|e| CoordinatorError::Corrupt(format!("model: {e}")))
 }
@@ -140,6 +164,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(SCHEMA)?;
+        check_format(&conn, path)?;
         Ok(Self { conn, _lock: None })
     }
 

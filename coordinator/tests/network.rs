@@ -2,6 +2,7 @@
 
 mod common;
 
+use candor_circuits::engine::{Compressed, TrainCircuit};
 use candor_circuits::prover::prove_training;
 use candor_circuits::verifier::{verify_training, Statement};
 use candor_circuits::CircuitError;
@@ -153,13 +154,13 @@ fn panicking_proofs(h: &Hospital, coordinator: &Keypair, kinds: &[&str]) -> Vec<
         global: LinearModel::zeros(5).into(),
     };
     let p = prove_training(&keys(), &statement, &h.data, |_, _| {}).unwrap();
-    let tree = mutate::tree(&p.proof);
+    let tree = mutate::tree::<Compressed<TrainCircuit>>(&p.proof);
     kinds
         .iter()
         .map(|kind| {
             let proof = mutate::structural_vectors(&tree)
                 .into_iter()
-                .map(|i| mutate::bytes(&mutate::emptied(&tree, i)))
+                .filter_map(|i| mutate::bytes::<Compressed<TrainCircuit>>(&mutate::emptied(&tree, i)))
                 .find(|bad| {
                     matches!(verify_training(&keys(), &statement, &p.model, p.samples, bad),
                         Err(CircuitError::Malformed { reason, .. }) if reason.contains("panicked") && reason.contains(kind))

@@ -141,6 +141,13 @@ fn audit_passes_on_honest_history_and_fails_on_altered_copies() {
         .unwrap();
     let r = audit(&Store::open(&altered).unwrap(), keys).unwrap();
     assert_eq!(r.problems.iter().filter(|p| p.contains("round 1: update of")).count(), 2, "{:?}", r.problems);
+
+    // a database of the storage format before bincode proofs is refused on
+    // opening, with the reason, rather than audited as corrupt
+    let old = copy(&db, dir.path(), "format-0.db");
+    Store::open(&old).unwrap().connection().pragma_update(None, "user_version", 0).unwrap();
+    let err = Store::open(&old).err().expect("an old format is refused").to_string();
+    assert!(err.contains("storage format 0") && err.contains("MessagePack"), "{err}");
 }
 
 #[test]

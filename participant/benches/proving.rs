@@ -7,12 +7,15 @@
 //!   batch 16, and where their step circuits' constraints go;
 //! - `... -- CONFIG BATCH SPF`: one configuration.
 //!
-//! Each configuration runs in its own process so that its peak RSS is its
-//! own. Prints Markdown tables.
+//! Every configuration is proven twice, each in its own process (so that
+//! its peak RSS is its own): with the prover of unpatched nova-snark 0.76
+//! (`upstream`) and with Candor's patched one (`patched`,
+//! vendor/nova-snark/CANDOR-PATCHES.md). Prints Markdown tables.
 
+use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys, E1};
 use candor_circuits::profile::{Category, Profile};
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
+use candor_circuits::prover::{prove_commitment, prove_training, use_upstream_prover, PrivateData};
 use candor_circuits::sgd_circuit::SgdFoldCircuit;
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_core::{Layout, Model};
@@ -35,6 +38,7 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+const PROVERS: [&str; 2] = ["upstream", "patched"];
 const LINEAR: &str = "configs/local-breast-cancer.toml";
 const MLPS: [&str; 2] = ["configs/local-digits-mlp.toml", "configs/local-breast-cancer-mlp.toml"];
 
@@ -83,7 +87,13 @@ fn profile(config: &str, batch: usize, spf: usize) -> String {
     format!("| {} | {batch} | {spf} | {} | {} |", shape(&layout), layout.macs_per_step() * spf, cells.join(" | "))
 }
 
-fn one(config: &str, batch: usize, spf: usize) -> String {
+/// The power of two Spartan pads a shape to: max(constraints, variables).
+fn padded(constraints: usize, variables: usize) -> u32 {
+    constraints.max(variables).next_power_of_two().ilog2()
+}
+
+fn one(config: &str, batch: usize, spf: usize, prover: &str) -> String {
+    use_upstream_prover(prover == "upstream");
     let (cfg, layout) = layout_of(config, batch, spf);
     let (train, _) = load_data(&cfg.data, &cfg.spec).unwrap();
     let data = PrivateData::new(&layout, &train, [3; 32]).unwrap();
@@ -98,9 +108,13 @@ fn one(config: &str, batch: usize, spf: usize) -> String {
     let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     let setup = t.elapsed().as_secs_f64();
     let (primary, secondary) = keys.pp.num_constraints();
-    // the commitment is proven once per hospital, outside these timings
+    let (vars, vars_secondary) = keys.pp.num_variables();
+    let pads = format!("2^{} / 2^{}", padded(primary, vars), padded(secondary, vars_secondary));
+    // the commitment is proven once per hospital
     let dkeys = DataKeys::for_commitment(&layout, KeySource::derive()).unwrap();
+    let t = Instant::now();
     let (c, cproof) = prove_commitment(&dkeys, &data).unwrap();
+    let commitment_s = t.elapsed().as_secs_f64();
     let statement = Statement {
         federation: b"bench".to_vec(),
         round: 1,
@@ -133,9 +147,24 @@ fn one(config: &str, batch: usize, spf: usize) -> String {
         verify_training(&keys, &statement, &proven.model, proven.samples, &proven.proof).unwrap();
     }
     let verify_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
+    // a round of three proofs checked together (the same proof thrice costs
+    // what three proofs cost); upstream, one by one
+    let round = [Submitted { statement: &statement, model: &proven.model, samples: proven.samples, proof: &proven.proof }; 3];
+    let t = Instant::now();
+    for _ in 0..reps {
+        if prover == "upstream" {
+            // upstream has no batch: one by one
+            for s in &round {
+                verify_training(&keys, s.statement, s.model, s.samples, s.proof).unwrap();
+            }
+        } else {
+            assert!(verify_training_batch(&keys, &round).iter().all(Result::is_ok));
+        }
+    }
+    let batch_ms = t.elapsed().as_secs_f64() * 1e3 / reps as f64;
     let macs = layout.macs_per_step() * spf;
     format!(
-        "| {} | {batch} | {spf} | {step_cons} | {primary} / {secondary} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} | {} | {:.0} | {:.0} | {:.1} | {:.0} |",
+        "| {} | {batch} | {spf} | {prover} | {step_cons} | {primary} / {secondary} | {pads} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} | {commitment_s:.2} | {} | {:.0} | {batch_ms:.0} | {:.0} | {:.1} | {:.0} |",
         shape(&layout),
         step_cons as f64 / macs as f64,
         primary as f64 / macs as f64,
@@ -150,12 +179,13 @@ fn one(config: &str, batch: usize, spf: usize) -> String {
     )
 }
 
-const HEADER: &str = "| model | batch | steps/fold | step-circuit constraints per fold | Nova primary / secondary constraints per fold | constraints per MAC (step circuit) | per MAC (with Nova) | proving ms per SGD step | proven SGD steps/s | compression s | proof bytes | verification ms | native candle µs per step | setup s | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+const HEADER: &str = "| model | batch | steps/fold | prover | step-circuit constraints per fold | Nova primary / secondary constraints per fold | pads to (primary / secondary) | constraints per MAC (step circuit) | per MAC (with Nova) | proving ms per SGD step | proven SGD steps/s | compression s | commitment proof s | proof bytes | verification ms | round of 3 verified together ms | native candle µs per step | setup s | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
-/// Runs one configuration in a child process (its own peak RSS).
-fn row(config: &str, b: usize, s: usize) -> String {
+/// Runs one configuration with one prover in a child process (its own peak
+/// RSS).
+fn row(config: &str, b: usize, s: usize, prover: &str) -> String {
     let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(&exe).args([config, &b.to_string(), &s.to_string()]).output().unwrap();
+    let out = std::process::Command::new(&exe).args([config, &b.to_string(), &s.to_string(), prover]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     match text.lines().find(|l| l.starts_with('|')) {
         Some(line) => line.to_string(),
@@ -166,11 +196,19 @@ fn row(config: &str, b: usize, s: usize) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     match &args[..] {
-        [c, b, s] => println!("{}", one(c, b.parse().unwrap(), s.parse().unwrap())),
+        [c, b, s, p] => println!("{}", one(c, b.parse().unwrap(), s.parse().unwrap(), p)),
+        [c, b, s] => {
+            println!("{HEADER}");
+            for p in PROVERS {
+                println!("{}", row(c, b.parse().unwrap(), s.parse().unwrap(), p));
+            }
+        }
         [m] if m == "mlp" => {
             println!("{HEADER}");
             for c in MLPS {
-                println!("{}", row(c, 16, 1));
+                for p in PROVERS {
+                    println!("{}", row(c, 16, 1, p));
+                }
             }
             println!();
             println!("| model | batch | steps/fold | MACs per fold | multiplications | rescaling | activations | softmax | data binding | state digest | Nova verifier circuit |");
@@ -182,8 +220,10 @@ fn main() {
         _ => {
             println!("{HEADER}");
             for b in [8, 16, 32] {
-                for s in [1, 4, 8] {
-                    println!("{}", row(LINEAR, b, s));
+                for s in [1, 3, 4, 8] {
+                    for p in PROVERS {
+                        println!("{}", row(LINEAR, b, s, p));
+                    }
                 }
             }
         }

@@ -17,8 +17,9 @@ use std::sync::Arc;
 pub const PROTOCOL_NAME: StreamProtocol = StreamProtocol::new("/candor/fl/1");
 
 /// Version carried in every message; bumped on incompatible changes
-/// (2: models are tagged by architecture, linear or MLP).
-pub const WIRE_VERSION: u16 = 2;
+/// (2: models are tagged by architecture, linear or MLP; 3: proofs are
+/// bincode inside the MessagePack message, `candor_circuits::encoding`).
+pub const WIRE_VERSION: u16 = 3;
 
 /// An oversize request is discarded up to this many times the cap (to be
 /// able to answer it); beyond that its stream is dropped.

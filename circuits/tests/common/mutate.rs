@@ -1,24 +1,32 @@
-//! Structure-aware mutation of MessagePack proofs: decode the tree, change
-//! one node (empty or shorten a vector, grow it, swap two children, change
-//! an integer, replace a field element or point, replace a node by another
-//! kind), encode again. Byte flips rarely change a length; nova-snark's
-//! verifier indexes and asserts on lengths, so these mutations are what
-//! reach its panics. Shared by the proof tests, the coordinator's network
-//! test and the cargo-fuzz target (`fuzz/`).
+//! Structure-aware mutation of proofs: decode a proof, write it as a
+//! MessagePack tree, change one node (empty or shorten a vector, grow it,
+//! swap two children, change an integer, replace a field element or point,
+//! replace a node by another kind), and encode it again as a proof. Byte
+//! flips rarely change a length; nova-snark's verifier indexes and asserts
+//! on lengths, so these mutations are what reach its panics. Shared by the
+//! proof tests, the coordinator's network test and the cargo-fuzz target
+//! (`fuzz/`).
 #![allow(dead_code)] // each user takes its part
 
+use candor_circuits::encoding;
 use rmpv::Value;
+use serde::{de::DeserializeOwned, Serialize};
 
-/// Decodes a MessagePack document.
-pub fn tree(bytes: &[u8]) -> Value {
-    rmpv::decode::read_value(&mut &bytes[..]).expect("an honest proof is MessagePack")
+/// The tree of an honest proof of type `P` (e.g. `Compressed<TrainCircuit>`).
+pub fn tree<P: Serialize + DeserializeOwned>(proof: &[u8]) -> Value {
+    let typed: P = encoding::from_bytes(proof).expect("an honest proof decodes");
+    let msgpack = rmp_serde::to_vec(&typed).expect("writing to a Vec");
+    rmpv::decode::read_value(&mut &msgpack[..]).expect("rmp_serde writes MessagePack")
 }
 
-/// Encodes a tree.
-pub fn bytes(v: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
-    rmpv::encode::write_value(&mut out, v).expect("writing to a Vec");
-    out
+/// The proof a tree describes, encoded as proofs are; `None` where the tree
+/// no longer has `P`'s shape (a struct with a field too few, a node of
+/// another kind): bytes for such a tree could only fail decoding.
+pub fn bytes<P: Serialize + DeserializeOwned>(v: &Value) -> Option<Vec<u8>> {
+    let mut msgpack = Vec::new();
+    rmpv::encode::write_value(&mut msgpack, v).expect("writing to a Vec");
+    let typed: P = rmp_serde::from_slice(&msgpack).ok()?;
+    Some(encoding::to_bytes(&typed).expect("encoding a proof"))
 }
 
 /// Nodes in pre-order.

@@ -11,6 +11,7 @@ use crate::{
     ConstraintSystem, SynthesisError,
   },
   gadgets::utils::{base_as_scalar, scalar_as_base},
+  provider::{ipa_pc, pedersen::CommitmentKeyExtTrait, traits::DlogGroup},
   r1cs::{
     CommitmentKeyHint, R1CSInstance, R1CSShape, R1CSWitness, RelaxedR1CSInstance,
     RelaxedR1CSWitness,
@@ -21,9 +22,11 @@ use crate::{
     snark::RelaxedR1CSSNARKTrait,
     AbsorbInROTrait, Engine, ROConstants, ROConstantsCircuit, ROTrait,
   },
+  spartan::snark::RelaxedR1CSSNARK,
   CommitmentKey, DerandKey,
 };
 use core::marker::PhantomData;
+use rayon::prelude::*;
 use ff::Field;
 use once_cell::sync::OnceCell;
 use rand_core::OsRng;
@@ -719,6 +722,56 @@ where
   _p: PhantomData<C>,
 }
 
+/// The random relaxed R1CS instances (one per curve) that
+/// `CompressedSNARK::prove` folds into the running instances to make the
+/// proof zero-knowledge. They depend on the public parameters only, not on
+/// the witness, so they can be sampled ahead of time, off the prover's
+/// critical path. Deliberately neither `Clone` nor serializable: each is
+/// consumed by exactly one proof, since two proofs sharing one would leak
+/// the difference of their witnesses.
+pub struct Blinding<E1, E2>
+where
+  E1: Engine<Base = <E2 as Engine>::Scalar>,
+  E2: Engine<Base = <E1 as Engine>::Scalar>,
+{
+  pp_digest: E1::Scalar,
+  l_ur_primary: RelaxedR1CSInstance<E1>,
+  l_wr_primary: RelaxedR1CSWitness<E1>,
+  l_ur_secondary: RelaxedR1CSInstance<E2>,
+  l_wr_secondary: RelaxedR1CSWitness<E2>,
+}
+
+impl<E1, E2> Blinding<E1, E2>
+where
+  E1: Engine<Base = <E2 as Engine>::Scalar>,
+  E2: Engine<Base = <E1 as Engine>::Scalar>,
+{
+  /// Samples fresh random instances for proofs under `pp` (from `OsRng`).
+  pub fn sample<C: StepCircuit<E1::Scalar>>(
+    pp: &PublicParams<E1, E2, C>,
+  ) -> Result<Self, NovaError> {
+    let (secondary, primary) = rayon::join(
+      || {
+        pp.r1cs_shape_secondary
+          .sample_random_instance_witness(&pp.ck_secondary)
+      },
+      || {
+        pp.r1cs_shape_primary
+          .sample_random_instance_witness(&pp.ck_primary)
+      },
+    );
+    let (l_ur_secondary, l_wr_secondary) = secondary?;
+    let (l_ur_primary, l_wr_primary) = primary?;
+    Ok(Self {
+      pp_digest: pp.digest(),
+      l_ur_primary,
+      l_wr_primary,
+      l_ur_secondary,
+      l_wr_secondary,
+    })
+  }
+}
+
 /// A SNARK that proves the knowledge of a valid `RecursiveSNARK`
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(bound = "")]
@@ -798,6 +851,31 @@ where
     pk: &ProverKey<E1, E2, C, S1, S2>,
     recursive_snark: &RecursiveSNARK<E1, E2, C>,
   ) -> Result<Self, NovaError> {
+    Self::prove_with_blinding(pp, pk, recursive_snark, Blinding::sample(pp)?)
+  }
+
+  /// [`prove`](Self::prove) with the random instances sampled ahead of time
+  /// ([`Blinding::sample`]), e.g. while the `RecursiveSNARK` was being
+  /// built. The blinding is consumed: a proof never shares it with another.
+  pub fn prove_with_blinding(
+    pp: &PublicParams<E1, E2, C>,
+    pk: &ProverKey<E1, E2, C, S1, S2>,
+    recursive_snark: &RecursiveSNARK<E1, E2, C>,
+    blinding: Blinding<E1, E2>,
+  ) -> Result<Self, NovaError> {
+    if blinding.pp_digest != pp.digest() {
+      return Err(NovaError::SetupError(
+        "blinding sampled for other public parameters".to_string(),
+      ));
+    }
+    let Blinding {
+      l_ur_primary,
+      l_wr_primary,
+      l_ur_secondary,
+      l_wr_secondary,
+      ..
+    } = blinding;
+
     // prove three foldings
 
     // fold secondary U/W with secondary u/w to get Uf/Wf
@@ -813,10 +891,6 @@ where
     )?;
 
     // fold Uf/Wf with random inst/wit to get U1/W1
-    let (l_ur_secondary, l_wr_secondary) = pp
-      .r1cs_shape_secondary
-      .sample_random_instance_witness(&pp.ck_secondary)?;
-
     let (nifs_Un_secondary, (r_Un_secondary, r_Wn_secondary)) = NIFSRelaxed::prove(
       &pp.ck_secondary,
       &pp.ro_consts_secondary,
@@ -829,10 +903,6 @@ where
     )?;
 
     // fold primary U/W with random inst/wit to get U2/W2
-    let (l_ur_primary, l_wr_primary) = pp
-      .r1cs_shape_primary
-      .sample_random_instance_witness(&pp.ck_primary)?;
-
     let (nifs_Un_primary, (r_Un_primary, r_Wn_primary)) = NIFSRelaxed::prove(
       &pp.ck_primary,
       &pp.ro_consts_primary,
@@ -918,6 +988,39 @@ where
     num_steps: usize,
     z0: &[E1::Scalar],
   ) -> Result<Vec<E1::Scalar>, NovaError> {
+    let (derandom_r_Un_primary, derandom_r_Un_secondary) =
+      self.verify_folding(vk, num_steps, z0)?;
+
+    // check the satisfiability of the folded instances using
+    // SNARKs proving the knowledge of their satisfying witnesses
+    let (res_primary, res_secondary) = rayon::join(
+      || {
+        self
+          .snark_primary
+          .verify(&vk.vk_primary, &derandom_r_Un_primary)
+      },
+      || {
+        self
+          .snark_secondary
+          .verify(&vk.vk_secondary, &derandom_r_Un_secondary)
+      },
+    );
+
+    res_primary?;
+    res_secondary?;
+
+    Ok(self.zn.clone())
+  }
+
+  /// Candor patch 3 (CANDOR-PATCHES.md): `verify` up to the two instances
+  /// whose satisfiability the SNARKs prove (upstream's code, moved).
+  #[allow(clippy::type_complexity)]
+  fn verify_folding(
+    &self,
+    vk: &VerifierKey<E1, E2, C, S1, S2>,
+    num_steps: usize,
+    z0: &[E1::Scalar],
+  ) -> Result<(RelaxedR1CSInstance<E1>, RelaxedR1CSInstance<E2>), NovaError> {
     // the number of steps cannot be zero
     if num_steps == 0 {
       return Err(NovaError::ProofVerifyError {
@@ -1015,25 +1118,52 @@ where
       &self.err_blind_r_Wn_secondary,
     );
 
-    // check the satisfiability of the folded instances using
-    // SNARKs proving the knowledge of their satisfying witnesses
-    let (res_primary, res_secondary) = rayon::join(
-      || {
-        self
-          .snark_primary
-          .verify(&vk.vk_primary, &derandom_r_Un_primary)
-      },
-      || {
-        self
-          .snark_secondary
-          .verify(&vk.vk_secondary, &derandom_r_Un_secondary)
-      },
-    );
+    Ok((derandom_r_Un_primary, derandom_r_Un_secondary))
+  }
+}
 
+type IpaSpartan<E> = RelaxedR1CSSNARK<E, ipa_pc::EvaluationEngine<E>>;
+
+impl<E1, E2, C> CompressedSNARK<E1, E2, C, IpaSpartan<E1>, IpaSpartan<E2>>
+where
+  E1: Engine<Base = <E2 as Engine>::Scalar>,
+  E2: Engine<Base = <E1 as Engine>::Scalar>,
+  E1::GE: DlogGroup,
+  E2::GE: DlogGroup,
+  CommitmentKey<E1>: CommitmentKeyExtTrait<E1>,
+  CommitmentKey<E2>: CommitmentKeyExtTrait<E2>,
+  C: StepCircuit<E1::Scalar>,
+{
+  /// Candor patch 3 (CANDOR-PATCHES.md): verifies several proofs made under
+  /// one verifier key, `(proof, num_steps, z0)` each, and returns each
+  /// one's `zn`. Each proof is checked as by [`verify`](Self::verify)
+  /// except for the last equation of its two IPA openings, which are
+  /// checked together, one multi-scalar multiplication per curve, with
+  /// fresh random weights. An `Err` says that at least one proof is
+  /// invalid, not which: verify them one by one to find it.
+  pub fn verify_batch(
+    vk: &VerifierKey<E1, E2, C, IpaSpartan<E1>, IpaSpartan<E2>>,
+    proofs: &[(&Self, usize, &[E1::Scalar])],
+  ) -> Result<Vec<Vec<E1::Scalar>>, NovaError> {
+    let deferred = proofs
+      .par_iter()
+      .map(|(proof, num_steps, z0)| {
+        let (U_primary, U_secondary) = proof.verify_folding(vk, *num_steps, z0)?;
+        let (primary, secondary) = rayon::join(
+          || proof.snark_primary.verify_deferred(&vk.vk_primary, &U_primary),
+          || proof.snark_secondary.verify_deferred(&vk.vk_secondary, &U_secondary),
+        );
+        Ok((primary?, secondary?))
+      })
+      .collect::<Result<Vec<_>, NovaError>>()?;
+    let (primary, secondary): (Vec<_>, Vec<_>) = deferred.into_iter().unzip();
+    let (res_primary, res_secondary) = rayon::join(
+      || ipa_pc::check_deferred(IpaSpartan::<E1>::ipa_key(&vk.vk_primary), &primary),
+      || ipa_pc::check_deferred(IpaSpartan::<E2>::ipa_key(&vk.vk_secondary), &secondary),
+    );
     res_primary?;
     res_secondary?;
-
-    Ok(self.zn.clone())
+    Ok(proofs.iter().map(|(proof, _, _)| proof.zn.clone()).collect())
   }
 }
 

@@ -4,16 +4,31 @@ use crate::{
   provider::{pedersen::CommitmentKeyExtTrait, traits::DlogGroup},
   spartan::{batch_invert, polys::eq::EqPolynomial},
   traits::{
-    commitment::CommitmentEngineTrait, evaluation::EvaluationEngineTrait, Engine,
+    commitment::{CommitmentEngineTrait, Len}, evaluation::EvaluationEngineTrait, Engine,
     TranscriptEngineTrait, TranscriptReprTrait,
   },
   Commitment, CommitmentKey, CE,
 };
 use core::iter;
 use ff::Field;
+use rand_core::OsRng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Candor patch 1 (CANDOR-PATCHES.md): whether `prove` folds generators as
+/// upstream does (`fold(r^-1, r)`) instead of `fold_unscaled(r^2)`. Off by
+/// default; kept so that one benchmark run can time both. Proofs are
+/// identical either way.
+static UPSTREAM_FOLD: AtomicBool = AtomicBool::new(false);
+
+/// Makes the IPA prover fold generators as unpatched nova-snark 0.76 does
+/// (`true`) or with the patched variable-time fold (`false`, the default).
+/// For benchmarks comparing the two; the proofs are the same.
+pub fn set_upstream_fold(upstream: bool) {
+  UPSTREAM_FOLD.store(upstream, Ordering::Relaxed);
+}
 
 /// Provides an implementation of the prover key
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -96,6 +111,74 @@ where
     )?;
 
     Ok(())
+  }
+}
+
+/// Candor patch 3 (CANDOR-PATCHES.md): the last equation of an IPA
+/// verification, `lhs == <scalars, G>` over the verifier key's generators
+/// `G`, left for [`check_deferred`] to check together with others.
+pub struct DeferredCheck<E: Engine> {
+  lhs: Commitment<E>,
+  scalars: Vec<E::Scalar>,
+}
+
+impl<E> EvaluationEngine<E>
+where
+  E: Engine,
+  E::GE: DlogGroup,
+  CommitmentKey<E>: CommitmentKeyExtTrait<E>,
+{
+  /// Everything of [`EvaluationEngineTrait::verify`] but its last
+  /// equation, which is returned.
+  pub fn verify_deferred(
+    vk: &VerifierKey<E>,
+    transcript: &mut E::TE,
+    comm: &Commitment<E>,
+    point: &[E::Scalar],
+    eval: &E::Scalar,
+    arg: &InnerProductArgument<E>,
+  ) -> Result<DeferredCheck<E>, NovaError> {
+    let u = InnerProductInstance::new(comm, &EqPolynomial::new(point.to_vec()).evals(), eval);
+    arg.verify_deferred(&vk.ck_s, (2_usize).pow(point.len() as u32), &u, transcript)
+  }
+}
+
+/// Checks deferred IPA equations made under one verifier key with one
+/// multi-scalar multiplication: `sum_j rho_j lhs_j == <sum_j rho_j
+/// scalars_j, G>` for fresh random `rho_j`. If any single equation is false,
+/// the combined one holds with probability at most 1/|F| over the `rho_j`.
+pub fn check_deferred<E>(vk: &VerifierKey<E>, checks: &[DeferredCheck<E>]) -> Result<(), NovaError>
+where
+  E: Engine,
+  E::GE: DlogGroup,
+  CommitmentKey<E>: CommitmentKeyExtTrait<E>,
+{
+  let Some(n) = checks.first().map(|c| c.scalars.len()) else {
+    return Ok(());
+  };
+  if checks.iter().any(|c| c.scalars.len() != n) || n > vk.ck_v.length() {
+    return Err(NovaError::InvalidInputLength);
+  }
+  let rho: Vec<E::Scalar> = checks.iter().map(|_| E::Scalar::random(&mut OsRng)).collect();
+  let scalars: Vec<E::Scalar> = (0..n)
+    .into_par_iter()
+    .map(|i| {
+      checks
+        .iter()
+        .zip(&rho)
+        .map(|(c, r)| c.scalars[i] * r)
+        .sum()
+    })
+    .collect();
+  let lhs = checks
+    .iter()
+    .zip(&rho)
+    .fold(Commitment::<E>::default(), |acc, (c, r)| acc + c.lhs * *r);
+  let (ck, _) = vk.ck_v.split_at(n);
+  if lhs == CE::<E>::commit(&ck, &scalars, &E::Scalar::ZERO) {
+    Ok(())
+  } else {
+    Err(NovaError::InvalidPCS)
   }
 }
 
@@ -259,6 +342,10 @@ where
         .map(|(b_L, b_R)| *b_L * r_inverse + r * *b_R)
         .collect::<Vec<E::Scalar>>();
 
+      if UPSTREAM_FOLD.load(Ordering::Relaxed) {
+        // s stays one: the key is folded scaled, as upstream does
+        return Ok((L, R, a_vec_folded, b_vec_folded, ck.fold(&r_inverse, &r), *s));
+      }
       // s (r^-1 P_L + r P_R) = (s r^-1) (P_L + r^2 P_R)
       let ck_folded = ck.fold_unscaled(&(r * r));
 
@@ -302,7 +389,53 @@ where
     transcript: &mut E::TE,
   ) -> Result<(), NovaError> {
     let (ck, _) = ck.split_at(U.b_vec.len());
+    let (ck_c, s, b_hat, P_hat) = self.reduce(ck_c, n, U, transcript)?;
 
+    let ck_hat = {
+      let c = CE::<E>::commit(&ck, &s, &E::Scalar::ZERO);
+      CommitmentKey::<E>::reinterpret_commitments_as_ck(&[c])?
+    };
+
+    if P_hat
+      == CE::<E>::commit(
+        &ck_hat.combine(&ck_c),
+        &[self.a_hat, self.a_hat * b_hat],
+        &E::Scalar::ZERO,
+      )
+    {
+      Ok(())
+    } else {
+      Err(NovaError::InvalidPCS)
+    }
+  }
+
+  /// Candor patch 3 (CANDOR-PATCHES.md): `verify` up to its last equation,
+  /// `P_hat == a_hat <s, G> + a_hat b_hat C`, returned as
+  /// `P_hat - a_hat b_hat C == <a_hat s, G>`.
+  fn verify_deferred(
+    &self,
+    ck_c: &CommitmentKey<E>,
+    n: usize,
+    U: &InnerProductInstance<E>,
+    transcript: &mut E::TE,
+  ) -> Result<DeferredCheck<E>, NovaError> {
+    let (ck_c, s, b_hat, P_hat) = self.reduce(ck_c, n, U, transcript)?;
+    let lhs = P_hat + CE::<E>::commit(&ck_c, &[-(self.a_hat * b_hat)], &E::Scalar::ZERO);
+    let scalars = s.into_par_iter().map(|s_i| s_i * self.a_hat).collect();
+    Ok(DeferredCheck { lhs, scalars })
+  }
+
+  /// The verifier's work before its last equation: the scaled key `C` of
+  /// the inner product, the tensor `s` of the challenges, `b_hat` and
+  /// `P_hat` (unchanged from upstream's `verify`).
+  #[allow(clippy::type_complexity)]
+  fn reduce(
+    &self,
+    ck_c: &CommitmentKey<E>,
+    n: usize,
+    U: &InnerProductInstance<E>,
+    transcript: &mut E::TE,
+  ) -> Result<(CommitmentKey<E>, Vec<E::Scalar>, E::Scalar, Commitment<E>), NovaError> {
     transcript.dom_sep(Self::protocol_name());
     if U.b_vec.len() != n
       || n != (1 << self.L_vec.len())
@@ -358,11 +491,6 @@ where
       s
     };
 
-    let ck_hat = {
-      let c = CE::<E>::commit(&ck, &s, &E::Scalar::ZERO);
-      CommitmentKey::<E>::reinterpret_commitments_as_ck(&[c])?
-    };
-
     let b_hat = inner_product(&U.b_vec, &s);
 
     let P_hat = {
@@ -385,16 +513,6 @@ where
       )
     };
 
-    if P_hat
-      == CE::<E>::commit(
-        &ck_hat.combine(&ck_c),
-        &[self.a_hat, self.a_hat * b_hat],
-        &E::Scalar::ZERO,
-      )
-    {
-      Ok(())
-    } else {
-      Err(NovaError::InvalidPCS)
-    }
+    Ok((ck_c, s, b_hat, P_hat))
   }
 }

@@ -7,6 +7,7 @@
 use crate::{
   digest::{DigestComputer, SimpleDigestible},
   errors::NovaError,
+  provider::{ipa_pc, pedersen::CommitmentKeyExtTrait, traits::DlogGroup},
   r1cs::{R1CSShape, RelaxedR1CSInstance, RelaxedR1CSWitness, SparseMatrix},
   spartan::{
     compute_eval_table_sparse,
@@ -257,6 +258,31 @@ impl<E: Engine, EE: EvaluationEngineTrait<E>> RelaxedR1CSSNARKTrait<E> for Relax
 
   /// verifies a proof of satisfiability of a `RelaxedR1CS` instance
   fn verify(&self, vk: &Self::VerifierKey, U: &RelaxedR1CSInstance<E>) -> Result<(), NovaError> {
+    let (mut transcript, batched_u) = self.verify_to_opening(vk, U)?;
+
+    // verify
+    EE::verify(
+      &vk.vk_ee,
+      &mut transcript,
+      &batched_u.c,
+      &batched_u.x,
+      &batched_u.e,
+      &self.eval_arg,
+    )?;
+
+    Ok(())
+  }
+}
+
+impl<E: Engine, EE: EvaluationEngineTrait<E>> RelaxedR1CSSNARK<E, EE> {
+  /// Candor patch 3 (CANDOR-PATCHES.md): `verify` up to the opening of the
+  /// batched polynomial evaluation, which is returned with the transcript
+  /// (upstream's code, moved).
+  fn verify_to_opening(
+    &self,
+    vk: &VerifierKey<E, EE>,
+    U: &RelaxedR1CSInstance<E>,
+  ) -> Result<(E::TE, PolyEvalInstance<E>), NovaError> {
     let mut transcript = E::TE::new(b"RelaxedR1CSSNARK");
 
     // append the digest of R1CS matrices and the RelaxedR1CSInstance to the transcript
@@ -380,16 +406,37 @@ impl<E: Engine, EE: EvaluationEngineTrait<E>> RelaxedR1CSSNARKTrait<E> for Relax
       &self.evals_batch,
     )?;
 
-    // verify
-    EE::verify(
+    Ok((transcript, batched_u))
+  }
+}
+
+impl<E> RelaxedR1CSSNARK<E, ipa_pc::EvaluationEngine<E>>
+where
+  E: Engine,
+  E::GE: DlogGroup,
+  CommitmentKey<E>: CommitmentKeyExtTrait<E>,
+{
+  /// Candor patch 3 (CANDOR-PATCHES.md): `verify` with the last equation
+  /// of its IPA opening returned instead of checked, for
+  /// [`ipa_pc::check_deferred`] to check with others made under `vk`.
+  pub fn verify_deferred(
+    &self,
+    vk: &VerifierKey<E, ipa_pc::EvaluationEngine<E>>,
+    U: &RelaxedR1CSInstance<E>,
+  ) -> Result<ipa_pc::DeferredCheck<E>, NovaError> {
+    let (mut transcript, batched_u) = self.verify_to_opening(vk, U)?;
+    ipa_pc::EvaluationEngine::verify_deferred(
       &vk.vk_ee,
       &mut transcript,
       &batched_u.c,
       &batched_u.x,
       &batched_u.e,
       &self.eval_arg,
-    )?;
+    )
+  }
 
-    Ok(())
+  /// The IPA verifier key inside `vk`, for [`ipa_pc::check_deferred`].
+  pub fn ipa_key(vk: &VerifierKey<E, ipa_pc::EvaluationEngine<E>>) -> &ipa_pc::VerifierKey<E> {
+    &vk.vk_ee
   }
 }
