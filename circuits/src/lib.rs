@@ -18,6 +18,7 @@ pub mod gadgets;
 pub mod hash;
 pub mod mlp_step;
 pub mod packing;
+pub mod padding;
 pub mod profile;
 pub mod prover;
 pub mod sgd_circuit;

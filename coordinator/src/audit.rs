@@ -14,7 +14,8 @@ use crate::store::Store;
 use crate::strategy::Weighted;
 use crate::CoordinatorError;
 use candor_circuits::engine::{DataKeys, TrainKeys};
-use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
+use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::verifier::{verify_commitment, Statement};
 use std::collections::BTreeMap;
 use serde::Serialize;
 
@@ -65,6 +66,8 @@ pub fn audit(store: &Store, keys: &TrainKeys, dkeys: &DataKeys) -> Result<AuditR
             report.problems.push(format!("round {}: global model is not the previous round's result", round.id));
         }
         let subs = store.submissions(round.id)?;
+        // a round's updates are verified together, each bad one still named
+        let mut checked = vec![];
         for s in &subs {
             report.proofs += 1;
             let Some((name, commitment)) = participants.get(&s.peer) else {
@@ -78,7 +81,14 @@ pub fn audit(store: &Store, keys: &TrainKeys, dkeys: &DataKeys) -> Result<AuditR
                 data: *commitment,
                 global: round.global.clone(),
             };
-            if let Err(e) = verify_training(keys, &st, &s.model, s.samples, &s.proof) {
+            checked.push((name, s, st));
+        }
+        let submitted: Vec<Submitted<'_>> = checked
+            .iter()
+            .map(|(_, s, st)| Submitted { statement: st, model: &s.model, samples: s.samples, proof: &s.proof })
+            .collect();
+        for ((name, _, _), result) in checked.iter().zip(verify_training_batch(keys, &submitted)) {
+            if let Err(e) = result {
                 report.problems.push(format!("round {}: update of {name}: {e}", round.id));
             }
         }

@@ -11,5 +11,6 @@ pub mod node;
 pub mod round;
 pub mod store;
 pub mod strategy;
+mod verify_queue;
 
 pub use error::CoordinatorError;

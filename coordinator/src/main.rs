@@ -44,7 +44,8 @@ enum Cmd {
     },
     /// Derive a study's public parameters and print their digests as the
     /// study's [params] table: pin them there, and every daemon refuses
-    /// parameters (cached or derived) that differ.
+    /// parameters (cached or derived) that differ. Also prints the power of
+    /// two each circuit pads to, and the steps per fold that fill it.
     Params {
         /// Any config with a [spec] table (study, simulation or local run).
         #[arg(long)]
@@ -107,6 +108,10 @@ fn main() -> anyhow::Result<()> {
             let train = TrainKeys::for_training(&layout, KeySource::derive())?;
             let data = DataKeys::for_commitment(&layout, KeySource::derive())?;
             println!("[params]\ntrain = \"{}\"\ndata = \"{}\"", train.digest(), data.digest());
+            // the padded sizes, as comments the table can keep
+            println!("# training fold: {}", candor_circuits::padding::advice(&train)?);
+            let (commit, _) = data.sizes();
+            println!("# commitment step: {commit}");
         }
         Cmd::Audit { config, db } => {
             let cfg = CoordinatorConfig::load(&config)?;

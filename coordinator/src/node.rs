@@ -1,20 +1,23 @@
 //! The coordinator daemon: one event loop owns the swarm, feeds the round
-//! machine and executes its actions in order. Proofs are verified on
-//! blocking threads; the machine bounds how many at once.
+//! machine and executes its actions in order. Proofs are verified off the
+//! loop, in batches ([`crate::verify_queue`]); the machine bounds how many
+//! wait.
 
 use crate::export::export;
 use crate::round::{Action, Admitted, DigestFn, Event, PeerKey, Policy, ReqId, RoundMachine};
 use crate::store::Store;
 use crate::strategy::StrategyConfig;
+use crate::verify_queue::{self, Done, Job};
 use crate::CoordinatorError;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::verifier::{model_digest, verify_training, Statement, TrainingStatement, VerifiedUpdate};
+use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::verifier::{model_digest, Statement, VerifiedUpdate};
 use candor_core::data::Dataset;
 use candor_core::eval::evaluate;
 use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
-use candor_protocols::{NetGauges, Response, Submission};
+use candor_protocols::{NetGauges, Response};
 use futures::StreamExt;
 use libp2p::request_response::{self, ResponseChannel};
 use libp2p::multiaddr::Protocol;
@@ -54,13 +57,6 @@ pub struct NodeConfig {
     pub net: NetConfig,
 }
 
-struct VerifyDone {
-    peer: PeerKey,
-    id: ReqId,
-    submission: Submission,
-    result: Result<VerifiedUpdate, String>,
-}
-
 /// The coordinator daemon.
 pub struct Coordinator {
     swarm: Swarm<Behaviour>,
@@ -71,8 +67,11 @@ pub struct Coordinator {
     names: BTreeMap<PeerKey, String>,
     pending: HashMap<ReqId, ResponseChannel<Response>>,
     next_id: ReqId,
-    done_tx: mpsc::Sender<VerifyDone>,
-    done_rx: mpsc::Receiver<VerifyDone>,
+    jobs_tx: mpsc::Sender<Job>,
+    /// Taken by `run`, which starts the verifier with it.
+    jobs_rx: Option<mpsc::Receiver<Job>>,
+    done_tx: mpsc::Sender<Done>,
+    done_rx: mpsc::Receiver<Done>,
     export_dir: Option<PathBuf>,
     eval: Option<Dataset>,
     exit_when_finished: bool,
@@ -106,19 +105,30 @@ impl Coordinator {
         let global = rounds.iter().rev().find_map(|r| r.result.clone()).unwrap_or_else(|| fed.initial.clone());
         let mut open = None;
         if let Some(r) = rounds.iter().find(|r| r.result.is_none()) {
-            let mut accepted = BTreeMap::new();
-            for s in store.submissions(r.id)? {
+            // the open round's stored updates, verified again (together)
+            let subs = store.submissions(r.id)?;
+            let mut statements = Vec::with_capacity(subs.len());
+            for s in &subs {
                 let p = fed.participants.get(&s.peer).ok_or_else(|| CoordinatorError::Corrupt("update of an unknown peer".into()))?;
-                let st = Statement {
+                statements.push(Statement {
                     federation: federation.clone(),
                     round: r.id,
                     participant: s.peer.clone(),
                     data: p.commitment,
                     global: r.global.clone(),
-                };
-                let v = verify_training(&keys, &st, &s.model, s.samples, &s.proof)
-                    .map_err(|e| CoordinatorError::Corrupt(format!("stored update of {} fails verification: {e}; run audit", p.name)))?;
-                accepted.insert(s.peer, v);
+                });
+            }
+            let submitted: Vec<Submitted<'_>> = subs
+                .iter()
+                .zip(&statements)
+                .map(|(s, st)| Submitted { statement: st, model: &s.model, samples: s.samples, proof: &s.proof })
+                .collect();
+            let mut accepted = BTreeMap::new();
+            for (s, v) in subs.iter().zip(verify_training_batch(&keys, &submitted)) {
+                let v = v.map_err(|e| {
+                    CoordinatorError::Corrupt(format!("stored update of {} fails verification: {e}; run audit", fed.participants[&s.peer].name))
+                })?;
+                accepted.insert(s.peer.clone(), v);
             }
             tracing::info!(round = r.id, accepted = accepted.len(), "resuming open round");
             open = Some((r.id, r.global.clone(), r.deadline_ms, accepted));
@@ -142,6 +152,7 @@ impl Coordinator {
         .with_federation(federation);
         let (swarm, gauges) = listen(key, cfg.net, &admitted, &cfg.listen)?;
         let (done_tx, done_rx) = mpsc::channel(max_verifying);
+        let (jobs_tx, jobs_rx) = mpsc::channel(max_verifying);
         Ok(Self {
             swarm,
             machine,
@@ -151,6 +162,8 @@ impl Coordinator {
             names,
             pending: HashMap::new(),
             next_id: 0,
+            jobs_tx,
+            jobs_rx: Some(jobs_rx),
             done_tx,
             done_rx,
             export_dir: cfg.export_dir,
@@ -201,6 +214,9 @@ impl Coordinator {
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), CoordinatorError> {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tokio::pin!(shutdown);
+        if let Some(jobs) = self.jobs_rx.take() {
+            tokio::spawn(verify_queue::run(self.keys.clone(), jobs, self.done_tx.clone()));
+        }
         loop {
             tokio::select! {
                 ev = self.swarm.select_next_some() => self.on_swarm(ev)?,
@@ -263,23 +279,21 @@ impl Coordinator {
         Ok(())
     }
 
-    /// Verifies off the event loop and always reports back: a verification
-    /// that panics or is cancelled becomes a rejection, so its slot in
-    /// `max_verifying` is freed and the peer hears why.
-    fn spawn_verification(&self, id: ReqId, peer: PeerKey, statement: Result<TrainingStatement, String>, submission: Submission) {
-        let (keys, tx) = (self.keys.clone(), self.done_tx.clone());
-        let sub = submission.clone();
-        tokio::spawn(async move {
-            let result = match statement {
-                Err(why) => Err(why),
-                Ok(st) => tokio::task::spawn_blocking(move || {
-                    verify_training(&keys, &st, &sub.model, sub.samples, &sub.proof).map_err(|e| e.to_string())
-                })
-                .await
-                .unwrap_or_else(|e| Err(format!("verification crashed: {e}"))),
+    /// Queues a verification; the verifier always reports back, and the
+    /// machine never has more waiting than the queue holds. Should the
+    /// verifier be gone, the submission is refused with the reason.
+    fn queue_verification(&self, job: Job) {
+        if let Err(e) = self.jobs_tx.try_send(job) {
+            let (job, why) = match e {
+                mpsc::error::TrySendError::Full(j) => (j, "verification queue full, retry"),
+                mpsc::error::TrySendError::Closed(j) => (j, "the verifier has stopped"),
             };
-            let _ = tx.send(VerifyDone { peer, id, submission, result }).await;
-        });
+            tracing::error!(why, "could not queue a verification");
+            let done = self.done_tx.clone();
+            tokio::spawn(async move {
+                let _ = done.send(Done { peer: job.peer, id: job.id, submission: job.submission, result: Err(why.into()) }).await;
+            });
+        }
     }
 
     fn name(&self, peer: &[u8]) -> String {
@@ -304,7 +318,7 @@ impl Coordinator {
                     Some(a) => statement.verified(&a.commitment).map_err(|e| e.to_string()),
                     None => Err("not an admitted participant".to_string()),
                 };
-                self.spawn_verification(id, peer, statement, submission);
+                self.queue_verification(Job { id, peer, statement, submission });
             }
             Action::StoreAccepted { peer, update, proof } => {
                 self.store.accepted(update.round(), &peer, update.samples(), update.model(), &proof)?;

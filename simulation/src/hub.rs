@@ -5,12 +5,13 @@
 use crate::transport::Wire;
 use crate::SimError;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::verifier::{verify_training, VerifiedCommitment, VerifiedUpdate};
+use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::verifier::{ClaimedStatement, TrainingStatement, VerifiedCommitment, VerifiedUpdate};
 use candor_circuits::CircuitError;
 use candor_coordinator::round::{Action, Event, PeerKey, ReqId, RoundMachine, Update};
 use candor_core::Model;
 use candor_core::Layout;
-use candor_protocols::{RejectCode, Request, Response};
+use candor_protocols::{RejectCode, Request, Response, Submission};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
@@ -91,6 +92,8 @@ pub struct Hub {
     closed: Vec<Closed>,
     /// Seconds spent verifying since the last [`take_log`](Self::take_log).
     verify_secs: f64,
+    /// Verifications the machine asked for, waiting to be done together.
+    waiting: Vec<(ReqId, PeerKey, ClaimedStatement, Submission)>,
 }
 
 impl Hub {
@@ -108,6 +111,7 @@ impl Hub {
             refusals: vec![],
             closed: vec![],
             verify_secs: 0.0,
+            waiting: vec![],
         }
     }
 
@@ -137,8 +141,84 @@ impl Hub {
         let id = self.next_id;
         self.next_id += 1;
         self.apply(Event::Request { peer: peer.clone(), id, request: req, now_ms: self.now_ms });
+        self.verify_waiting();
         let res = self.replies.remove(&id).ok_or_else(|| SimError::Protocol(format!("request {id} was not answered")))?;
         Ok((self.wire.response(res)?, bytes))
+    }
+
+    /// Submits a round's updates, each over the in-memory wire, and returns
+    /// the answers in order. Their proofs are verified together, as the
+    /// coordinator verifies submissions that wait at once.
+    pub fn submit_all(&mut self, submissions: Vec<(PeerKey, Submission)>) -> Result<Vec<Response>, SimError> {
+        let mut ids = Vec::with_capacity(submissions.len());
+        for (peer, sub) in submissions {
+            let (req, _) = self.wire.request(Request::Submit(sub))?;
+            let id = self.next_id;
+            self.next_id += 1;
+            self.apply(Event::Request { peer, id, request: req, now_ms: self.now_ms });
+            ids.push(id);
+        }
+        self.verify_waiting();
+        ids.into_iter()
+            .map(|id| {
+                let res = self.replies.remove(&id).ok_or_else(|| SimError::Protocol(format!("request {id} was not answered")))?;
+                self.wire.response(res)
+            })
+            .collect()
+    }
+
+    /// Verifies what waits, together, and feeds the results to the machine.
+    fn verify_waiting(&mut self) {
+        if self.waiting.is_empty() {
+            return;
+        }
+        let t = Instant::now();
+        let waiting = std::mem::take(&mut self.waiting);
+        let results = self.verify(&waiting);
+        self.verify_secs += t.elapsed().as_secs_f64();
+        for ((id, peer, _, submission), result) in waiting.into_iter().zip(results) {
+            self.apply(Event::Verified { peer, id, submission, result, now_ms: self.now_ms });
+        }
+    }
+
+    /// One result per waiting verification, in order.
+    fn verify(&self, waiting: &[(ReqId, PeerKey, ClaimedStatement, Submission)]) -> Vec<Result<SimUpdate, String>> {
+        let Some(v) = &self.verifier else {
+            return waiting
+                .iter()
+                .map(|(_, _, _, sub)| {
+                    sub.model
+                        .validate(&self.layout)
+                        .map(|()| SimUpdate::Unverified { samples: sub.samples, model: sub.model.clone() })
+                        .map_err(|e| e.to_string())
+                })
+                .collect();
+        };
+        let statements: Vec<Result<TrainingStatement, CircuitError>> = waiting
+            .iter()
+            .map(|(_, peer, claim, _)| {
+                v.commitments
+                    .get(peer)
+                    .ok_or_else(|| CircuitError::Rejected("no verified commitment".into()))
+                    .and_then(|c| claim.clone().verified(c))
+            })
+            .collect();
+        let submitted: Vec<Submitted<'_>> = statements
+            .iter()
+            .zip(waiting)
+            .filter_map(|(st, (_, _, _, sub))| {
+                st.as_ref().ok().map(|st| Submitted { statement: st, model: &sub.model, samples: sub.samples, proof: &sub.proof })
+            })
+            .collect();
+        let mut verified = verify_training_batch(&v.keys, &submitted).into_iter();
+        statements
+            .into_iter()
+            .map(|st| {
+                st.and_then(|_| verified.next().expect("one result per submission"))
+                    .map(SimUpdate::Verified)
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
     }
 
     /// Refusals, closed rounds and verification seconds since the last call.
@@ -164,24 +244,8 @@ impl Hub {
                 self.replies.insert(id, response);
             }
             Action::Verify { id, peer, statement, submission } => {
-                let t = Instant::now();
-                let result = match &self.verifier {
-                    Some(v) => v
-                        .commitments
-                        .get(&peer)
-                        .ok_or_else(|| CircuitError::Rejected("no verified commitment".into()))
-                        .and_then(|c| statement.verified(c))
-                        .and_then(|st| verify_training(&v.keys, &st, &submission.model, submission.samples, &submission.proof))
-                        .map(SimUpdate::Verified)
-                        .map_err(|e| e.to_string()),
-                    None => submission
-                        .model
-                        .validate(&self.layout)
-                        .map(|()| SimUpdate::Unverified { samples: submission.samples, model: submission.model.clone() })
-                        .map_err(|e| e.to_string()),
-                };
-                self.verify_secs += t.elapsed().as_secs_f64();
-                return Some(Event::Verified { peer, id, submission, result, now_ms: self.now_ms });
+                // done together once every submission of the call is in
+                self.waiting.push((id, peer, statement, submission));
             }
             Action::StoreRejected { peer, code, reason, .. } => self.refusals.push(Refusal { peer, code, reason }),
             Action::Closed { round, aggregated, model } => self.closed.push(Closed { round, aggregated, model }),

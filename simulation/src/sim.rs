@@ -199,11 +199,11 @@ fn run_round(
     overall.finish_and_clear();
 
     let mut accepted: Vec<usize> = vec![];
-    let mut proof_bytes = vec![];
-    for (i, sub) in submissions {
-        let peer = members[i].peer.clone();
-        proof_bytes.push(sub.proof.len());
-        match hub.request(&peer, Request::Submit(sub))?.0 {
+    let proof_bytes: Vec<usize> = submissions.iter().map(|(_, sub)| sub.proof.len()).collect();
+    let order: Vec<usize> = submissions.iter().map(|(i, _)| *i).collect();
+    let answers = hub.submit_all(submissions.into_iter().map(|(i, sub)| (members[i].peer.clone(), sub)).collect())?;
+    for (i, answer) in order.into_iter().zip(answers) {
+        match answer {
             Response::Accepted { .. } => accepted.push(i),
             Response::Rejected { .. } => {} // logged by the hub with its reason
             other => return Err(SimError::Protocol(format!("submit answered with {other:?}"))),
