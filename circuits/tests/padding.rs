@@ -64,4 +64,15 @@ fn shipped_configs_fill_their_power_of_two() {
     }
 }
 
-const PINNED: &[(&str, usize, u32)] = &[];
+const PINNED: &[(&str, usize, u32)] = &[
+    ("local-breast-cancer.toml", 3, 15),
+    ("simulate-breast-cancer.toml", 3, 15),
+    ("study-breast-cancer.toml", 3, 15),
+    ("local-breast-cancer-mlp.toml", 1, 16),
+    ("simulate-breast-cancer-mlp.toml", 1, 16),
+    ("breast-cancer-mlp/study.toml", 1, 16),
+    ("local-digits-mlp.toml", 1, 17),
+    ("simulate-digits-mlp.toml", 1, 17),
+    ("digits-mlp/study.toml", 1, 17),
+];
+

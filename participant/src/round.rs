@@ -23,6 +23,8 @@ pub struct Trained {
     pub train_secs: f64,
     /// Seconds proving (folding and compression).
     pub prove_secs: f64,
+    /// Of `prove_secs`, seconds compressing (after the last fold).
+    pub compress_secs: f64,
 }
 
 /// Trains from `statement.global` over `data` for the spec's epochs; with
@@ -32,7 +34,7 @@ pub fn train_round<D: AsRef<DataCommitment>>(
     keys: Option<&TrainKeys>,
     statement: &Statement<D>,
     data: &PrivateData,
-    progress: impl FnMut(usize, usize),
+    mut progress: impl FnMut(usize, usize),
 ) -> Result<Trained, ParticipantError> {
     let t = Instant::now();
     let mut trainer = ExactTrainer::new(layout, &statement.global)?;
@@ -41,12 +43,19 @@ pub fn train_round<D: AsRef<DataCommitment>>(
     let samples = data.batches().iter().map(Batch::samples).sum::<u64>() * u64::from(layout.spec.epochs);
     let train_secs = t.elapsed().as_secs_f64();
     let Some(keys) = keys else {
-        return Ok(Trained { model, samples, proof: None, train_secs, prove_secs: 0.0 });
+        return Ok(Trained { model, samples, proof: None, train_secs, prove_secs: 0.0, compress_secs: 0.0 });
     };
     let t = Instant::now();
-    let proven = prove_training(keys, statement, data, progress)?;
+    let mut folded = None;
+    let proven = prove_training(keys, statement, data, |done, total| {
+        if done == total {
+            folded = Some(Instant::now());
+        }
+        progress(done, total);
+    })?;
+    let compress_secs = folded.map_or(0.0, |f| f.elapsed().as_secs_f64());
     if (&proven.model, proven.samples) != (&model, samples) {
         return Err(CoreError::InvalidData("candle trainer and proof disagree (bit-exactness violated)".into()).into());
     }
-    Ok(Trained { model, samples, proof: Some(proven.proof), train_secs, prove_secs: t.elapsed().as_secs_f64() })
+    Ok(Trained { model, samples, proof: Some(proven.proof), train_secs, prove_secs: t.elapsed().as_secs_f64(), compress_secs })
 }

@@ -165,7 +165,7 @@ fn main() -> anyhow::Result<()> {
         report.centralized_float_reference.metric
     );
     println!(
-        "{} updates accepted, {} refused, {} tampered accepted; {:.1} s in all (setup {:.1}, commitments {:.1}, training {:.1}, proving {:.1}, verifying {:.1})",
+        "{} updates accepted, {} refused, {} tampered accepted; {:.1} s in all (setup {:.1}, commitments {:.1}, training {:.1}, proving {:.1} of which compression {:.1}, verifying {:.1})",
         t.accepted,
         t.rejected,
         t.tampered_accepted,
@@ -174,6 +174,7 @@ fn main() -> anyhow::Result<()> {
         t.commit_secs,
         t.train_secs,
         t.prove_secs,
+        t.compress_secs,
         t.verify_secs
     );
     if let Some(path) = &args.report {

@@ -33,6 +33,8 @@ pub struct Effort {
     pub train_secs: f64,
     /// Proving, compression included.
     pub prove_secs: f64,
+    /// Of `prove_secs`, compression.
+    pub compress_secs: f64,
 }
 
 /// One participant.
@@ -97,7 +99,7 @@ impl Member {
         };
         let t = train_round(layout, ctx.keys.as_deref(), &statement, data, progress)?;
         let sub = Submission { round: ann.round, model: t.model, samples: t.samples, proof: t.proof.unwrap_or_default() };
-        Ok((sub, Effort { train_secs: t.train_secs, prove_secs: t.prove_secs }))
+        Ok((sub, Effort { train_secs: t.train_secs, prove_secs: t.prove_secs, compress_secs: t.compress_secs }))
     }
 
     /// This round's submission: honest, or tampered as its rotation says.

@@ -47,6 +47,8 @@ pub struct RoundRecord {
     pub train_secs: f64,
     /// Seconds proving (folding and compression), summed over participants.
     pub prove_secs: f64,
+    /// Of `prove_secs`, seconds compressing.
+    pub compress_secs: f64,
     /// Seconds verifying, summed over submissions.
     pub verify_secs: f64,
     /// Largest proof submitted, bytes.
@@ -81,6 +83,8 @@ pub struct Totals {
     pub train_secs: f64,
     /// See [`RoundRecord::prove_secs`].
     pub prove_secs: f64,
+    /// See [`RoundRecord::compress_secs`].
+    pub compress_secs: f64,
     /// See [`RoundRecord::verify_secs`].
     pub verify_secs: f64,
     /// Updates accepted over all rounds.
@@ -102,6 +106,7 @@ impl Totals {
             commit_secs,
             train_secs: sum(|r| r.train_secs),
             prove_secs: sum(|r| r.prove_secs),
+            compress_secs: sum(|r| r.compress_secs),
             verify_secs: sum(|r| r.verify_secs),
             accepted: count(|r| r.accepted),
             rejected: count(|r| r.rejected),

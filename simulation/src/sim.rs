@@ -186,6 +186,7 @@ fn run_round(
         }
         effort.train_secs += made.effort.train_secs;
         effort.prove_secs += made.effort.prove_secs;
+        effort.compress_secs += made.effort.compress_secs;
         if made.tamper.is_none() {
             honest.push(made.submission.clone());
         }
@@ -254,6 +255,7 @@ fn run_round(
         honest_only: honest_only.map(|m| m == new_global),
         train_secs: effort.train_secs,
         prove_secs: effort.prove_secs,
+        compress_secs: effort.compress_secs,
         verify_secs,
         proof_bytes: proof_bytes.iter().copied().max().unwrap_or(0),
         global_digest: model_digest_with(&ctx.hasher, &ctx.layout, &new_global).to_string(),
