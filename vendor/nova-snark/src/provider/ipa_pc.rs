@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// identical either way.
 static UPSTREAM_FOLD: AtomicBool = AtomicBool::new(false);
 
+/// Candor patch 4: rounds proven over the original generators before the
+/// key is folded (4 was the fastest measured at 2^15 to 2^17).
+const TENSOR_ROUNDS: usize = 4;
+
 /// Makes the IPA prover fold generators as unpatched nova-snark 0.76 does
 /// (`true`) or with the patched variable-time fold (`false`, the default).
 /// For benchmarks comparing the two; the proofs are the same.
@@ -359,9 +363,69 @@ where
     // we create mutable copies of vectors and generators
     let mut a_vec = W.a_vec.to_vec();
     let mut b_vec = U.b_vec.to_vec();
-    let mut ck = ck;
     let mut s = E::Scalar::ONE;
-    for _i in 0..usize::try_from(U.b_vec.len().ilog2()).unwrap() {
+    let rounds = usize::try_from(U.b_vec.len().ilog2()).unwrap();
+
+    // Candor patch 4 (CANDOR-PATCHES.md): in the first rounds the folded key
+    // is `G^(j)_x = sum_b coef_b G_{x + b m}` over the original generators
+    // (m = n / 2^j, coef the tensor of the challenges so far), so `L` and
+    // `R` are single MSMs over the original generators with the scalars
+    // weighted by coef, the very group elements upstream computes; the key
+    // is then folded once, `fold_tensor`, instead of once per round.
+    let tensor_rounds = if UPSTREAM_FOLD.load(Ordering::Relaxed) {
+      0
+    } else {
+      TENSOR_ROUNDS.min(rounds)
+    };
+    let mut coef = vec![E::Scalar::ONE];
+    let mut r_squares = Vec::with_capacity(tensor_rounds);
+    for _ in 0..tensor_rounds {
+      let m = a_vec.len();
+      let c_L = inner_product(&a_vec[0..m / 2], &b_vec[m / 2..m]);
+      let c_R = inner_product(&a_vec[m / 2..m], &b_vec[0..m / 2]);
+      let (lower, upper) = ck.halves(coef.len());
+      let weighted = |a: &[E::Scalar], c: E::Scalar| -> Vec<E::Scalar> {
+        coef
+          .iter()
+          .flat_map(|w| a.iter().map(move |a| *a * w))
+          .chain(iter::once(c))
+          .collect()
+      };
+      let (L, R) = rayon::join(
+        || CE::<E>::commit(&upper.combine(&ck_c), &weighted(&a_vec[0..m / 2], c_L), &E::Scalar::ZERO),
+        || CE::<E>::commit(&lower.combine(&ck_c), &weighted(&a_vec[m / 2..m], c_R), &E::Scalar::ZERO),
+      );
+      transcript.absorb(b"L", &L);
+      transcript.absorb(b"R", &R);
+      let r = transcript.squeeze(b"r")?;
+      let r_inverse = r.invert().unwrap();
+      a_vec = a_vec[0..m / 2]
+        .par_iter()
+        .zip(a_vec[m / 2..m].par_iter())
+        .map(|(a_L, a_R)| *a_L * r + r_inverse * *a_R)
+        .collect();
+      b_vec = b_vec[0..m / 2]
+        .par_iter()
+        .zip(b_vec[m / 2..m].par_iter())
+        .map(|(b_L, b_R)| *b_L * r_inverse + r * *b_R)
+        .collect();
+      // G^(j+1)_x = r^-1 G^(j)_x + r G^(j)_{x + m/2}
+      coef = coef.iter().flat_map(|w| [*w * r_inverse, *w * r]).collect();
+      r_squares.push(r * r);
+      s *= r_inverse;
+      L_vec.push(L);
+      R_vec.push(R);
+    }
+    // the key after those rounds, carried as s * P: upstream's coefficient
+    // of each term is the product of r^-1 or r per round, that is
+    // prod(r^-1) times the product of r^2 over the rounds taken "right"
+    let mut ck = if tensor_rounds == 0 {
+      ck
+    } else {
+      ck.fold_tensor(&r_squares)
+    };
+
+    for _i in tensor_rounds..rounds {
       let (L, R, a_vec_folded, b_vec_folded, ck_folded, s_folded) =
         prove_inner(&a_vec, &b_vec, &ck, &s, transcript)?;
       L_vec.push(L);

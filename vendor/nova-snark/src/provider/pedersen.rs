@@ -428,6 +428,56 @@ where
   }
 }
 
+/// The width-4 non-adjacent form of a little-endian integer: digits in
+/// {0, +-1, +-3, +-5, +-7}, least significant first, with at least three
+/// zeros after each non-zero digit (Candor patch 4).
+fn wnaf4(le_bytes: &[u8]) -> Vec<i8> {
+  // the integer, as little-endian 64-bit limbs with one limb of headroom
+  let mut k = vec![0u64; le_bytes.len().div_ceil(8) + 1];
+  for (i, b) in le_bytes.iter().enumerate() {
+    k[i / 8] |= u64::from(*b) << (8 * (i % 8));
+  }
+  let mut digits = Vec::with_capacity(64 * k.len());
+  while k.iter().any(|&l| l != 0) {
+    let mut d = 0i8;
+    if k[0] & 1 == 1 {
+      // k mod 16, centred: k - d is then divisible by 16
+      d = (k[0] & 0xf) as i8;
+      if d >= 8 {
+        d -= 16;
+      }
+      // k -= d, with borrow or carry through the limbs
+      if d > 0 {
+        let mut borrow = d as u64;
+        for l in k.iter_mut() {
+          let (v, b) = l.overflowing_sub(borrow);
+          *l = v;
+          borrow = u64::from(b);
+          if borrow == 0 {
+            break;
+          }
+        }
+      } else {
+        let mut carry = (-d) as u64;
+        for l in k.iter_mut() {
+          let (v, c) = l.overflowing_add(carry);
+          *l = v;
+          carry = u64::from(c);
+          if carry == 0 {
+            break;
+          }
+        }
+      }
+    }
+    digits.push(d);
+    // k >>= 1
+    for i in 0..k.len() {
+      k[i] = (k[i] >> 1) | k.get(i + 1).map_or(0, |h| h << 63);
+    }
+  }
+  digits
+}
+
 /// A trait listing properties of a commitment key that can be managed in a divide-and-conquer fashion
 pub trait CommitmentKeyExtTrait<E: Engine>
 where
@@ -450,6 +500,20 @@ where
   /// multiplication is variable time, and the affine form comes from one
   /// batch inversion.
   fn fold_unscaled(&self, c: &E::Scalar) -> Self;
+
+  /// The lower and the upper halves of each of `blocks` equal blocks of
+  /// the key, each concatenated in block order (Candor patch 4).
+  fn halves(&self, blocks: usize) -> (Self, Self)
+  where
+    Self: Sized;
+
+  /// `fold_unscaled(c[0])`, then `fold_unscaled(c[1])`, and so on, in one
+  /// pass (Candor patch 4): each result `P_i = sum_b d_b G_{i + b n/2^k}`,
+  /// with `d_b` the product of the `c[l]` for the set bits of `b` (the most
+  /// significant for `c[0]`), is one multi-scalar multiplication whose
+  /// scalars are shared by every `i`, computed by interleaving (Straus) with
+  /// the scalars' wNAF digits computed once.
+  fn fold_tensor(&self, c: &[E::Scalar]) -> Self;
 
   /// Scales the commitment key using the provided scalar
   fn scale(&self, r: &E::Scalar) -> Self;
@@ -525,6 +589,69 @@ where
       .map(|(l, r)| &WnafBase::<_, WINDOW>::new(r.to_curve()) * &c + l.to_curve())
       .collect();
     let mut ck = vec![<Affine<E> as CofactorCurveAffine>::identity(); n];
+    Curve::batch_normalize(&folded, &mut ck);
+    CommitmentKey { ck, h: self.h }
+  }
+
+  fn halves(&self, blocks: usize) -> (CommitmentKey<E>, CommitmentKey<E>) {
+    let m = self.ck.len() / blocks;
+    let (mut lower, mut upper) = (Vec::with_capacity(m / 2 * blocks), Vec::with_capacity(m / 2 * blocks));
+    for block in self.ck.chunks_exact(m) {
+      lower.extend_from_slice(&block[..m / 2]);
+      upper.extend_from_slice(&block[m / 2..]);
+    }
+    (
+      CommitmentKey { ck: lower, h: self.h },
+      CommitmentKey { ck: upper, h: self.h },
+    )
+  }
+
+  // Candor patch 4 (CANDOR-PATCHES.md)
+  fn fold_tensor(&self, c: &[E::Scalar]) -> CommitmentKey<E> {
+    use group::Group;
+    type Affine<E> = <<E as Engine>::GE as DlogGroup>::AffineGroupElement;
+    type Projective<E> = <Affine<E> as CofactorCurveAffine>::Curve;
+    let k = c.len();
+    let terms = 1usize << k;
+    let out = self.ck.len() >> k;
+    // d_b for b >= 1, as wNAF digits (window 4: odd multiples 1, 3, 5, 7)
+    let digits: Vec<Vec<i8>> = (1..terms)
+      .map(|b| {
+        let d = (0..k)
+          .filter(|l| b >> (k - 1 - l) & 1 == 1)
+          .fold(E::Scalar::ONE, |d, l| d * c[l]);
+        wnaf4(d.to_repr().as_ref())
+      })
+      .collect();
+    let len = digits.iter().map(Vec::len).max().unwrap_or(0);
+    let folded: Vec<Projective<E>> = (0..out)
+      .into_par_iter()
+      .map(|i| {
+        // odd multiples of each term's generator
+        let tables: Vec<[Projective<E>; 4]> = (1..terms)
+          .map(|b| {
+            let p = self.ck[i + b * out].to_curve();
+            let p2 = p.double();
+            let p3 = p + p2;
+            let p5 = p3 + p2;
+            [p, p3, p5, p5 + p2]
+          })
+          .collect();
+        let mut acc = Projective::<E>::identity();
+        for bit in (0..len).rev() {
+          acc = acc.double();
+          for (table, digits) in tables.iter().zip(&digits) {
+            match digits.get(bit).copied().unwrap_or(0) {
+              0 => {}
+              d if d > 0 => acc += table[(d as usize - 1) / 2],
+              d => acc -= table[((-d) as usize - 1) / 2],
+            }
+          }
+        }
+        acc + self.ck[i].to_curve()
+      })
+      .collect();
+    let mut ck = vec![<Affine<E> as CofactorCurveAffine>::identity(); out];
     Curve::batch_normalize(&folded, &mut ck);
     CommitmentKey { ck, h: self.h }
   }
