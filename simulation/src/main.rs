@@ -90,6 +90,10 @@ struct Simulate {
     /// Write a JSON report here, and an accuracy plot (.svg) beside it.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Prove as unpatched nova-snark 0.76 does (for comparing timings; the
+    /// proofs verify the same).
+    #[arg(long, hide = true)]
+    upstream_prover: bool,
 }
 
 impl Simulate {
@@ -99,6 +103,7 @@ impl Simulate {
         f.rounds = self.rounds.unwrap_or(f.rounds);
         f.malicious = self.malicious.unwrap_or(f.malicious);
         f.proofs &= !self.no_proof;
+        candor_circuits::prover::use_upstream_prover(self.upstream_prover);
         let configured_beta = match f.strategy {
             StrategyConfig::FedTrimmedAvg { beta } => Some(beta),
             _ => None,
