@@ -54,9 +54,9 @@ pub fn verify_training_batch(keys: &TrainKeys, submitted: &[Submitted<'_>]) -> V
             let (expected, proof) = p?;
             let zn = match outputs.as_mut() {
                 Some(zns) => zns.next().ok_or_else(|| reject("a batch output is missing"))?,
-                None => guarded(|| {
-                    proof.verify(&keys.vk, expected.folds, &[expected.z0]).map_err(|e| reject(&format!("invalid proof: {e}")))
-                })?,
+                None => {
+                    guarded(|| proof.verify(&keys.vk, expected.folds, &[expected.z0]).map_err(|e| reject(&format!("invalid proof: {e}"))))?
+                }
             };
             expected.attested_by(&zn)
         })

@@ -58,11 +58,7 @@ impl<F: CircuitField> StepCircuit<F> for CommitCircuit<F> {
         2
     }
 
-    fn synthesize<CS: ConstraintSystem<F>>(
-        &self,
-        cs: &mut CS,
-        z: &[AllocatedNum<F>],
-    ) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
+    fn synthesize<CS: ConstraintSystem<F>>(&self, cs: &mut CS, z: &[AllocatedNum<F>]) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
         let l = &*self.layout;
         let one = CS::one();
         let (bs, d) = (l.batch(), l.features());
@@ -83,8 +79,7 @@ impl<F: CircuitField> StepCircuit<F> for CommitCircuit<F> {
             mask.push(alloc_bit(cs.namespace(|| format!("mask{b}")), batch.mask[b])?);
             match l.spec.model.task {
                 Task::Logistic => label.push(alloc_bit(cs.namespace(|| format!("label{b}")), batch.y[b] == 1)?),
-                Task::Linear => label
-                    .push(Bits::alloc(cs.namespace(|| format!("y{b}")), batch.y[b] as i128, l.value_bits)?.signed(one)),
+                Task::Linear => label.push(Bits::alloc(cs.namespace(|| format!("y{b}")), batch.y[b] as i128, l.value_bits)?.signed(one)),
                 Task::Softmax => {
                     // one-hot: bits that sum to one, so exactly one class
                     let bits = (0..l.spec.model.classes)

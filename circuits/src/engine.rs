@@ -91,7 +91,9 @@ impl<'a> KeySource<'a> {
         let pin = pin
             .map(|hex| {
                 Digest::from_hex(hex).ok_or_else(|| {
-                    CircuitError::Params(format!("params.{field} must be 64 hex digits (as `candor-coordinator params` prints), not {hex:?}"))
+                    CircuitError::Params(format!(
+                        "params.{field} must be 64 hex digits (as `candor-coordinator params` prints), not {hex:?}"
+                    ))
                 })
             })
             .transpose()?;
@@ -111,13 +113,7 @@ impl<C: StepCircuit<Scalar>> Keys<C> {
         Digest::of(&self.pp.digest())
     }
 
-    fn build(
-        layout: Arc<Layout>,
-        hasher: Hasher<Scalar>,
-        placeholder: &C,
-        name: String,
-        src: KeySource<'_>,
-    ) -> Result<Self, CircuitError> {
+    fn build(layout: Arc<Layout>, hasher: Hasher<Scalar>, placeholder: &C, name: String, src: KeySource<'_>) -> Result<Self, CircuitError> {
         let nova = |e: nova_snark::errors::NovaError| CircuitError::Proving(e.to_string());
         let path = src.cache.map(|dir| dir.join(&name));
         let cached = match (&path, src.pin) {
@@ -183,8 +179,7 @@ pub fn hex_digest(x: &Scalar) -> String {
 
 fn spec_tag(layout: &Layout) -> Result<String, CircuitError> {
     let words = layout.spec.to_words()?;
-    Ok(hex_digest(&Hasher::<Scalar>::default().hash(&words.into_iter().map(Scalar::from).collect::<Vec<_>>()))[..16]
-        .to_string())
+    Ok(hex_digest(&Hasher::<Scalar>::default().hash(&words.into_iter().map(Scalar::from).collect::<Vec<_>>()))[..16].to_string())
 }
 
 /// Cache file: the parameter digest (32 bytes) then the MessagePack of the

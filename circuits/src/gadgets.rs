@@ -8,9 +8,7 @@
 
 use crate::field::{fe, pow2};
 use crate::CircuitField;
-use nova_snark::frontend::{
-    num::AllocatedNum, AllocatedBit, ConstraintSystem, LinearCombination, SynthesisError, Variable,
-};
+use nova_snark::frontend::{num::AllocatedNum, AllocatedBit, ConstraintSystem, LinearCombination, SynthesisError, Variable};
 
 /// A linear combination together with its value.
 #[derive(Clone, Debug)]
@@ -69,21 +67,14 @@ pub fn alloc_bit<F: CircuitField, CS: ConstraintSystem<F>>(cs: CS, value: bool) 
 }
 
 /// Allocates `a * b` (one constraint).
-pub fn mul<F: CircuitField, CS: ConstraintSystem<F>>(
-    mut cs: CS,
-    a: &Lin<F>,
-    b: &Lin<F>,
-) -> Result<AllocatedNum<F>, SynthesisError> {
+pub fn mul<F: CircuitField, CS: ConstraintSystem<F>>(mut cs: CS, a: &Lin<F>, b: &Lin<F>) -> Result<AllocatedNum<F>, SynthesisError> {
     let prod = AllocatedNum::alloc(cs.namespace(|| "prod"), || Ok(a.val * b.val))?;
     cs.enforce(|| "a*b", |_| a.lc.clone(), |_| b.lc.clone(), |lc| lc + prod.get_variable());
     Ok(prod)
 }
 
 /// Allocates a number equal to `a` (one constraint), e.g. to absorb it.
-pub fn alloc_lin<F: CircuitField, CS: ConstraintSystem<F>>(
-    mut cs: CS,
-    a: &Lin<F>,
-) -> Result<AllocatedNum<F>, SynthesisError> {
+pub fn alloc_lin<F: CircuitField, CS: ConstraintSystem<F>>(mut cs: CS, a: &Lin<F>) -> Result<AllocatedNum<F>, SynthesisError> {
     let n = AllocatedNum::alloc(cs.namespace(|| "num"), || Ok(a.val))?;
     enforce_eq(cs, &a.clone(), &Lin::num(&n));
     Ok(n)
@@ -100,12 +91,7 @@ pub fn is_zero<F: CircuitField, CS: ConstraintSystem<F>>(mut cs: CS, a: &Lin<F>)
     let flag = AllocatedNum::alloc(cs.namespace(|| "flag"), || Ok(if zero { F::ONE } else { F::ZERO }))?;
     let inv = AllocatedNum::alloc(cs.namespace(|| "inv"), || Ok(a.val.invert().unwrap_or(F::ZERO)))?;
     // a * inv = 1 - flag: flag is 1 if a = 0, and 0 if a has an inverse
-    cs.enforce(
-        || "a*inv = 1-flag",
-        |_| a.lc.clone(),
-        |lc| lc + inv.get_variable(),
-        |lc| lc + CS::one() - flag.get_variable(),
-    );
+    cs.enforce(|| "a*inv = 1-flag", |_| a.lc.clone(), |lc| lc + inv.get_variable(), |lc| lc + CS::one() - flag.get_variable());
     // a * flag = 0: flag must be 0 when a != 0
     cs.enforce(|| "a*flag = 0", |_| a.lc.clone(), |lc| lc + flag.get_variable(), |lc| lc);
     Ok(Lin::num(&flag))
@@ -176,11 +162,7 @@ pub struct Unsigned<F: CircuitField> {
 }
 
 /// Allocates the `n` bits of an unsigned value.
-pub fn alloc_unsigned<F: CircuitField, CS: ConstraintSystem<F>>(
-    cs: CS,
-    value: i128,
-    n: u32,
-) -> Result<Unsigned<F>, SynthesisError> {
+pub fn alloc_unsigned<F: CircuitField, CS: ConstraintSystem<F>>(cs: CS, value: i128, n: u32) -> Result<Unsigned<F>, SynthesisError> {
     let bits = Bits::alloc(cs, value.wrapping_sub(1i128 << (n - 1)), n)?;
     Ok(Unsigned { lin: bits.field(0, n), value: value.rem_euclid(1i128 << n) })
 }
@@ -208,8 +190,7 @@ mod tests {
         let bits = Bits::alloc(cs.namespace(|| "bits"), value_claim, n).unwrap();
         enforce_eq(cs.namespace(|| "tie"), &Lin::num(&v), &bits.signed(one));
         let q = bits.floor_shift(k, one);
-        let q_int = (0..n).fold(0i128, |acc, j| acc + (((value_claim + (1 << (n - 1))) >> j) & 1) * (1 << j))
-            - (1 << (n - 1));
+        let q_int = (0..n).fold(0i128, |acc, j| acc + (((value_claim + (1 << (n - 1))) >> j) & 1) * (1 << j)) - (1 << (n - 1));
         assert_eq!(q.val, fe::<F>(q_int >> k));
         (cs, q_int >> k)
     }

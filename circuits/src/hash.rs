@@ -35,11 +35,7 @@ impl<F: CircuitField> Hasher<F> {
     }
 
     /// In-circuit hash of allocated `inputs`.
-    pub fn hash_circuit<CS: ConstraintSystem<F>>(
-        &self,
-        mut cs: CS,
-        inputs: &[AllocatedNum<F>],
-    ) -> Result<AllocatedNum<F>, SynthesisError> {
+    pub fn hash_circuit<CS: ConstraintSystem<F>>(&self, mut cs: CS, inputs: &[AllocatedNum<F>]) -> Result<AllocatedNum<F>, SynthesisError> {
         let mut ro = PoseidonROCircuit::<F>::new((*self.constants).clone());
         for x in inputs {
             ro.absorb(x);

@@ -154,8 +154,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     for c0 in (0..bs).step_by(r2) {
         let rows = c0..(c0 + r2).min(bs);
         let slots: F = rows.clone().map(|s| pow2::<F>(m.pre2_bits * (s - c0) as u32)).sum();
-        let packed: Vec<Lin<F>> =
-            (0..h).map(|j| pack_lin(rows.clone().map(|b| (b - c0, act[b * h + j].clone())), m.pre2_bits)).collect();
+        let packed: Vec<Lin<F>> = (0..h).map(|j| pack_lin(rows.clone().map(|b| (b - c0, act[b * h + j].clone())), m.pre2_bits)).collect();
         for c in 0..k {
             let mut cs = cs.namespace(|| format!("output{c0}_{c}"));
             let mut sum = Lin::zero();
@@ -198,8 +197,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     let mut delta = vec![Lin::zero(); bs * h];
     for c0 in (0..bs).step_by(rb) {
         let rows = c0..(c0 + rb).min(bs);
-        let packed: Vec<Lin<F>> =
-            (0..k).map(|c| pack_lin(rows.clone().map(|b| (b - c0, err[b * k + c].clone())), m.back_bits)).collect();
+        let packed: Vec<Lin<F>> = (0..k).map(|c| pack_lin(rows.clone().map(|b| (b - c0, err[b * k + c].clone())), m.back_bits)).collect();
         for j in 0..h {
             let mut cs = cs.namespace(|| format!("back{c0}_{j}"));
             let mut sum = Lin::zero();
@@ -300,11 +298,7 @@ fn claim_one<F: CircuitField, CS: ConstraintSystem<F>>(
 /// `0 <= z <= MAX` (where the hidden error passes), from the bits of `pre`:
 /// the top bit is the sign, and `z <= MAX` iff the bits from `f + K - 1` up
 /// are clear; four constraints.
-fn relu<F: CircuitField, CS: ConstraintSystem<F>>(
-    cs: &mut CS,
-    pre: &Bits<F>,
-    l: &Layout,
-) -> Result<(Lin<F>, Lin<F>), SynthesisError> {
+fn relu<F: CircuitField, CS: ConstraintSystem<F>>(cs: &mut CS, pre: &Bits<F>, l: &Layout) -> Result<(Lin<F>, Lin<F>), SynthesisError> {
     let (f, kb) = (l.spec.format.frac_bits, l.value_bits);
     let n = pre.width();
     let sign = pre.bit(n - 1).clone();
@@ -341,12 +335,7 @@ fn saturation<F: CircuitField, CS: ConstraintSystem<F>>(
 /// n 2^f + r`, `(2^f + r) 2^n`. In range, `r` is bits `f..2f` of the
 /// decomposition and `n` bits `2f..f+K-1` plus the sign bit on top; out of
 /// range the saturated constants are selected. Eleven constraints at Q3.9.
-fn exp2<F: CircuitField, CS: ConstraintSystem<F>>(
-    cs: &mut CS,
-    pre: &Bits<F>,
-    l: &Layout,
-    one: Variable,
-) -> Result<Lin<F>, SynthesisError> {
+fn exp2<F: CircuitField, CS: ConstraintSystem<F>>(cs: &mut CS, pre: &Bits<F>, l: &Layout, one: Variable) -> Result<Lin<F>, SynthesisError> {
     let fmt = l.spec.format;
     let (f, kb) = (fmt.frac_bits, l.value_bits);
     let n = pre.width();
@@ -354,9 +343,7 @@ fn exp2<F: CircuitField, CS: ConstraintSystem<F>>(
     let r = pre.field(f, 2 * f);
     let mut nbits: Vec<Lin<F>> = (2 * f..f + kb - 1).map(|j| pre.bit(j).clone()).collect();
     nbits.push(pre.bit(n - 1).clone());
-    let factor = |q: usize, b: &Lin<F>| {
-        Lin::constant(F::ONE, one).add_scaled(fe::<F>((1i128 << (1u32 << q)) - 1), b)
-    };
+    let factor = |q: usize, b: &Lin<F>| Lin::constant(F::ONE, one).add_scaled(fe::<F>((1i128 << (1u32 << q)) - 1), b);
     let mut power = factor(0, &nbits[0]);
     for (q, b) in nbits.iter().enumerate().skip(1) {
         power = Lin::num(&mul(cs.namespace(|| format!("pow{q}")), &power, &factor(q, b))?);

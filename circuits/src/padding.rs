@@ -41,10 +41,7 @@ impl Size {
     }
 
     fn minus(self, other: Size) -> Size {
-        Size {
-            constraints: self.constraints.saturating_sub(other.constraints),
-            variables: self.variables.saturating_sub(other.variables),
-        }
+        Size { constraints: self.constraints.saturating_sub(other.constraints), variables: self.variables.saturating_sub(other.variables) }
     }
 }
 

@@ -46,17 +46,20 @@ impl Category {
         let any = |p: &str| path.iter().any(|s| starts(s, p));
         if any("digest") || any("param") || any("open_digest") {
             Category::State
-        } else if any("chain") || any("meta") || any("last") || any("counter") || any("epoch end hits commitment")
-            || any("chain reset") || any("new_chain")
+        } else if any("chain")
+            || any("meta")
+            || any("last")
+            || any("counter")
+            || any("epoch end hits commitment")
+            || any("chain reset")
+            || any("new_chain")
         {
             Category::DataBinding
         } else if any("exp") || any("div") || (any("err") && path.iter().any(|s| starts(s, "e"))) {
             Category::Softmax
         } else if any("relu") || any("err") || any("delta") {
             Category::Activation
-        } else if any("wx") || any("wa") || any("we") || any("dr") || any("ae") || any("er") || any("slots")
-            || any("fwd") || any("bwd")
-        {
+        } else if any("wx") || any("wa") || any("we") || any("dr") || any("ae") || any("er") || any("slots") || any("fwd") || any("bwd") {
             Category::Multiplication
         } else {
             Category::Rescaling

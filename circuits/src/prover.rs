@@ -4,14 +4,14 @@
 //! zero-knowledge proof is serialized.
 
 use crate::commit_circuit::commit_native;
-use crate::hash::Hasher;
 use crate::engine::{Blinding, Compressed, DataCircuit, DataKeys, Keys, Scalar, TrainCircuit, TrainKeys};
+use crate::hash::Hasher;
 use crate::state::data_iv;
 use crate::verifier::{DataCommitment, Digest, Statement};
 use crate::CircuitError;
 use candor_core::data::{batches, Batch, Dataset};
-use candor_core::Model;
 use candor_core::Layout;
+use candor_core::Model;
 use ff::Field;
 use nova_snark::nova::RecursiveSNARK;
 use nova_snark::traits::circuit::StepCircuit;
@@ -59,11 +59,7 @@ impl PrivateData {
     /// The public commitment without circuit keys (for runs without proofs).
     pub fn commitment_with(&self, hasher: &Hasher<Scalar>, layout: &Layout) -> DataCommitment {
         let root = commit_native(hasher, layout, &self.batches, &self.blinds);
-        DataCommitment {
-            root: Digest::of(&root),
-            rows: self.batches.iter().map(Batch::samples).sum(),
-            batches: self.batches.len() as u64,
-        }
+        DataCommitment { root: Digest::of(&root), rows: self.batches.iter().map(Batch::samples).sum(), batches: self.batches.len() as u64 }
     }
 }
 

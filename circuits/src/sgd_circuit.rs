@@ -19,13 +19,11 @@
 use crate::field::{fe, pow2};
 use crate::gadgets::{alloc_bit, alloc_lin, constant, enforce_eq, is_zero, mul, Bits, Lin};
 use crate::hash::Hasher;
-use crate::packing::{
-    batch_elements, col_chunk_rows, element_slots, meta_elements, row_chunk_features, source_value, Source,
-};
+use crate::mlp_step::MlpForgery;
+use crate::packing::{batch_elements, col_chunk_rows, element_slots, meta_elements, row_chunk_features, source_value, Source};
 use crate::state::{data_iv, packed_params, params_per_element, TrainState, STATE_TAG};
 use crate::CircuitField;
 use candor_core::data::Batch;
-use crate::mlp_step::MlpForgery;
 use candor_core::model::Trace;
 use candor_core::sgd::StepTrace;
 use candor_core::{CoreError, Layout, Model, Task};
@@ -105,8 +103,7 @@ fn metadata<F: CircuitField, CS: ConstraintSystem<F>>(
 ) -> Result<Meta<F>, SynthesisError> {
     let bs = l.batch();
     let classes = l.spec.model.classes;
-    let mut meta =
-        Meta { mask: vec![Lin::zero(); bs], label: vec![Lin::zero(); bs], class: vec![vec![Lin::zero(); classes]; bs] };
+    let mut meta = Meta { mask: vec![Lin::zero(); bs], label: vec![Lin::zero(); bs], class: vec![vec![Lin::zero(); classes]; bs] };
     for (m, slots) in element_slots(l).iter().take(meta_elements(l)).enumerate() {
         let mut packed = Lin::zero();
         for &(src, off) in slots {
@@ -332,9 +329,7 @@ pub(crate) fn hard_sigmoid<F: CircuitField, CS: ConstraintSystem<F>>(
     let sign = pre.bit(k - 1).clone();
     let high = pre.count(2 * f + 1, k - 1);
     let all = (k - 2 * f - 2) as i128;
-    let inside = pre
-        .floor_shift(f + 2, one)
-        .add(&constant(1 << (f - 1), one));
+    let inside = pre.floor_shift(f + 2, one).add(&constant(1 << (f - 1), one));
     let none_high = is_zero(cs.namespace(|| "none_high"), &high)?;
     let all_high = is_zero(cs.namespace(|| "all_high"), &high.clone().add(&constant(-all, one)))?;
     // pos = sign * (1 - none_high), neg = (1 - sign) * (1 - all_high)
@@ -355,11 +350,7 @@ impl<F: CircuitField> StepCircuit<F> for SgdFoldCircuit<F> {
         1
     }
 
-    fn synthesize<CS: ConstraintSystem<F>>(
-        &self,
-        cs: &mut CS,
-        z: &[AllocatedNum<F>],
-    ) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
+    fn synthesize<CS: ConstraintSystem<F>>(&self, cs: &mut CS, z: &[AllocatedNum<F>]) -> Result<Vec<AllocatedNum<F>>, SynthesisError> {
         let l = &*self.layout;
         let one = CS::one();
         let st = &self.input;
@@ -384,8 +375,7 @@ impl<F: CircuitField> StepCircuit<F> for SgdFoldCircuit<F> {
         for t in 0..self.batches.len() {
             let mut cs = cs.namespace(|| format!("step{t}"));
             let check = self.forgery != Some(Forgery::IgnoreCommitment);
-            let (next, trace) =
-                advance_checked(&self.hasher, l, &state, &self.batches[t], self.blinds[t], check).map_err(unsat)?;
+            let (next, trace) = advance_checked(&self.hasher, l, &state, &self.batches[t], self.blinds[t], check).map_err(unsat)?;
 
             // Extend the data chain.
             let mut absorbed = vec![chain.clone(), Self::alloc(&mut cs, "blind", self.blinds[t])?];
@@ -405,12 +395,7 @@ impl<F: CircuitField> StepCircuit<F> for SgdFoldCircuit<F> {
             let next_counter = counter.clone().add(&Lin::constant(F::ONE, one));
             let last = is_zero(cs.namespace(|| "last"), &next_counter.clone().add_scaled(-F::ONE, &Lin::num(&batches)))?;
             let ext = Lin::num(&extended);
-            cs.enforce(
-                || "epoch end hits commitment",
-                |_| last.lc.clone(),
-                |_| ext.lc.clone() - commitment.get_variable(),
-                |lc| lc,
-            );
+            cs.enforce(|| "epoch end hits commitment", |_| last.lc.clone(), |_| ext.lc.clone() - commitment.get_variable(), |lc| lc);
             let new_chain = Self::alloc(&mut cs, "new_chain", next.chain)?;
             let iv = Lin::constant(data_iv::<F>(), one);
             cs.enforce(
@@ -453,10 +438,7 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
         pre.push(chain.clone());
         pre.push(alloc_lin(cs.namespace(|| "samples"), samples)?);
         for (k, group) in params.chunks(params_per_element(l)).enumerate() {
-            let packed = group
-                .iter()
-                .enumerate()
-                .fold(Lin::zero(), |acc, (j, p)| acc.add_scaled(pow2(l.value_bits * j as u32), p));
+            let packed = group.iter().enumerate().fold(Lin::zero(), |acc, (j, p)| acc.add_scaled(pow2(l.value_bits * j as u32), p));
             pre.push(alloc_lin(cs.namespace(|| format!("packed{k}")), &packed)?);
         }
         debug_assert_eq!(pre.len(), 7 + packed_params::<F>(l, &self.input.model.params()).len());

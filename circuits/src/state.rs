@@ -53,10 +53,7 @@ pub fn params_per_element(layout: &Layout) -> usize {
 
 /// Model parameters packed for hashing (each fits `value_bits`).
 pub fn packed_params<F: CircuitField>(layout: &Layout, params: &[i64]) -> Vec<F> {
-    params
-        .chunks(params_per_element(layout))
-        .map(|c| pack(c.iter().map(|&p| p as i128), layout.value_bits))
-        .collect()
+    params.chunks(params_per_element(layout)).map(|c| pack(c.iter().map(|&p| p as i128), layout.value_bits)).collect()
 }
 
 /// The state a fold consumes and produces.

@@ -5,8 +5,8 @@ use crate::engine::{Compressed, DataCircuit, DataKeys, Scalar, TrainCircuit, Tra
 use crate::hash::Hasher;
 use crate::state::{context, data_iv, TrainState};
 use crate::{field, CircuitError};
-use candor_core::Model;
 use candor_core::Layout;
+use candor_core::Model;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -328,11 +328,7 @@ impl Expected {
 /// Checks a commitment proof: `commitment.root` commits to
 /// `commitment.batches` batches of in-range values with valid labels, of
 /// which `commitment.rows` rows are real.
-pub fn verify_commitment(
-    keys: &DataKeys,
-    commitment: &DataCommitment,
-    proof: &[u8],
-) -> Result<VerifiedCommitment, CircuitError> {
+pub fn verify_commitment(keys: &DataKeys, commitment: &DataCommitment, proof: &[u8]) -> Result<VerifiedCommitment, CircuitError> {
     let root = commitment.root.to_scalar().ok_or_else(|| reject("commitment is not a field element"))?;
     if commitment.batches == 0 || commitment.batches > MAX_BATCHES {
         return Err(reject("batch count out of range"));

@@ -8,11 +8,11 @@ use candor_circuits::sgd_circuit::{Forgery, SgdFoldCircuit};
 use candor_core::data::batches;
 use candor_core::sgd::LinearModel;
 use candor_core::{Layout, Task};
+use ff::Field;
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;
 use nova_snark::frontend::ConstraintSystem;
 use nova_snark::traits::circuit::StepCircuit;
-use ff::Field;
 use std::sync::Arc;
 
 mod common;

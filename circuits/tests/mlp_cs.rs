@@ -85,7 +85,7 @@ fn mlp_constraint_counts_are_pinned() {
     for (d, h, classes, b, expect) in [
         (5, 4, 3, 4, 6512usize),
         (5, 4, 0, 4, 4844),
-        (30, 16, 0, 16, 51204),  // breast cancer 30-16-1
+        (30, 16, 0, 16, 51204),   // breast cancer 30-16-1
         (64, 16, 10, 16, 118446), // digits 64-16-10
     ] {
         let fx = fixture(fixtures::mlp_spec(d, h, classes, b, 1), false);

@@ -20,7 +20,10 @@ fn sizes_at_other_steps_per_fold_are_predicted_exactly() {
     let three = TrainSpec { steps_per_fold: 3, ..one.clone() };
     let (k1, k3) = (keys(&one), keys(&three));
     let (s1, s3) = (k1.sizes().0, k3.sizes().0);
-    let nova = Size { constraints: s1.constraints - step_size(&one).unwrap().constraints, variables: s1.variables - step_size(&one).unwrap().variables };
+    let nova = Size {
+        constraints: s1.constraints - step_size(&one).unwrap().constraints,
+        variables: s1.variables - step_size(&one).unwrap().variables,
+    };
     let step3 = step_size(&three).unwrap();
     assert_eq!(s3, Size { constraints: nova.constraints + step3.constraints, variables: nova.variables + step3.variables });
     // the secondary circuit does not depend on the step circuit
@@ -75,4 +78,3 @@ const PINNED: &[(&str, usize, u32)] = &[
     ("simulate-digits-mlp.toml", 1, 17),
     ("digits-mlp/study.toml", 1, 17),
 ];
-

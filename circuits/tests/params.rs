@@ -19,7 +19,8 @@ fn layout(learning_rate: f64) -> Layout {
 
 /// The one training-parameter file in a cache directory.
 fn cache_file(dir: &Path) -> PathBuf {
-    let files: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains("train-")).collect();
+    let files: Vec<PathBuf> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().contains("train-")).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     files[0].clone()
 }

@@ -13,11 +13,11 @@
 use crate::store::Store;
 use crate::strategy::Weighted;
 use crate::CoordinatorError;
-use candor_circuits::engine::{DataKeys, TrainKeys};
 use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::engine::{DataKeys, TrainKeys};
 use candor_circuits::verifier::{verify_commitment, Statement};
-use std::collections::BTreeMap;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What an audit found.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -83,10 +83,8 @@ pub fn audit(store: &Store, keys: &TrainKeys, dkeys: &DataKeys) -> Result<AuditR
             };
             checked.push((name, s, st));
         }
-        let submitted: Vec<Submitted<'_>> = checked
-            .iter()
-            .map(|(_, s, st)| Submitted { statement: st, model: &s.model, samples: s.samples, proof: &s.proof })
-            .collect();
+        let submitted: Vec<Submitted<'_>> =
+            checked.iter().map(|(_, s, st)| Submitted { statement: st, model: &s.model, samples: s.samples, proof: &s.proof }).collect();
         for ((name, _, _), result) in checked.iter().zip(verify_training_batch(keys, &submitted)) {
             if let Err(e) = result {
                 report.problems.push(format!("round {}: update of {name}: {e}", round.id));
@@ -95,8 +93,7 @@ pub fn audit(store: &Store, keys: &TrainKeys, dkeys: &DataKeys) -> Result<AuditR
         let Some(result) = round.result else {
             continue; // the open round: nothing aggregated yet
         };
-        let agg: Vec<Weighted> =
-            subs.iter().filter(|s| s.aggregated).map(|s| Weighted { samples: s.samples, model: &s.model }).collect();
+        let agg: Vec<Weighted> = subs.iter().filter(|s| s.aggregated).map(|s| Weighted { samples: s.samples, model: &s.model }).collect();
         let recomputed = if agg.is_empty() { Ok(round.global.clone()) } else { strategy.aggregate(&agg) };
         match recomputed {
             Ok(m) if m == result => {}

@@ -8,8 +8,8 @@ use anyhow::Context;
 use candor_circuits::engine::{DataKeys, KeySource};
 use candor_circuits::verifier::{verify_commitment, DataCommitment, Digest};
 use candor_core::dataset::Study;
-use candor_core::Model;
 use candor_core::Layout;
+use candor_core::Model;
 use candor_protocols::net::{check_tcp_address, NetConfig};
 use candor_protocols::Registration;
 use serde::Deserialize;
@@ -169,7 +169,12 @@ impl CoordinatorConfig {
             request_timeout: Duration::from_secs(self.poll_timeout_secs + 60),
             ..NetConfig::default()
         };
-        let node = NodeConfig { listen: self.listen.parse().context("listen address")?, db: self.db.clone(), export_dir: self.export_dir.clone(), net };
+        let node = NodeConfig {
+            listen: self.listen.parse().context("listen address")?,
+            db: self.db.clone(),
+            export_dir: self.export_dir.clone(),
+            net,
+        };
         Ok((fed, node))
     }
 }

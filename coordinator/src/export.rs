@@ -2,8 +2,8 @@
 //! integers and their float values) plus a JSON metadata file.
 
 use crate::CoordinatorError;
-use candor_core::Model;
 use candor_core::FixedFormat;
+use candor_core::Model;
 use safetensors::tensor::{serialize, Dtype, TensorView};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -9,8 +9,8 @@ use crate::store::Store;
 use crate::strategy::StrategyConfig;
 use crate::verify_queue::{self, Done, Job};
 use crate::CoordinatorError;
-use candor_circuits::engine::TrainKeys;
 use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{model_digest, Statement, VerifiedUpdate};
 use candor_core::data::Dataset;
 use candor_core::eval::evaluate;
@@ -19,8 +19,8 @@ use candor_core::TrainSpec;
 use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{NetGauges, Response};
 use futures::StreamExt;
-use libp2p::request_response::{self, ResponseChannel};
 use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
 use std::collections::{BTreeMap, HashMap};
@@ -126,7 +126,10 @@ impl Coordinator {
             let mut accepted = BTreeMap::new();
             for (s, v) in subs.iter().zip(verify_training_batch(&keys, &submitted)) {
                 let v = v.map_err(|e| {
-                    CoordinatorError::Corrupt(format!("stored update of {} fails verification: {e}; run audit", fed.participants[&s.peer].name))
+                    CoordinatorError::Corrupt(format!(
+                        "stored update of {} fails verification: {e}; run audit",
+                        fed.participants[&s.peer].name
+                    ))
                 })?;
                 accepted.insert(s.peer.clone(), v);
             }
@@ -139,17 +142,8 @@ impl Coordinator {
         let admitted: Vec<PeerId> = fed.participants.keys().filter_map(|p| PeerId::from_bytes(p).ok()).collect();
         let max_verifying = fed.policy.max_verifying.max(1);
         let participants = fed.participants.iter().map(|(k, a)| (k.clone(), a.participant())).collect();
-        let machine = RoundMachine::resume(
-            fed.spec,
-            fed.policy,
-            participants,
-            fed.strategy.build()?,
-            digest,
-            global,
-            completed,
-            open,
-        )
-        .with_federation(federation);
+        let machine = RoundMachine::resume(fed.spec, fed.policy, participants, fed.strategy.build()?, digest, global, completed, open)
+            .with_federation(federation);
         let (swarm, gauges) = listen(key, cfg.net, &admitted, &cfg.listen)?;
         let (done_tx, done_rx) = mpsc::channel(max_verifying);
         let (jobs_tx, jobs_rx) = mpsc::channel(max_verifying);
@@ -361,7 +355,12 @@ impl Coordinator {
 
 /// Builds the swarm, admitting only `admitted` peers (see
 /// `candor_protocols::net`), and starts listening on `addr`.
-fn listen(key: Keypair, net: NetConfig, admitted: &[PeerId], addr: &Multiaddr) -> Result<(Swarm<Behaviour>, Arc<NetGauges>), CoordinatorError> {
+fn listen(
+    key: Keypair,
+    net: NetConfig,
+    admitted: &[PeerId],
+    addr: &Multiaddr,
+) -> Result<(Swarm<Behaviour>, Arc<NetGauges>), CoordinatorError> {
     check_address_free(addr)?;
     let per_peer = net.max_connections_per_peer;
     let net = NetConfig {

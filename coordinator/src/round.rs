@@ -8,11 +8,11 @@
 
 use crate::strategy::{Strategy, Weighted};
 use candor_circuits::verifier::{ClaimedStatement, DataCommitment, VerifiedCommitment, VerifiedUpdate};
-use std::fmt::Debug;
 use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::{bounded_reason, RejectCode, Request, Response, RoundAnnouncement, StatusReport, Submission};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Debug;
 use std::sync::Arc;
 
 /// A participant's identity bytes (its libp2p PeerId).
@@ -231,13 +231,8 @@ impl<U: Update> RoundMachine<U> {
         completed: u64,
         open: Option<(u64, Model, u64, BTreeMap<PeerKey, U>)>,
     ) -> Self {
-        let open = open.map(|(id, global, deadline_ms, accepted)| OpenRound {
-            id,
-            global,
-            deadline_ms,
-            accepted,
-            verifying: BTreeSet::new(),
-        });
+        let open =
+            open.map(|(id, global, deadline_ms, accepted)| OpenRound { id, global, deadline_ms, accepted, verifying: BTreeSet::new() });
         Self { federation: vec![], spec, policy, participants, strategy, digest, global, completed, open, polls: VecDeque::new() }
     }
 
@@ -380,15 +375,7 @@ impl<U: Update> RoundMachine<U> {
         out.push(Action::Verify { id, peer, statement, submission: sub });
     }
 
-    fn on_verified(
-        &mut self,
-        peer: PeerKey,
-        id: ReqId,
-        sub: Submission,
-        result: Result<U, String>,
-        now_ms: u64,
-        out: &mut Vec<Action<U>>,
-    ) {
+    fn on_verified(&mut self, peer: PeerKey, id: ReqId, sub: Submission, result: Result<U, String>, now_ms: u64, out: &mut Vec<Action<U>>) {
         let round = Some(sub.round);
         let still_open = match self.open.as_mut() {
             Some(open) if open.id == sub.round => {

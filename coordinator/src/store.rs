@@ -103,11 +103,9 @@ fn check_candor(conn: &Connection, path: &Path) -> Result<(), CoordinatorError> 
     if id == APPLICATION_ID {
         return Ok(());
     }
-    let has_spec = conn
-        .query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |_| Ok(()))
-        .optional()?
-        .is_some()
-        && conn.query_row("SELECT 1 FROM meta WHERE key = 'spec'", [], |_| Ok(())).optional()?.is_some();
+    let has_spec =
+        conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'", [], |_| Ok(())).optional()?.is_some()
+            && conn.query_row("SELECT 1 FROM meta WHERE key = 'spec'", [], |_| Ok(())).optional()?.is_some();
     if id == 0 && has_spec {
         Ok(())
     } else {
@@ -240,10 +238,7 @@ impl Store {
                 }
                 Some((root, rows, batches)) if root == c.root.0 && rows == c.rows && batches == c.batches => {}
                 Some(_) => {
-                    return Err(CoordinatorError::Config(format!(
-                        "participant {} is registered with another data commitment",
-                        p.name
-                    )))
+                    return Err(CoordinatorError::Config(format!("participant {} is registered with another data commitment", p.name)))
                 }
             }
         }
@@ -283,14 +278,7 @@ impl Store {
         let mut st = self.conn.prepare("SELECT peer, name, root, rows, batches, proof FROM participants")?;
         let rows = st.query_map([], |r| {
             let root: Vec<u8> = r.get(2)?;
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                root,
-                r.get::<_, u64>(3)?,
-                r.get::<_, u64>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-            ))
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?, root, r.get::<_, u64>(3)?, r.get::<_, u64>(4)?, r.get::<_, Vec<u8>>(5)?))
         })?;
         let mut out = BTreeMap::new();
         for row in rows {
@@ -303,10 +291,7 @@ impl Store {
 
     /// Records an opened round.
     pub fn opened(&self, round: u64, global: &Model, deadline_ms: u64) -> Result<(), CoordinatorError> {
-        self.conn.execute(
-            "INSERT INTO rounds (id, global, deadline_ms) VALUES (?1, ?2, ?3)",
-            params![round, enc(global), deadline_ms],
-        )?;
+        self.conn.execute("INSERT INTO rounds (id, global, deadline_ms) VALUES (?1, ?2, ?3)", params![round, enc(global), deadline_ms])?;
         Ok(())
     }
 
@@ -354,9 +339,8 @@ impl Store {
     /// All rounds in order.
     pub fn rounds(&self) -> Result<Vec<StoredRound>, CoordinatorError> {
         let mut st = self.conn.prepare("SELECT id, global, deadline_ms, result FROM rounds ORDER BY id")?;
-        let rows = st.query_map([], |r| {
-            Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, u64>(2)?, r.get::<_, Option<Vec<u8>>>(3)?))
-        })?;
+        let rows =
+            st.query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, u64>(2)?, r.get::<_, Option<Vec<u8>>>(3)?)))?;
         rows.map(|row| {
             let (id, g, deadline_ms, res) = row?;
             Ok(StoredRound { id, global: dec(&g)?, deadline_ms, result: res.as_deref().map(dec).transpose()? })
@@ -366,9 +350,7 @@ impl Store {
 
     /// Accepted submissions of a round, by participant.
     pub fn submissions(&self, round: u64) -> Result<Vec<StoredSubmission>, CoordinatorError> {
-        let mut st = self.conn.prepare(
-            "SELECT peer, samples, model, proof, aggregated FROM submissions WHERE round = ?1 ORDER BY peer",
-        )?;
+        let mut st = self.conn.prepare("SELECT peer, samples, model, proof, aggregated FROM submissions WHERE round = ?1 ORDER BY peer")?;
         let rows = st.query_map([round], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u64>(1)?, r.get::<_, Vec<u8>>(2)?, r.get::<_, Vec<u8>>(3)?, r.get::<_, bool>(4)?))
         })?;

@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::*;
 use candor_coordinator::store::Store;
 use candor_coordinator::CoordinatorError;
 use candor_core::sgd::LinearModel;
 use candor_protocols::{RejectCode, Request, Response, Submission, MAX_REASON_BYTES};
+use common::*;
 use libp2p::identity::Keypair;
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -80,7 +80,10 @@ async fn ask(key: Keypair, limits: Limits, addr: &Multiaddr, reqs: Vec<Request>)
                     ..
                 })) if request_id == id => break Ok(response),
                 SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::OutboundFailure { request_id, error, .. }))
-                    if request_id == id => break Err(error.to_string()),
+                    if request_id == id =>
+                {
+                    break Err(error.to_string())
+                }
                 _ => {}
             }
         };

@@ -97,7 +97,9 @@ fn full_round_with_three_participants() {
         assert!(matches!(a[1], Action::Reply { response: Response::Accepted { round: 1 }, .. }));
         if i == 3 {
             // quorum: closed with FedAvg (equal counts: floor(90 / 3) = 30), next round opened
-            assert!(matches!(&a[2], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.params()[0] == 30 && aggregated.len() == 3));
+            assert!(
+                matches!(&a[2], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.params()[0] == 30 && aggregated.len() == 3)
+            );
             assert!(matches!(&a[3], Action::Opened { round: 2, global, .. } if global.params()[0] == 30));
         }
     }
@@ -173,7 +175,10 @@ fn empty_round_closes_at_deadline_and_federation_ends() {
     let a = m.on_event(Event::Tick { now_ms: 2000 });
     assert!(matches!(a[0], Action::Closed { round: 2, model: None, .. }));
     assert!(m.finished());
-    assert!(matches!(m.on_event(req(1, 1, Request::Poll { after: Some(2) }, 2001))[..], [Action::Reply { response: Response::NoRound, .. }]));
+    assert!(matches!(
+        m.on_event(req(1, 1, Request::Poll { after: Some(2) }, 2001))[..],
+        [Action::Reply { response: Response::NoRound, .. }]
+    ));
     assert_eq!(rejection(&m.on_event(req(1, 2, Request::Submit(sub(2, 1)), 2002))), Some(RejectCode::RoundClosed));
 }
 
@@ -187,7 +192,10 @@ fn verification_queue_and_polls_are_bounded() {
     // polls for a newer round are held, up to the limit, then time out
     assert!(m.on_event(req(1, 4, Request::Poll { after: Some(1) }, 2)).is_empty());
     assert!(m.on_event(req(2, 5, Request::Poll { after: Some(1) }, 2)).is_empty());
-    assert!(matches!(m.on_event(req(3, 6, Request::Poll { after: Some(1) }, 2))[..], [Action::Reply { id: 6, response: Response::NoRound }]));
+    assert!(matches!(
+        m.on_event(req(3, 6, Request::Poll { after: Some(1) }, 2))[..],
+        [Action::Reply { id: 6, response: Response::NoRound }]
+    ));
     let a = m.on_event(Event::Tick { now_ms: 102 });
     assert_eq!(a.len(), 2);
     assert!(a.iter().all(|x| matches!(x, Action::Reply { response: Response::NoRound, .. })));
@@ -200,7 +208,9 @@ fn held_poll_is_answered_when_the_next_round_opens() {
     assert!(m.on_event(req(2, 7, Request::Poll { after: Some(1) }, 1)).is_empty());
     m.on_event(req(1, 1, Request::Submit(sub(1, 4)), 2));
     let a = m.on_event(verified(1, 1, sub(1, 4), true, 3));
-    assert!(a.iter().any(|x| matches!(x, Action::Reply { id: 7, response: Response::Round(r) } if r.round == 2 && r.global.params()[0] == 4)));
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Reply { id: 7, response: Response::Round(r) } if r.round == 2 && r.global.params()[0] == 4)));
 }
 
 #[test]
@@ -227,7 +237,10 @@ fn resumed_round_with_its_quorum_closes_at_the_first_event() {
     let mut m = machine(2, Some((1, LinearModel::zeros(1).into(), 1000, accepted)), 0);
     // long before the deadline
     let a = m.on_event(Event::Tick { now_ms: 1 });
-    assert!(matches!(&a[0], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.params()[0] == 15 && aggregated.len() == 2), "{a:?}");
+    assert!(
+        matches!(&a[0], Action::Closed { round: 1, model: Some(mdl), aggregated } if mdl.params()[0] == 15 && aggregated.len() == 2),
+        "{a:?}"
+    );
     assert!(matches!(a[1], Action::Opened { round: 2, .. }));
 }
 

@@ -35,7 +35,8 @@ fn honest_history(path: &Path) -> (TrainKeys, DataKeys) {
         let (c, proof) = prove_commitment(&dkeys, &data).unwrap();
         let commitment = verify_commitment(&dkeys, &c, &proof).unwrap();
         participants.insert(peer.clone(), Admitted { name: format!("h{i}"), commitment, proof });
-        let st = Statement { federation: FEDERATION.to_vec(), round: 1, participant: peer.clone(), data: commitment, global: global.clone() };
+        let st =
+            Statement { federation: FEDERATION.to_vec(), round: 1, participant: peer.clone(), data: commitment, global: global.clone() };
         let p = prove_training(&keys, &st, &data, |_, _| {}).unwrap();
         verify_training(&keys, &st, &p.model, p.samples, &p.proof).unwrap();
         proven.push((peer, p));
@@ -83,9 +84,7 @@ fn audit_passes_on_honest_history_and_fails_on_altered_copies() {
         let mut p = r.params();
         p[0] += 1;
         let m = r.with_params(&p).unwrap();
-        s.connection()
-            .execute("UPDATE rounds SET result = ?1 WHERE id = 1", [rmp_serde::to_vec(&m).unwrap()])
-            .unwrap();
+        s.connection().execute("UPDATE rounds SET result = ?1 WHERE id = 1", [rmp_serde::to_vec(&m).unwrap()]).unwrap();
     }
     let r = audit(&Store::open(&altered).unwrap(), keys).unwrap();
     assert!(!r.passed());

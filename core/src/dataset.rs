@@ -114,7 +114,11 @@ impl Normalization {
         let std = (0..d)
             .map(|i| {
                 let v = x.iter().map(|r| (r[i] - mean[i]).powi(2)).sum::<f64>() / n;
-                if v > 0.0 { v.sqrt() } else { 1.0 }
+                if v > 0.0 {
+                    v.sqrt()
+                } else {
+                    1.0
+                }
             })
             .collect();
         Self { mean, std }
@@ -281,7 +285,9 @@ mod tests {
 
     #[test]
     fn every_bad_label_names_its_file_line_and_column() {
-        for (task, label) in [(Task::Logistic, "2"), (Task::Logistic, "0.5"), (Task::Softmax, "3"), (Task::Softmax, "-1"), (Task::Linear, "1e9")] {
+        for (task, label) in
+            [(Task::Logistic, "2"), (Task::Logistic, "0.5"), (Task::Softmax, "3"), (Task::Softmax, "-1"), (Task::Linear, "1e9")]
+        {
             let e = error(task, &format!("1,2,0\n1,2,1\n1,2,{label}\n1,2,0\n"));
             assert!(e.contains("line 4, column y"), "{task:?} {label}: {e}");
         }

@@ -132,9 +132,7 @@ impl Layout {
         let bwd_bits = signed_bits_for(upd_bound).max(upd_bits);
         for (what, bits) in [("pre-activation", fwd_bits), ("update", bwd_bits)] {
             if bits > F64_EXACT_BITS {
-                return bad(format!(
-                    "{what} needs {bits} bits, more than f64 holds exactly; use fewer frac_bits or int_bits"
-                ));
+                return bad(format!("{what} needs {bits} bits, more than f64 holds exactly; use fewer frac_bits or int_bits"));
             }
         }
         let mlp = if spec.model.is_mlp() { Some(mlp_layout(spec, lr_q, upd_shift, upd_bits)?) } else { None };

@@ -7,8 +7,8 @@
 
 pub mod data;
 pub mod dataset;
-pub mod eval;
 mod error;
+pub mod eval;
 pub mod fixed;
 pub mod layout;
 pub mod mlp;

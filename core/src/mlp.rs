@@ -262,11 +262,7 @@ pub fn output_error(shape: MlpShape, format: FixedFormat, z2: &[i128], label: i6
     if shape.outputs == 1 {
         return vec![hard_sigmoid(z2[0], f) - i128::from(label) * one];
     }
-    softmax2(z2, format)
-        .into_iter()
-        .enumerate()
-        .map(|(c, p)| p - if c as i64 == label { one } else { 0 })
-        .collect()
+    softmax2(z2, format).into_iter().enumerate().map(|(c, p)| p - if c as i64 == label { one } else { 0 }).collect()
 }
 
 /// Intermediate values of an MLP step, per row `b`: the step circuit's

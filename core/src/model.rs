@@ -68,11 +68,7 @@ impl Model {
     /// A model of the same architecture with other parameters.
     pub fn with_params(&self, params: &[i64]) -> Result<Self, CoreError> {
         if params.len() != self.params().len() {
-            return Err(CoreError::InvalidData(format!(
-                "{} parameters for a model of {}",
-                params.len(),
-                self.params().len()
-            )));
+            return Err(CoreError::InvalidData(format!("{} parameters for a model of {}", params.len(), self.params().len())));
         }
         Ok(match self {
             Model::Linear(_) => Model::Linear(LinearModel::from_params(params)?),

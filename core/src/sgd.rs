@@ -61,11 +61,7 @@ impl LinearModel {
             return Err(CoreError::InvalidData("a linear model for a spec with a hidden layer".into()));
         }
         if self.weights.len() != layout.features() {
-            return Err(CoreError::InvalidData(format!(
-                "model has {} weights, spec {} features",
-                self.weights.len(),
-                layout.features()
-            )));
+            return Err(CoreError::InvalidData(format!("model has {} weights, spec {} features", self.weights.len(), layout.features())));
         }
         let fmt = layout.spec.format;
         for p in self.params() {

@@ -131,14 +131,12 @@ pub struct TrainSpec {
 impl TrainSpec {
     /// Learning rate as an integer in the format, checked to be positive.
     pub fn learning_rate_q(&self) -> Result<i64, CoreError> {
-        let q = self.format.quantize(self.learning_rate).map_err(|_| {
-            CoreError::InvalidSpec(format!("learning_rate {} does not fit {}", self.learning_rate, self.format))
-        })?;
+        let q = self
+            .format
+            .quantize(self.learning_rate)
+            .map_err(|_| CoreError::InvalidSpec(format!("learning_rate {} does not fit {}", self.learning_rate, self.format)))?;
         if q <= 0 {
-            return Err(CoreError::InvalidSpec(format!(
-                "learning_rate {} rounds to zero in {}",
-                self.learning_rate, self.format
-            )));
+            return Err(CoreError::InvalidSpec(format!("learning_rate {} rounds to zero in {}", self.learning_rate, self.format)));
         }
         Ok(q)
     }

@@ -28,7 +28,9 @@ fn load(path: &str, label: &str, fmt: FixedFormat) -> (Dataset, Dataset) {
         features: x[0].len(),
         x: ids
             .iter()
-            .flat_map(|&i| x[i].iter().enumerate().map(|(j, v)| fmt.quantize_clipped((v - norm.mean[j]) / norm.std[j]).unwrap()).collect::<Vec<_>>())
+            .flat_map(|&i| {
+                x[i].iter().enumerate().map(|(j, v)| fmt.quantize_clipped((v - norm.mean[j]) / norm.std[j]).unwrap()).collect::<Vec<_>>()
+            })
             .collect(),
         y: ids.iter().map(|&i| y[i] as i64).collect(),
     };

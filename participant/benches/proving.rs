@@ -71,19 +71,13 @@ fn profile(config: &str, batch: usize, spf: usize) -> String {
     let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     let nova = keys.pp.num_constraints().0 - cs.total();
     let all = (cs.total() + nova) as f64;
-    let cells: Vec<String> = [
-        Category::Multiplication,
-        Category::Rescaling,
-        Category::Activation,
-        Category::Softmax,
-        Category::DataBinding,
-        Category::State,
-    ]
-    .iter()
-    .map(|c| cs.counts.get(c).copied().unwrap_or(0))
-    .chain([nova])
-    .map(|n| format!("{n} ({:.0}%)", 100.0 * n as f64 / all))
-    .collect();
+    let cells: Vec<String> =
+        [Category::Multiplication, Category::Rescaling, Category::Activation, Category::Softmax, Category::DataBinding, Category::State]
+            .iter()
+            .map(|c| cs.counts.get(c).copied().unwrap_or(0))
+            .chain([nova])
+            .map(|n| format!("{n} ({:.0}%)", 100.0 * n as f64 / all))
+            .collect();
     format!("| {} | {batch} | {spf} | {} | {} |", shape(&layout), layout.macs_per_step() * spf, cells.join(" | "))
 }
 

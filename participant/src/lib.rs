@@ -3,8 +3,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod config;
 pub mod commands;
+pub mod config;
 pub mod daemon;
 mod error;
 pub mod local;

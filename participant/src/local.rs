@@ -2,13 +2,13 @@
 //! proof, verify it. What a hospital's IT team runs to see the engine work
 //! before joining a federation.
 
-use candor_core::dataset::{quantize, shuffled, Normalization, Table};
-use crate::round::train_round;
 use crate::model_trainer::ReferenceTrainer;
+use crate::round::train_round;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement, VerifiedUpdate};
+use candor_core::dataset::{quantize, shuffled, Normalization, Table};
 use candor_core::eval::{evaluate, Metrics};
 use candor_core::{Layout, TrainSpec};
 use rand::{Rng, SeedableRng};
@@ -202,9 +202,8 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
 pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> anyhow::Result<VerifiedUpdate> {
     let layout = Layout::new(&cfg.spec)?;
     let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| {
-        anyhow::anyhow!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display())
-    })?;
+    let file: UpdateFile = rmp_serde::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display()))?;
     let dkeys = DataKeys::for_commitment(&layout, KeySource::data(cache, &cfg.params)?)?;
     let commitment = verify_commitment(&dkeys, &file.statement.data, &file.commitment_proof)
         .map_err(|e| anyhow::anyhow!("{}: the data commitment's proof does not verify: {e}", path.display()))?;

@@ -68,10 +68,10 @@ impl FixedMlpTrainer {
         let fmt = hyper.format;
         let (f, v) = (fmt.frac_bits, fmt.total_bits());
         let lg = |n: usize| usize::BITS - (n.max(1) - 1).leading_zeros(); // ceil(log2 n)
-        // magnitudes (values below 2^(v-1), errors at most 2^f, lr at most
-        // 2^f): lr G1 below 2^f B k 2^(2v); pre-activations below
-        // (d + 1) 2^(2v); softmax
-        // numerators below 2^(2f + 1) 2^(2^(int+1)) k; updates w 2^shift
+                                                                          // magnitudes (values below 2^(v-1), errors at most 2^f, lr at most
+                                                                          // 2^f): lr G1 below 2^f B k 2^(2v); pre-activations below
+                                                                          // (d + 1) 2^(2v); softmax
+                                                                          // numerators below 2^(2f + 1) 2^(2^(int+1)) k; updates w 2^shift
         let widest = [
             f + lg(hyper.batch) + lg(s.outputs.max(2)) + 2 * v,
             lg(s.features.max(s.hidden) + 1) + 2 * v,
@@ -221,8 +221,7 @@ impl FloatMlpTrainer {
         let p = if self.shape.outputs == 1 {
             (z2.neg()?.exp()? + 1.0)?.recip()?
         } else {
-            candle_core::Tensor::exp(&z2.broadcast_sub(&z2.max_keepdim(1)?)?)
-                .and_then(|e| e.broadcast_div(&e.sum_keepdim(1)?))?
+            candle_core::Tensor::exp(&z2.broadcast_sub(&z2.max_keepdim(1)?)?).and_then(|e| e.broadcast_div(&e.sum_keepdim(1)?))?
         };
         // the batch mean, over the batch size, as the fixed-point step
         let scale = self.lr / batch.y.len() as f64;
@@ -241,15 +240,10 @@ impl FloatMlpTrainer {
 
     /// Accuracy on a fixed-point data set.
     pub fn accuracy(&self, data: &Dataset, format: FixedFormat) -> Result<f64, ParticipantError> {
-        let x = Tensor::from_vec(data.x.iter().map(|&v| format.to_f64(v) as f32).collect::<Vec<_>>(), (data.rows(), data.features), &self.dev)?;
+        let x =
+            Tensor::from_vec(data.x.iter().map(|&v| format.to_f64(v) as f32).collect::<Vec<_>>(), (data.rows(), data.features), &self.dev)?;
         let z2 = self.logits(&x)?.0.to_vec2::<f32>()?;
-        let right = z2
-            .iter()
-            .zip(&data.y)
-            .filter(|(z, &y)| {
-                class_of(z) as i64 == y
-            })
-            .count();
+        let right = z2.iter().zip(&data.y).filter(|(z, &y)| class_of(z) as i64 == y).count();
         Ok(right as f64 / data.rows().max(1) as f64)
     }
 }

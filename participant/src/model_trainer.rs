@@ -67,9 +67,7 @@ impl ReferenceTrainer {
         model.validate(layout)?;
         Ok(match model {
             Model::Linear(m) => ReferenceTrainer::Linear(FloatTrainer::new(layout, m)?),
-            Model::Mlp(m) => {
-                ReferenceTrainer::Mlp(FloatMlpTrainer::new(m, layout.spec.format, layout.spec.learning_rate)?)
-            }
+            Model::Mlp(m) => ReferenceTrainer::Mlp(FloatMlpTrainer::new(m, layout.spec.format, layout.spec.learning_rate)?),
         })
     }
 

@@ -115,7 +115,9 @@ fn real_label(layout: &Layout, v: i64) -> f32 {
 fn check_range(t: &Tensor, fmt: FixedFormat) -> Result<(), ParticipantError> {
     for v in t.flatten_all()?.to_vec1::<f64>()? {
         if !fmt.contains(v as i128) {
-            return Err(CoreError::Overflow { what: "updated weight", value: v as i128, min: fmt.min() as i128, max: fmt.max() as i128 }.into());
+            return Err(
+                CoreError::Overflow { what: "updated weight", value: v as i128, min: fmt.min() as i128, max: fmt.max() as i128 }.into()
+            );
         }
     }
     Ok(())

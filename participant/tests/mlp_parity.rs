@@ -10,7 +10,15 @@ use candor_participant::mlp_trainer::FixedMlpTrainer;
 use proptest::prelude::*;
 
 fn case() -> impl Strategy<Value = (MlpHyper, Mlp, Vec<Batch>)> {
-    (1usize..8, 1usize..6, prop_oneof![Just(1usize), Just(2), Just(3), Just(5)], prop_oneof![Just(1usize), Just(2), Just(4), Just(8)], 6u32..11, 0.0f64..1.0, any::<bool>())
+    (
+        1usize..8,
+        1usize..6,
+        prop_oneof![Just(1usize), Just(2), Just(3), Just(5)],
+        prop_oneof![Just(1usize), Just(2), Just(4), Just(8)],
+        6u32..11,
+        0.0f64..1.0,
+        any::<bool>(),
+    )
         .prop_flat_map(|(d, h, k, b, frac, lr, small)| {
             let format = FixedFormat { frac_bits: frac, int_bits: 3 };
             // at least one quantum, at most 1.0
@@ -19,12 +27,9 @@ fn case() -> impl Strategy<Value = (MlpHyper, Mlp, Vec<Batch>)> {
             let shape = MlpShape { features: d, hidden: h, outputs: k };
             let (lo, hi) = if small { (-format.one(), format.one()) } else { (format.min(), format.max()) };
             let classes = if k == 1 { 2 } else { k as i64 };
-            let batch = (
-                prop::collection::vec(lo..=hi, b * d),
-                prop::collection::vec(0..classes, b),
-                prop::collection::vec(any::<bool>(), b),
-            )
-                .prop_map(|(x, y, mask)| Batch { x, y, mask });
+            let batch =
+                (prop::collection::vec(lo..=hi, b * d), prop::collection::vec(0..classes, b), prop::collection::vec(any::<bool>(), b))
+                    .prop_map(|(x, y, mask)| Batch { x, y, mask });
             let model = prop::collection::vec(lo..=hi, shape.params()).prop_map(move |p| Mlp::from_params(shape, &p).unwrap());
             (Just(hyper), model, prop::collection::vec(batch, 1..4))
         })

@@ -44,14 +44,9 @@ fn case() -> impl Strategy<Value = (Layout, LinearModel, Vec<Batch>)> {
                 Task::Logistic | Task::Softmax => (0i64..2).boxed(),
                 Task::Linear => (lo..=hi).boxed(),
             };
-            let batch = (
-                prop::collection::vec(lo..=hi, b * d),
-                prop::collection::vec(label, b),
-                prop::collection::vec(any::<bool>(), b),
-            )
+            let batch = (prop::collection::vec(lo..=hi, b * d), prop::collection::vec(label, b), prop::collection::vec(any::<bool>(), b))
                 .prop_map(|(x, y, mask)| Batch { x, y, mask });
-            let model = (prop::collection::vec(lo..=hi, d), lo..=hi)
-                .prop_map(|(weights, bias)| LinearModel { weights, bias });
+            let model = (prop::collection::vec(lo..=hi, d), lo..=hi).prop_map(|(weights, bias)| LinearModel { weights, bias });
             (Just(l), model, prop::collection::vec(batch, 1..4))
         })
 }

@@ -15,8 +15,8 @@ use crate::{Codec, Limits, PROTOCOL_NAME};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    allow_block_list, connection_limits, identify, identity::Keypair, noise, ping, request_response, swarm::NetworkBehaviour, tcp,
-    yamux, Multiaddr, PeerId, Swarm,
+    allow_block_list, connection_limits, identify, identity::Keypair, noise, ping, request_response, swarm::NetworkBehaviour, tcp, yamux,
+    Multiaddr, PeerId, Swarm,
 };
 use std::io;
 use std::path::Path;
@@ -126,9 +126,7 @@ pub fn build_observed_swarm(key: Keypair, cfg: NetConfig, gauges: Arc<NetGauges>
             rr: request_response::Behaviour::with_codec(
                 Codec::observed(cfg.limits, gauges),
                 [(PROTOCOL_NAME, request_response::ProtocolSupport::Full)],
-                request_response::Config::default()
-                    .with_request_timeout(cfg.request_timeout)
-                    .with_max_concurrent_streams(cfg.max_streams),
+                request_response::Config::default().with_request_timeout(cfg.request_timeout).with_max_concurrent_streams(cfg.max_streams),
             ),
             identify: identify::Behaviour::new(identify::Config::new("/candor/1".into(), key.public())),
             ping: ping::Behaviour::default(),
@@ -188,10 +186,7 @@ pub fn load_key(path: &Path) -> io::Result<Keypair> {
     use std::os::unix::fs::PermissionsExt;
     let meta = std::fs::metadata(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
     if meta.permissions().mode() & 0o077 != 0 {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{} is readable by others; chmod 600 it", path.display()),
-        ));
+        return Err(io::Error::new(io::ErrorKind::PermissionDenied, format!("{} is readable by others; chmod 600 it", path.display())));
     }
     let bytes = std::fs::read(path)?;
     Keypair::from_protobuf_encoding(&bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{}: {e}", path.display())))
@@ -215,7 +210,9 @@ mod tests {
 
     #[test]
     fn only_tcp_addresses_pass() {
-        for ok in ["/ip4/127.0.0.1/tcp/7400", "/ip6/::1/tcp/0", "/ip4/10.0.0.1/tcp/1/p2p/12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT"] {
+        for ok in
+            ["/ip4/127.0.0.1/tcp/7400", "/ip6/::1/tcp/0", "/ip4/10.0.0.1/tcp/1/p2p/12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT"]
+        {
             assert!(check_tcp_address(&ok.parse().unwrap()).is_ok(), "{ok}");
         }
         for bad in ["/dns4/example.org/tcp/7400", "/ip4/127.0.0.1/udp/7400", "/ip4/127.0.0.1", "/ip4/127.0.0.1/tcp/1/ws"] {

@@ -4,13 +4,13 @@
 
 use crate::transport::Wire;
 use crate::SimError;
-use candor_circuits::engine::TrainKeys;
 use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{ClaimedStatement, TrainingStatement, VerifiedCommitment, VerifiedUpdate};
 use candor_circuits::CircuitError;
 use candor_coordinator::round::{Action, Event, PeerKey, ReqId, RoundMachine, Update};
-use candor_core::Model;
 use candor_core::Layout;
+use candor_core::Model;
 use candor_protocols::{RejectCode, Request, Response, Submission};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
@@ -214,9 +214,7 @@ impl Hub {
         statements
             .into_iter()
             .map(|st| {
-                st.and_then(|_| verified.next().expect("one result per submission"))
-                    .map(SimUpdate::Verified)
-                    .map_err(|e| e.to_string())
+                st.and_then(|_| verified.next().expect("one result per submission")).map(SimUpdate::Verified).map_err(|e| e.to_string())
             })
             .collect()
     }

@@ -158,8 +158,7 @@ fn main() -> anyhow::Result<()> {
     // on stdout, with the progress bars (on stderr) cleared meanwhile
     let say = |line: String| bars.suspend(|| println!("{line}"));
     say(table_header(f.proofs));
-    let report = candor_sim::sim::run(&cfg, Some(&cli.cache), &bars, |r| say(table_row(r)))
-    .context("simulation failed")?;
+    let report = candor_sim::sim::run(&cfg, Some(&cli.cache), &bars, |r| say(table_row(r))).context("simulation failed")?;
     let t = &report.totals;
     let metric = if report.initial.accuracy.is_some() { "accuracy" } else { "MSE" };
     let last = report.final_metrics();

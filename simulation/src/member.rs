@@ -72,7 +72,6 @@ pub struct Made {
 }
 
 impl Member {
-
     /// Honest work for a round: train on candle; with proofs, prove the same
     /// steps and check that the proof attests exactly candle's model.
     pub fn train(

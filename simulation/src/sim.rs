@@ -18,8 +18,8 @@ use candor_coordinator::strategy::Weighted;
 use candor_core::data::{batches, Dataset};
 use candor_core::dataset::{select_rows, shuffled};
 use candor_core::eval::evaluate;
-use candor_core::Model;
 use candor_core::Layout;
+use candor_core::Model;
 use candor_participant::local::load_data;
 use candor_participant::model_trainer::ReferenceTrainer;
 use candor_protocols::{Codec, Limits, Request, Response, Submission};
@@ -60,10 +60,7 @@ pub fn run(
     };
 
     let t = Instant::now();
-    let (train_src, data_src) = (
-        KeySource::train(cache, &cfg.params)?,
-        KeySource::data(cache, &cfg.params)?,
-    );
+    let (train_src, data_src) = (KeySource::train(cache, &cfg.params)?, KeySource::data(cache, &cfg.params)?);
     let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, train_src)?)) } else { None };
     let dkeys = if fed.proofs { Some(DataKeys::for_commitment(&layout, data_src)?) } else { None };
     let setup_secs = t.elapsed().as_secs_f64();
@@ -112,9 +109,8 @@ pub fn run(
         max_pending_polls: fed.participants,
         max_verifying: fed.participants,
     };
-    let machine =
-        RoundMachine::resume(cfg.spec.clone(), policy, admitted, fed.strategy.build()?, digest, initial.clone(), 0, None)
-            .with_federation(SIM_FEDERATION.to_vec());
+    let machine = RoundMachine::resume(cfg.spec.clone(), policy, admitted, fed.strategy.build()?, digest, initial.clone(), 0, None)
+        .with_federation(SIM_FEDERATION.to_vec());
     let verifier = keys.map(|keys| Verifier { keys, commitments: verified });
     let mut hub = Hub::new(machine, verifier, layout.clone(), Wire::new(Codec::new(Limits::default())));
     hub.tick(0);
@@ -158,7 +154,8 @@ fn run_round(
     bars: &MultiProgress,
 ) -> Result<(RoundRecord, Option<Model>), SimError> {
     let proving = ctx.keys.is_some();
-    let overall = bar(bars, members.len(), &format!("round {round}: {}", if proving { "training and proving" } else { "training (unverified)" }));
+    let overall =
+        bar(bars, members.len(), &format!("round {round}: {}", if proving { "training and proving" } else { "training (unverified)" }));
     let mut effort = Effort::default();
     let mut honest: Vec<Submission> = vec![];
     let mut submissions = Vec::with_capacity(members.len());
@@ -172,9 +169,8 @@ fn run_round(
             Response::Round(a) if a.round == round => a,
             other => return Err(SimError::Protocol(format!("{} polled for round {round}, got {other:?}", m.name))),
         };
-        let fold_bar = (proving && members.len() <= 16).then(|| {
-            bars.add(ProgressBar::new(0)).with_style(style()).with_message(format!("{}: proving folds", m.name))
-        });
+        let fold_bar = (proving && members.len() <= 16)
+            .then(|| bars.add(ProgressBar::new(0)).with_style(style()).with_message(format!("{}: proving folds", m.name)));
         let made = m.submission(ctx, &ann, &honest, |done, total| {
             if let Some(b) = &fold_bar {
                 b.set_length(total as u64);
@@ -214,10 +210,7 @@ fn run_round(
     // deadline does
     hub.pass_deadline(round);
     let (refusals, closed, verify_secs) = hub.take_log();
-    let closed = closed
-        .into_iter()
-        .find(|c| c.round == round)
-        .ok_or_else(|| SimError::Protocol(format!("round {round} did not close")))?;
+    let closed = closed.into_iter().find(|c| c.round == round).ok_or_else(|| SimError::Protocol(format!("round {round} did not close")))?;
     let new_global = closed.model.clone().unwrap_or_else(|| global.clone());
     if hub.machine().global() != &new_global {
         return Err(SimError::Protocol("the machine's global model is not the closed round's".into()));
@@ -227,11 +220,7 @@ fn run_round(
     // (an aggregation error leaves that open, as the coordinator keeps the
     // global model then)
     let weighted: Vec<Weighted> = honest.iter().map(|s| Weighted { samples: s.samples, model: &s.model }).collect();
-    let honest_only = if weighted.is_empty() {
-        Some(global.clone())
-    } else {
-        strategy.build()?.aggregate(&weighted).ok()
-    };
+    let honest_only = if weighted.is_empty() { Some(global.clone()) } else { strategy.build()?.aggregate(&weighted).ok() };
     let by_peer: BTreeMap<&PeerKey, &Member> = members.iter().map(|m| (&m.peer, m)).collect();
     let refused = refusals
         .iter()

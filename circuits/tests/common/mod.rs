@@ -50,8 +50,7 @@ pub fn last_fold(spec: &TrainSpec, rows: usize, seed: u64, blind_base: u64, mode
         state = advance(&hasher, &layout, &state, &bs[t], blinds[t]).unwrap().0;
     }
     let circuit =
-        SgdFoldCircuit::new(layout.clone(), hasher.clone(), state.clone(), bs[first..].to_vec(), blinds[first..].to_vec())
-            .unwrap();
+        SgdFoldCircuit::new(layout.clone(), hasher.clone(), state.clone(), bs[first..].to_vec(), blinds[first..].to_vec()).unwrap();
     Fixture { layout, hasher, circuit, input: state }
 }
 
@@ -93,8 +92,7 @@ pub fn prove(spec: &TrainSpec, rows: usize, seed: u64, secret: [u8; 32], round: 
     let dkeys = DataKeys::for_commitment(&layout, KeySource::derive()).unwrap();
     let data = PrivateData::new(&layout, &fixtures::dataset(spec, rows, seed), secret).unwrap();
     let (commitment, commitment_proof) = commit(&dkeys, &data);
-    let statement =
-        Statement { federation: FEDERATION.to_vec(), round, participant: participant.to_vec(), data: commitment, global };
+    let statement = Statement { federation: FEDERATION.to_vec(), round, participant: participant.to_vec(), data: commitment, global };
     let proven = prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
     Setup { keys, dkeys, data, commitment_proof, statement, proven }
 }

@@ -40,9 +40,7 @@ mod tests {
     fn weights_by_samples_with_floor() {
         let a = Model::from(LinearModel { weights: vec![10, -10], bias: 0 });
         let b = Model::from(LinearModel { weights: vec![20, 0], bias: 1 });
-        let m = FedAvg
-            .aggregate(&[Weighted { samples: 1, model: &a }, Weighted { samples: 3, model: &b }])
-            .unwrap();
+        let m = FedAvg.aggregate(&[Weighted { samples: 1, model: &a }, Weighted { samples: 3, model: &b }]).unwrap();
         // (10 + 60) / 4 = 17.5 -> 17; (-10 + 0) / 4 = -2.5 -> -3; 3/4 -> 0
         assert_eq!(m, Model::from(LinearModel { weights: vec![17, -3], bias: 0 }));
     }

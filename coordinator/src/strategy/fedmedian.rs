@@ -35,8 +35,7 @@ mod tests {
 
     #[test]
     fn median_ignores_an_outlier() {
-        let ms: Vec<Model> =
-            [5, 7, 1_000_000].iter().map(|&w| Model::from(LinearModel { weights: vec![w], bias: -w })).collect();
+        let ms: Vec<Model> = [5, 7, 1_000_000].iter().map(|&w| Model::from(LinearModel { weights: vec![w], bias: -w })).collect();
         let ws: Vec<Weighted> = ms.iter().map(|m| Weighted { samples: 1, model: m }).collect();
         assert_eq!(FedMedian.aggregate(&ws).unwrap(), Model::from(LinearModel { weights: vec![7], bias: -7 }));
         // even count: floor((5 + 7) / 2) = 6, floor((-7 - 5) / 2) = -6

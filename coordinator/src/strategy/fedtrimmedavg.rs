@@ -44,8 +44,7 @@ mod tests {
 
     #[test]
     fn trims_both_ends() {
-        let ms: Vec<Model> =
-            [-1000, 2, 3, 4, 5000].iter().map(|&w| Model::from(LinearModel { weights: vec![w], bias: 0 })).collect();
+        let ms: Vec<Model> = [-1000, 2, 3, 4, 5000].iter().map(|&w| Model::from(LinearModel { weights: vec![w], bias: 0 })).collect();
         let ws: Vec<Weighted> = ms.iter().map(|m| Weighted { samples: 9, model: m }).collect();
         let m = FedTrimmedAvg::new(0.2).unwrap().aggregate(&ws).unwrap();
         assert_eq!(m.params()[0], 3);

@@ -109,10 +109,7 @@ pub(crate) fn params(updates: &[Weighted<'_>]) -> Result<Vec<Vec<i64>>, Coordina
 }
 
 /// Per-coordinate reduction of the updates' parameters.
-pub(crate) fn coordinatewise(
-    updates: &[Weighted<'_>],
-    mut f: impl FnMut(&mut Vec<i64>) -> i64,
-) -> Result<Model, CoordinatorError> {
+pub(crate) fn coordinatewise(updates: &[Weighted<'_>], mut f: impl FnMut(&mut Vec<i64>) -> i64) -> Result<Model, CoordinatorError> {
     let ps = params(updates)?;
     let out: Vec<i64> = (0..ps[0].len())
         .map(|j| {
