@@ -51,6 +51,9 @@ impl<F: CircuitField> Lin<F> {
     }
 
     /// `self + other`.
+    // a method beside `add_scaled` rather than an `Add` impl, so that both
+    // read alike where terms are accumulated
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, other: &Lin<F>) -> Self {
         self.add_scaled(F::ONE, other)
     }

@@ -110,6 +110,13 @@ fn a_batch_verifies_as_one_by_one_and_one_bad_proof_fails_it_and_is_named() {
     for (i, r) in verify_training_batch(&keys, &twins).iter().enumerate() {
         assert!(matches!(r, Err(CircuitError::Rejected(_))), "twin {i} accepted: {r:?}");
     }
+    // one twin among honest proofs fails a check before the last equation:
+    // the batch fails, the fallback accepts the honest ones
+    let mut one_replayed = honest.clone();
+    one_replayed[2].statement = &replayed;
+    let r = verify_training_batch(&keys, &one_replayed);
+    assert!(r[0].is_ok() && r[1].is_ok(), "{r:?}");
+    assert!(matches!(&r[2], Err(CircuitError::Rejected(_))), "{:?}", r[2]);
     let r = verify_training_batch(&keys, &with_garbage);
     assert!(r[..3].iter().all(Result::is_ok));
     assert!(matches!(&r[3], Err(CircuitError::Malformed { .. })), "{:?}", r[3]);

@@ -104,8 +104,8 @@ where
 #[test]
 fn the_patched_ipa_prover_makes_the_upstream_argument() {
     let _turn = SWITCH.lock().unwrap_or_else(|e| e.into_inner());
-    // fewer rounds than the tensor rounds, as many, and more
-    for (log_n, seed) in [(2, 1), (4, 2), (9, 3)] {
+    // one round, fewer than the tensor rounds, as many, and more
+    for (log_n, seed) in [(1, 4), (2, 1), (4, 2), (9, 3)] {
         assert_eq!(opening::<PallasEngine>(log_n, false, seed), opening::<PallasEngine>(log_n, true, seed), "Pallas 2^{log_n}");
         assert_eq!(opening::<VestaEngine>(log_n, false, seed), opening::<VestaEngine>(log_n, true, seed), "Vesta 2^{log_n}");
     }

@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER, peer BLOB NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);
 ";
 
+/// A recorded refusal: `(round, peer, code, reason)`.
+pub type Rejection = (Option<u64>, PeerKey, String, String);
+
 /// A stored, accepted update.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredSubmission {
@@ -362,7 +365,7 @@ impl Store {
     }
 
     /// Rejections as `(round, peer, code, reason)`.
-    pub fn rejections(&self) -> Result<Vec<(Option<u64>, PeerKey, String, String)>, CoordinatorError> {
+    pub fn rejections(&self) -> Result<Vec<Rejection>, CoordinatorError> {
         let mut st = self.conn.prepare("SELECT round, peer, code, reason FROM rejections ORDER BY id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)

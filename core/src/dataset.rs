@@ -152,8 +152,8 @@ pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpe
         if row.len() != d {
             return Err(CoreError::InvalidData(format!("row index {r} has {} features, spec {d}", row.len())));
         }
-        for i in 0..d {
-            let v = (row[i] - norm.mean[i]) / norm.std[i];
+        for (i, x) in row.iter().enumerate() {
+            let v = (x - norm.mean[i]) / norm.std[i];
             q.push(fmt.quantize_clipped(v).map_err(|e| CoreError::InvalidData(format!("row index {r}, feature {i}: {e}")))?);
         }
     }

@@ -620,6 +620,9 @@ where
         let d = (0..k)
           .filter(|l| b >> (k - 1 - l) & 1 == 1)
           .fold(E::Scalar::ONE, |d, l| d * c[l]);
+        // `to_repr` is little-endian for the curves Candor uses (Pallas and
+        // Vesta, halo2curves); circuits/tests/ipa_patch.rs checks this
+        // against `fold_unscaled` on both. Another engine must check it too.
         wnaf4(d.to_repr().as_ref())
       })
       .collect();
