@@ -13,7 +13,8 @@
 //! vendor/nova-snark/CANDOR-PATCHES.md). Prints Markdown tables.
 
 use candor_circuits::batch::{verify_training_batch, Submitted};
-use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys, E1};
+use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys};
+use candor_circuits::padding::step_size;
 use candor_circuits::profile::{Category, Profile};
 use candor_circuits::prover::{prove_commitment, prove_training, use_upstream_prover, PrivateData};
 use candor_circuits::sgd_circuit::SgdFoldCircuit;
@@ -22,7 +23,6 @@ use candor_core::{Layout, Model};
 use candor_participant::local::{load_data, LocalConfig};
 use candor_participant::model_trainer::ExactTrainer;
 use nova_snark::frontend::num::AllocatedNum;
-use nova_snark::frontend::shape_cs::ShapeCS;
 use nova_snark::frontend::ConstraintSystem;
 use nova_snark::traits::circuit::StepCircuit;
 use std::sync::Arc;
@@ -81,29 +81,20 @@ fn profile(config: &str, batch: usize, spf: usize) -> String {
     format!("| {} | {batch} | {spf} | {} | {} |", shape(&layout), layout.macs_per_step() * spf, cells.join(" | "))
 }
 
-/// The power of two Spartan pads a shape to: max(constraints, variables).
-fn padded(constraints: usize, variables: usize) -> u32 {
-    constraints.max(variables).next_power_of_two().ilog2()
-}
-
 fn one(config: &str, batch: usize, spf: usize, prover: &str) -> String {
     use_upstream_prover(prover == "upstream");
     let (cfg, layout) = layout_of(config, batch, spf);
     let (train, _) = load_data(&cfg.data, &cfg.spec).unwrap();
     let data = PrivateData::new(&layout, &train, [3; 32]).unwrap();
 
-    let mut cs = ShapeCS::<E1>::new();
-    let z = AllocatedNum::alloc(cs.namespace(|| "z"), || Ok(Scalar::from(0u64))).unwrap();
-    let keys_hasher = candor_circuits::hash::Hasher::default();
-    SgdFoldCircuit::<Scalar>::placeholder(Arc::new(layout.clone()), keys_hasher).synthesize(&mut cs, &[z]).unwrap();
-    let step_cons = cs.num_constraints();
+    let step_cons = step_size(&layout.spec).unwrap().constraints;
 
     let t = Instant::now();
     let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     let setup = t.elapsed().as_secs_f64();
-    let (primary, secondary) = keys.pp.num_constraints();
-    let (vars, vars_secondary) = keys.pp.num_variables();
-    let pads = format!("2^{} / 2^{}", padded(primary, vars), padded(secondary, vars_secondary));
+    let (p, s) = keys.sizes();
+    let (primary, secondary) = (p.constraints, s.constraints);
+    let pads = format!("2^{} / 2^{}", p.pads_to(), s.pads_to());
     // the commitment is proven once per hospital
     let dkeys = DataKeys::for_commitment(&layout, KeySource::derive()).unwrap();
     let t = Instant::now();
