@@ -62,3 +62,16 @@ pub fn verify_training_batch(keys: &TrainKeys, submitted: &[Submitted<'_>]) -> V
         })
         .collect()
 }
+
+/// [`verify_training_batch`] for submissions some of which could not even be
+/// stated (no verified commitment, say): those stay `Err` in their place,
+/// the others are verified together and their errors mapped by `error`.
+pub fn verify_training_batch_where<E>(
+    keys: &TrainKeys,
+    submitted: Vec<Result<Submitted<'_>, E>>,
+    error: impl Fn(CircuitError) -> E,
+) -> Vec<Result<VerifiedUpdate, E>> {
+    let stated: Vec<Submitted<'_>> = submitted.iter().filter_map(|s| s.as_ref().ok().copied()).collect();
+    let mut verified = verify_training_batch(keys, &stated).into_iter();
+    submitted.into_iter().map(|s| s.and_then(|_| verified.next().expect("one result per stated submission").map_err(&error))).collect()
+}

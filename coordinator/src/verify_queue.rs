@@ -8,7 +8,7 @@
 //! queue.
 
 use crate::round::{PeerKey, ReqId};
-use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::batch::{verify_training_batch_where, Submitted};
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{TrainingStatement, VerifiedUpdate};
 use candor_protocols::Submission;
@@ -59,16 +59,13 @@ pub(crate) async fn run(keys: Arc<TrainKeys>, mut jobs: mpsc::Receiver<Job>, don
 
 /// One result per job, in order.
 fn verify(keys: &TrainKeys, work: &[(Result<TrainingStatement, String>, Submission)]) -> Vec<Result<VerifiedUpdate, String>> {
-    let submitted: Vec<Submitted<'_>> = work
+    tracing::debug!(proofs = work.len(), "verifying a batch");
+    let submitted = work
         .iter()
-        .filter_map(|(st, s)| st.as_ref().ok().map(|st| Submitted { statement: st, model: &s.model, samples: s.samples, proof: &s.proof }))
-        .collect();
-    tracing::debug!(proofs = submitted.len(), "verifying a batch");
-    let mut verified = verify_training_batch(keys, &submitted).into_iter();
-    work.iter()
-        .map(|(st, _)| match st {
-            Err(why) => Err(why.clone()),
-            Ok(_) => verified.next().expect("one result per submission").map_err(|e| e.to_string()),
+        .map(|(st, s)| {
+            let st = st.as_ref().map_err(Clone::clone)?;
+            Ok(Submitted { statement: st, model: &s.model, samples: s.samples, proof: &s.proof })
         })
-        .collect()
+        .collect();
+    verify_training_batch_where(keys, submitted, |e| e.to_string())
 }

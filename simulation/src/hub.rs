@@ -4,7 +4,7 @@
 
 use crate::transport::Wire;
 use crate::SimError;
-use candor_circuits::batch::{verify_training_batch, Submitted};
+use candor_circuits::batch::{verify_training_batch_where, Submitted};
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{ClaimedStatement, TrainingStatement, VerifiedCommitment, VerifiedUpdate};
 use candor_circuits::CircuitError;
@@ -203,20 +203,15 @@ impl Hub {
                     .and_then(|c| claim.clone().verified(c))
             })
             .collect();
-        let submitted: Vec<Submitted<'_>> = statements
+        let submitted = statements
             .iter()
             .zip(waiting)
-            .filter_map(|(st, (_, _, _, sub))| {
-                st.as_ref().ok().map(|st| Submitted { statement: st, model: &sub.model, samples: sub.samples, proof: &sub.proof })
+            .map(|(st, (_, _, _, sub))| {
+                let st = st.as_ref().map_err(|e| e.to_string())?;
+                Ok(Submitted { statement: st, model: &sub.model, samples: sub.samples, proof: &sub.proof })
             })
             .collect();
-        let mut verified = verify_training_batch(&v.keys, &submitted).into_iter();
-        statements
-            .into_iter()
-            .map(|st| {
-                st.and_then(|_| verified.next().expect("one result per submission")).map(SimUpdate::Verified).map_err(|e| e.to_string())
-            })
-            .collect()
+        verify_training_batch_where(&v.keys, submitted, |e| e.to_string()).into_iter().map(|r| r.map(SimUpdate::Verified)).collect()
     }
 
     /// Refusals, closed rounds and verification seconds since the last call.
