@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod batch;
+pub mod checkpoint;
 pub mod commit_circuit;
 pub mod encoding;
 pub mod engine;

@@ -1,12 +1,14 @@
 //! The proving pipeline. Each fold is proven as soon as its witness exists
 //! and then dropped; the `RecursiveSNARK` (which carries the witness, i.e.
-//! patient data) never leaves this module: only the compressed,
-//! zero-knowledge proof is serialized.
+//! patient data) never leaves this module except as an owner-only
+//! checkpoint on the prover's own disk ([`crate::checkpoint`]): only the
+//! compressed, zero-knowledge proof is sent anywhere.
 
+use crate::checkpoint::{Binding, Checkpoints, Loaded};
 use crate::commit_circuit::commit_native;
 use crate::engine::{Blinding, Compressed, DataCircuit, DataKeys, Keys, Scalar, TrainCircuit, TrainKeys};
 use crate::hash::Hasher;
-use crate::state::data_iv;
+use crate::state::{data_iv, TrainState};
 use crate::verifier::{DataCommitment, Digest, Statement};
 use crate::CircuitError;
 use candor_core::data::{batches, Batch, Dataset};
@@ -133,6 +135,8 @@ pub struct ProvenUpdate {
     pub samples: u64,
     /// Compressed, zero-knowledge proof ([`crate::encoding`]).
     pub proof: Vec<u8>,
+    /// Folds taken from a checkpoint rather than proven in this run.
+    pub resumed_from: usize,
 }
 
 /// Trains and proves: every SGD step of `epochs` epochs over the committed
@@ -143,6 +147,32 @@ pub fn prove_training<D: AsRef<DataCommitment>>(
     keys: &TrainKeys,
     statement: &Statement<D>,
     data: &PrivateData,
+    progress: impl FnMut(usize, usize),
+) -> Result<ProvenUpdate, CircuitError> {
+    prove_training_with(keys, statement, data, None, progress)
+}
+
+/// [`prove_training`] that writes its folding state to `checkpoints` every
+/// few folds, resumes from a checkpoint of this very proof when one exists
+/// (refusing and deleting any other), and deletes it once the proof is
+/// compressed. See [`crate::checkpoint`].
+pub fn prove_training_resumable<D: AsRef<DataCommitment>>(
+    keys: &TrainKeys,
+    statement: &Statement<D>,
+    data: &PrivateData,
+    checkpoints: &Checkpoints,
+    progress: impl FnMut(usize, usize),
+) -> Result<ProvenUpdate, CircuitError> {
+    let update = prove_training_with(keys, statement, data, Some(checkpoints), progress)?;
+    checkpoints.discard()?;
+    Ok(update)
+}
+
+fn prove_training_with<D: AsRef<DataCommitment>>(
+    keys: &TrainKeys,
+    statement: &Statement<D>,
+    data: &PrivateData,
+    checkpoints: Option<&Checkpoints>,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<ProvenUpdate, CircuitError> {
     let layout = &keys.layout;
@@ -156,18 +186,39 @@ pub fn prove_training<D: AsRef<DataCommitment>>(
     let per_epoch = data.batches.len() / spf;
     let start = statement.start_state(keys)?;
     let z0 = [start.digest(&keys.hasher, layout)];
-    let (proof, state) = fold_and_compress(keys, || {
+    let binding = Binding { params: keys.digest(), start: z0[0], round: statement.round, folds };
+    let circuit = |k: usize, state: &TrainState<Scalar>| {
+        let at = (k % per_epoch) * spf;
+        TrainCircuit::new(
+            layout.clone(),
+            keys.hasher.clone(),
+            state.clone(),
+            data.batches[at..at + spf].to_vec(),
+            data.blinds[at..at + spf].to_vec(),
+        )
+    };
+    let (proof, (state, resumed_from)) = fold_and_compress(keys, || {
         let mut state = start;
-        let mut rs: Option<RecursiveSNARK<_, _, TrainCircuit>> = None;
-        for k in 0..folds {
-            let at = (k % per_epoch) * spf;
-            let c = TrainCircuit::new(
-                layout.clone(),
-                keys.hasher.clone(),
-                state.clone(),
-                data.batches[at..at + spf].to_vec(),
-                data.blinds[at..at + spf].to_vec(),
-            )?;
+        let (mut rs, from) = match checkpoints.map(|c| c.load(&binding, &keys.pp)).transpose()? {
+            Some(Loaded::Resume(rs, done)) => {
+                // the native steps are cheap: replay them to the checkpoint
+                for k in 0..done {
+                    state = circuit(k, &state)?.output()?;
+                }
+                if rs.outputs() != [state.digest(&keys.hasher, layout)] {
+                    return Err(CircuitError::Proving("checkpoint and native state diverged".into()));
+                }
+                tracing::info!(round = statement.round, done, folds, "resuming proving from a checkpoint");
+                (Some(*rs), done)
+            }
+            Some(Loaded::Refused(why)) => {
+                tracing::warn!(round = statement.round, why, "checkpoint refused and deleted; proving from the start");
+                (None, 0)
+            }
+            Some(Loaded::None) | None => (None, 0),
+        };
+        for k in from..folds {
+            let c = circuit(k, &state)?;
             let next = c.output()?;
             let r = match rs.as_mut() {
                 Some(r) => r,
@@ -176,12 +227,18 @@ pub fn prove_training<D: AsRef<DataCommitment>>(
             r.prove_step(&keys.pp, &c).map_err(nova)?;
             state = next;
             progress(k + 1, folds);
+            if let Some(ck) = checkpoints.filter(|ck| ck.due(k + 1, folds)) {
+                // losing a checkpoint costs time after a crash, not the proof
+                if let Err(e) = ck.save(&binding, k + 1, r) {
+                    tracing::warn!(error = %e, path = %ck.path().display(), "could not write a checkpoint");
+                }
+            }
         }
         let rs = rs.ok_or_else(|| CircuitError::Proving("no folds".into()))?;
         if rs.outputs() != [state.digest(&keys.hasher, layout)] {
             return Err(CircuitError::Proving("circuit and native state diverged".into()));
         }
-        Ok((rs, state))
+        Ok((rs, (state, from)))
     })?;
-    Ok(ProvenUpdate { model: state.model, samples: state.samples, proof })
+    Ok(ProvenUpdate { model: state.model, samples: state.samples, proof, resumed_from })
 }

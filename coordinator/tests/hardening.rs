@@ -263,6 +263,7 @@ async fn a_participant_fails_at_once_on_an_address_it_cannot_dial() {
         commitment: hs[0].data.commitment(&keys()),
         data: hs[0].data.clone(),
         state_file: None,
+        checkpoints: None,
         net: candor_protocols::net::NetConfig::default(),
         min_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_secs(1),

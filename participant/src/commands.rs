@@ -83,6 +83,7 @@ pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) ->
         data: Arc::new(data),
         commitment,
         state_file: Some(cfg.state.clone()),
+        checkpoints: cfg.checkpoints(),
         net: NetConfig::default(),
         min_backoff: Duration::from_millis(500),
         max_backoff: Duration::from_secs(30),

@@ -2,6 +2,7 @@
 //! against the directory of the config file.
 
 use anyhow::Context;
+use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_core::dataset::Study;
 use candor_protocols::net::check_tcp_address;
@@ -25,6 +26,12 @@ pub struct HospitalConfig {
     pub secret: PathBuf,
     /// Last completed round (survives restarts).
     pub state: PathBuf,
+    /// Proving checkpoints its folding state to `<state>.checkpoint` (it
+    /// holds patient data: owner-only, deleted when the proof is made)
+    /// after every this many folds, so that a restart resumes the round's
+    /// proof; 0 turns it off. Default 8.
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: usize,
     /// Registration file written by `commit`, for the coordinator's operator.
     pub registration: PathBuf,
     /// Coordinator address without `/p2p/`.
@@ -35,6 +42,10 @@ pub struct HospitalConfig {
     /// Or a file holding it (written by the coordinator's `keygen`).
     #[serde(default)]
     pub coordinator_peer_id_file: Option<PathBuf>,
+}
+
+fn default_checkpoint_every() -> usize {
+    8
 }
 
 impl HospitalConfig {
@@ -72,6 +83,11 @@ impl HospitalConfig {
             "set coordinator_peer_id or coordinator_peer_id_file"
         );
         Ok(())
+    }
+
+    /// Where and how often proving checkpoints, if it does.
+    pub fn checkpoints(&self) -> Option<Checkpoints> {
+        (self.checkpoint_every > 0).then(|| Checkpoints::new(self.state.with_extension("checkpoint"), self.checkpoint_every))
     }
 
     /// The study.

@@ -3,10 +3,12 @@
 //! connection, trains and proves each round off the async runtime, submits,
 //! and retries with backoff while the coordinator is unreachable. The last
 //! round it completed is kept in a state file, so a restart resumes without
-//! proving a round twice.
+//! proving a round twice, and a round's proof is checkpointed every few
+//! folds, so a restart mid-proof continues from the last checkpoint.
 
+use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::prover::{prove_training, PrivateData};
+use candor_circuits::prover::{prove_training, prove_training_resumable, PrivateData};
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
 use candor_protocols::net::{build_swarm, check_tcp_address, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{bounded_reason, RejectCode, Request, Response, RoundAnnouncement, Submission};
@@ -31,6 +33,9 @@ pub struct DaemonConfig {
     pub commitment: DataCommitment,
     /// File holding the last completed round.
     pub state_file: Option<PathBuf>,
+    /// Where proving checkpoints its folding state, so that a restart
+    /// resumes a round's proof instead of starting it again.
+    pub checkpoints: Option<Checkpoints>,
     /// Network settings.
     pub net: NetConfig,
     /// First retry delay; doubles up to `max_backoff`.
@@ -227,6 +232,10 @@ fn finish(
 ) -> anyhow::Result<()> {
     *done = Some(round.max(done.unwrap_or(0)));
     save_state(&cfg.state_file, round)?;
+    if let Some(ck) = &cfg.checkpoints {
+        // compression deletes it; this covers a proof that failed after one
+        ck.discard()?;
+    }
     on_outcome(&outcome);
     Ok(())
 }
@@ -243,7 +252,7 @@ fn spawn_proving(
     if model_digest(keys, &ann.global).0 != ann.global_digest {
         anyhow::bail!("round {}: the announced global model does not match its digest", ann.round);
     }
-    let (keys, data) = (keys.clone(), cfg.data.clone());
+    let (keys, data, checkpoints) = (keys.clone(), cfg.data.clone(), cfg.checkpoints.clone());
     let statement = ClaimedStatement {
         federation: coordinator_peer(&cfg.coordinator)?.to_bytes(),
         round: ann.round,
@@ -260,8 +269,13 @@ fn spawn_proving(
                 .progress_chars("=> "),
         );
         bar.set_message(statement.round.to_string());
-        let p = prove_training(&keys, &statement, &data, |done, _| bar.set_position(done as u64))?;
+        let progress = |done, _| bar.set_position(done as u64);
+        let p = match &checkpoints {
+            Some(ck) => prove_training_resumable(&keys, &statement, &data, ck, progress)?,
+            None => prove_training(&keys, &statement, &data, progress)?,
+        };
         bar.finish_and_clear();
+        tracing::info!(round = statement.round, resumed_from = p.resumed_from, "proof compressed");
         Ok(Submission { round: statement.round, model: p.model, samples: p.samples, proof: p.proof })
     }))
 }

@@ -150,6 +150,7 @@ pub async fn participate(h: &Hospital, addr: &Multiaddr, state: &Path) -> Vec<Ou
         commitment: *h.admitted.commitment.commitment(),
         data: h.data.clone(),
         state_file: Some(state.to_path_buf()),
+        checkpoints: None,
         net: NetConfig::default(),
         min_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_secs(1),
