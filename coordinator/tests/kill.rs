@@ -1,0 +1,124 @@
+//! The coordinator, a real `candor-coordinator` process, killed with SIGKILL
+//! between acceptances and again right after the acceptance that completes
+//! the round's quorum (while it closes, or just after): each restart
+//! re-verifies what it had stored and resumes, and in the end the round is
+//! closed once with all three updates aggregated exactly once, and the
+//! audit passes. The participants run in this process.
+
+mod common;
+
+use candor_coordinator::audit::audit;
+use candor_coordinator::store::Store;
+use candor_participant::daemon::Outcome;
+use candor_protocols::Registration;
+use common::{dkeys, hospitals, keys, participate, spec, Hospital, PATIENCE};
+use libp2p::Multiaddr;
+use std::path::Path;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+fn write_config(dir: &Path, hs: &[Hospital]) {
+    let study = toml::toml! {
+        label = "y"
+        [normalization]
+        mean = [0.0, 0.0, 0.0, 0.0, 0.0]
+        std = [1.0, 1.0, 1.0, 1.0, 1.0]
+    };
+    let mut study = study;
+    study.insert("spec".into(), toml::Value::try_from(spec()).unwrap());
+    std::fs::write(dir.join("study.toml"), toml::to_string(&study).unwrap()).unwrap();
+    let mut regs = vec![];
+    for (i, h) in hs.iter().enumerate() {
+        let c = h.admitted.commitment.commitment();
+        let reg = Registration {
+            name: h.admitted.name.clone(),
+            peer_id: h.key.public().to_peer_id().to_string(),
+            root: c.root.to_string(),
+            rows: c.rows,
+            batches: c.batches,
+            proof: format!("h{i}.proof").into(),
+        };
+        std::fs::write(dir.join(format!("h{i}.proof")), &h.admitted.proof).unwrap();
+        std::fs::write(dir.join(format!("h{i}.toml")), toml::to_string(&reg).unwrap()).unwrap();
+        regs.push(format!("\"h{i}.toml\""));
+    }
+    let coordinator = format!(
+        "study = \"study.toml\"\nlisten = \"/ip4/127.0.0.1/tcp/0\"\nkey = \"coordinator.key\"\ndb = \"coordinator.db\"\n\
+         rounds = 1\nquorum = 3\nround_secs = 600\nregistrations = [{}]\n[strategy]\nname = \"fed_avg\"\n",
+        regs.join(", ")
+    );
+    std::fs::write(dir.join("coordinator.toml"), coordinator).unwrap();
+}
+
+fn coordinator(args: &[&str], dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_candor-coordinator"))
+        .args(args)
+        .arg("--config")
+        .arg(dir.join("coordinator.toml"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+/// Starts `candor-coordinator run` and returns it with its address.
+async fn start(dir: &Path) -> (Child, Multiaddr) {
+    let mut c = coordinator(&["run"], dir);
+    let mut lines = BufReader::new(c.stdout.take().unwrap()).lines();
+    let addr = tokio::time::timeout(PATIENCE, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(a) = line.strip_prefix("coordinator listening on ") {
+                return a.parse().unwrap();
+            }
+        }
+        panic!("the coordinator exited before listening");
+    })
+    .await
+    .expect("listening in time");
+    // keep draining its output, so that it never blocks on a full pipe
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (c, addr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_killed_mid_round_and_at_quorum_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hs = hospitals(3);
+    write_config(d, &hs);
+    let keygen = coordinator(&["keygen"], d).wait_with_output().await.unwrap();
+    assert!(keygen.status.success());
+    let state: Vec<_> = (0..3).map(|i| d.join(format!("h{i}.state"))).collect();
+
+    // two of three accepted, then killed before the round can close
+    let (mut c, addr) = start(d).await;
+    let (a, b) = tokio::join!(participate(&hs[0], &addr, &state[0]), participate(&hs[1], &addr, &state[1]));
+    assert_eq!((a, b), (vec![Outcome::Accepted(1)], vec![Outcome::Accepted(1)]));
+    c.kill().await.unwrap();
+
+    // restarted, it re-verifies both and accepts the third; killed the
+    // moment the third hospital hears so: closing or just closed
+    let (mut c, addr) = start(d).await;
+    assert_eq!(participate(&hs[2], &addr, &state[2]).await, vec![Outcome::Accepted(1)]);
+    c.kill().await.unwrap();
+
+    // restarted, it finishes the round (if it had not) and exits: every
+    // round has run
+    let (mut c, _) = start(d).await;
+    let status = tokio::time::timeout(PATIENCE, c.wait()).await.expect("the coordinator finished").unwrap();
+    assert!(status.success());
+
+    let store = Store::open(&d.join("coordinator.db")).unwrap();
+    let subs = store.submissions(1).unwrap();
+    assert_eq!(subs.len(), 3, "nothing lost, nothing doubled");
+    assert!(subs.iter().all(|s| s.aggregated));
+    let rounds = store.rounds().unwrap();
+    assert_eq!(rounds.len(), 1);
+    assert!(rounds[0].result.is_some(), "the round closed");
+    let report = audit(&store, &keys(), dkeys()).unwrap();
+    assert!(report.passed(), "{:?}", report.problems);
+    let audited = coordinator(&["audit"], d).wait_with_output().await.unwrap();
+    assert!(audited.status.success(), "{}", String::from_utf8_lossy(&audited.stdout));
+}
