@@ -3,7 +3,9 @@
 //! the round's quorum (while it closes, or just after): each restart
 //! re-verifies what it had stored and resumes, and in the end the round is
 //! closed once with all three updates aggregated exactly once, and the
-//! audit passes. The participants run in this process.
+//! audit passes. The participants run in this process. And a missing key
+//! file or a damaged database stops it with an error that says so, never
+//! a panic.
 
 mod common;
 
@@ -57,7 +59,7 @@ fn coordinator(args: &[&str], dir: &Path) -> Child {
         .arg("--config")
         .arg(dir.join("coordinator.toml"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap()
@@ -79,6 +81,8 @@ async fn start(dir: &Path) -> (Child, Multiaddr) {
     .expect("listening in time");
     // keep draining its output, so that it never blocks on a full pipe
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let mut errors = BufReader::new(c.stderr.take().unwrap()).lines();
+    tokio::spawn(async move { while let Ok(Some(_)) = errors.next_line().await {} });
     (c, addr)
 }
 
@@ -121,4 +125,43 @@ async fn a_coordinator_killed_mid_round_and_at_quorum_loses_and_doubles_nothing(
     assert!(report.passed(), "{:?}", report.problems);
     let audited = coordinator(&["audit"], d).wait_with_output().await.unwrap();
     assert!(audited.status.success(), "{}", String::from_utf8_lossy(&audited.stdout));
+}
+
+/// `candor-coordinator run` that fails at start-up: its error message.
+async fn refused(dir: &Path) -> String {
+    let out = tokio::time::timeout(PATIENCE, coordinator(&["run"], dir).wait_with_output()).await.expect("in time").unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "started: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_key_or_a_damaged_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let hs = hospitals(3);
+    write_config(d, &hs);
+    let e = refused(d).await;
+    assert!(e.contains("coordinator.key") && e.contains("No such file"), "{e}");
+
+    assert!(coordinator(&["keygen"], d).wait().await.unwrap().success());
+    let (mut c, addr) = start(d).await;
+    assert_eq!(participate(&hs[0], &addr, &d.join("h0.state")).await, vec![Outcome::Accepted(1)]);
+    c.kill().await.unwrap();
+    let db = d.join("coordinator.db");
+    // closing the last connection moves the write-ahead log into the file
+    drop(Store::open(&db).unwrap());
+    assert!(!db.with_extension("db-wal").exists());
+    let good = std::fs::read(&db).unwrap();
+    assert!(good.len() > 8192, "{} bytes", good.len());
+    let mut garbled = good.clone();
+    for b in &mut garbled[4096..] {
+        *b = 0xa5;
+    }
+    for (what, bytes) in [("truncated", &good[..good.len() / 2]), ("garbled", &garbled[..])] {
+        std::fs::write(&db, bytes).unwrap();
+        let e = refused(d).await;
+        assert!(e.contains("coordinator.db is damaged") || e.contains("coordinator.db is not a Candor"), "{what}: {e}");
+    }
 }

@@ -171,3 +171,21 @@ async fn a_daemon_killed_mid_proof_resumes_from_its_checkpoint() {
     let report = audit(&store, &keys, &dkeys).unwrap();
     assert!(report.passed(), "{:?}", report.problems);
 }
+
+#[tokio::test]
+async fn a_missing_key_or_secret_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_study(d);
+    let peer = Keypair::ed25519_from_bytes([42; 32]).unwrap().public().to_peer_id();
+    let config = write_hospital(d, &format!("coordinator_addr = \"/ip4/127.0.0.1/tcp/1\"\ncoordinator_peer_id = \"{peer}\""));
+    for (args, names) in [(["run", "--config"], "hospital.key"), (["commit", "--config"], "hospital.key")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_candor-participant")).args(args).arg(&config).output().await.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(names) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    succeeds(&["keygen", "--config", config.to_str().unwrap()], &d.join("keygen.log")).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_candor-participant")).args(["run", "--config"]).arg(&config).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("hospital.secret") && err.contains("run `commit` first"), "{err}");
+}
