@@ -49,6 +49,10 @@ pub struct CoordinatorConfig {
     /// [`MAX_REQUEST_BYTES`]).
     #[serde(default = "default_max_request")]
     pub max_request_bytes: usize,
+    /// Requests one hospital may make per minute (in bursts of a quarter of
+    /// them); more are answered `Busy`. Default 120.
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_minute: u32,
     /// Aggregation strategy.
     pub strategy: StrategyConfig,
     /// Registration files of admitted hospitals (from their `commit`).
@@ -67,6 +71,8 @@ pub const MAX_ROUND_SECS: u64 = 30 * 24 * 3600;
 pub const MAX_POLL_SECS: u64 = 3600;
 /// Most `max_verifying`.
 pub const MAX_VERIFYING: usize = 256;
+/// Most `requests_per_minute`.
+pub const MAX_REQUESTS_PER_MINUTE: u32 = 60_000;
 
 fn default_poll() -> u64 {
     30
@@ -76,6 +82,9 @@ fn default_verifying() -> usize {
 }
 fn default_max_request() -> usize {
     1 << 20
+}
+fn default_requests_per_minute() -> u32 {
+    crate::node::DEFAULT_REQUESTS_PER_MINUTE.get()
 }
 
 impl CoordinatorConfig {
@@ -118,6 +127,10 @@ impl CoordinatorConfig {
         anyhow::ensure!(
             (MIN_REQUEST_BYTES..=MAX_REQUEST_BYTES).contains(&self.max_request_bytes),
             "max_request_bytes must be in {MIN_REQUEST_BYTES}..={MAX_REQUEST_BYTES}"
+        );
+        anyhow::ensure!(
+            (1..=MAX_REQUESTS_PER_MINUTE).contains(&self.requests_per_minute),
+            "requests_per_minute must be in 1..={MAX_REQUESTS_PER_MINUTE}"
         );
         // fed_avg with a beta is refused when the strategy is parsed
         self.strategy.build().context("strategy")?;
@@ -174,6 +187,7 @@ impl CoordinatorConfig {
             db: self.db.clone(),
             export_dir: self.export_dir.clone(),
             net,
+            requests_per_minute: std::num::NonZeroU32::new(self.requests_per_minute).context("requests_per_minute")?,
         };
         Ok((fed, node))
     }

@@ -17,13 +17,15 @@ use candor_core::eval::evaluate;
 use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
-use candor_protocols::{NetGauges, Response};
+use candor_protocols::{NetGauges, RejectCode, Response};
 use futures::StreamExt;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -55,6 +57,20 @@ pub struct NodeConfig {
     pub export_dir: Option<PathBuf>,
     /// Network settings.
     pub net: NetConfig,
+    /// Requests one peer may make per minute ([`request_quota`]).
+    pub requests_per_minute: NonZeroU32,
+}
+
+/// The default of [`NodeConfig::requests_per_minute`]: an honest daemon
+/// makes one long poll per poll timeout and one submission per round, and
+/// retries a busy coordinator with backoff; two a second is far above that.
+pub const DEFAULT_REQUESTS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(120).expect("non-zero");
+
+/// `per_minute` requests a minute, in bursts of up to a quarter of them (a
+/// reconnecting daemon's poll and resubmission come at once).
+pub fn request_quota(per_minute: NonZeroU32) -> Quota {
+    let burst = NonZeroU32::new(per_minute.get() / 4).unwrap_or(NonZeroU32::MIN);
+    Quota::per_minute(per_minute).allow_burst(burst)
 }
 
 /// The coordinator daemon.
@@ -76,6 +92,12 @@ pub struct Coordinator {
     eval: Option<Dataset>,
     exit_when_finished: bool,
     gauges: Arc<NetGauges>,
+    /// Requests per peer; those over it are answered `Busy` at once, without
+    /// reaching the round machine.
+    limiter: DefaultKeyedRateLimiter<PeerId>,
+    requests_per_minute: NonZeroU32,
+    /// Peers over the limit now, so that each is logged once per episode.
+    limited: HashSet<PeerId>,
 }
 
 fn now_ms() -> u64 {
@@ -164,6 +186,9 @@ impl Coordinator {
             eval,
             exit_when_finished: false,
             gauges,
+            limiter: RateLimiter::keyed(request_quota(cfg.requests_per_minute)),
+            requests_per_minute: cfg.requests_per_minute,
+            limited: HashSet::new(),
         })
     }
 
@@ -219,6 +244,7 @@ impl Coordinator {
                 })?,
                 _ = tick.tick() => {
                     self.apply(Event::Tick { now_ms: now_ms() })?;
+                    self.limiter.retain_recent();
                     if self.machine.finished() && self.pending.is_empty() && self.exit_when_finished {
                         tracing::info!(rounds = self.machine.completed(), "all rounds done");
                         return Ok(());
@@ -236,6 +262,11 @@ impl Coordinator {
                 message: request_response::Message::Request { request, channel, .. },
                 ..
             })) => {
+                if self.limiter.check_key(&peer).is_err() {
+                    self.refuse_over_rate(peer, channel);
+                    return Ok(());
+                }
+                self.limited.remove(&peer);
                 let id = self.next_id;
                 self.next_id += 1;
                 self.pending.insert(id, channel);
@@ -264,6 +295,18 @@ impl Coordinator {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Answers a request over the peer's rate `Busy`; logs the first of an
+    /// episode (a flood must not flood the log).
+    fn refuse_over_rate(&mut self, peer: PeerId, channel: ResponseChannel<Response>) {
+        self.gauges.rate_limited();
+        let per_minute = self.requests_per_minute;
+        if self.limited.insert(peer) {
+            tracing::warn!(%peer, participant = self.name(&peer.to_bytes()), %per_minute, "peer over its request rate; refusing until it slows down");
+        }
+        let reason = format!("more than {per_minute} requests per minute; slow down");
+        let _ = self.swarm.behaviour_mut().rr.send_response(channel, Response::Rejected { code: RejectCode::Busy, reason });
     }
 
     fn apply(&mut self, ev: Event<VerifiedUpdate>) -> Result<(), CoordinatorError> {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use candor_coordinator::node::DEFAULT_REQUESTS_PER_MINUTE;
 use candor_coordinator::store::Store;
 use candor_coordinator::CoordinatorError;
 use candor_core::sgd::LinearModel;
@@ -342,5 +343,39 @@ async fn an_oversize_request_in_window_sized_frames_is_answered_too_large() {
     // and the coordinator is still there for the next request
     let r = ask(hs[0].key.clone(), &c, vec![Raw::Whole(encode(&Request::Status))]).await;
     assert!(matches!(&r[0], Ok(Response::Status(_))), "{r:?}");
+    c.stop().await.unwrap();
+}
+
+// Issue 13: an admitted peer could send requests as fast as its streams
+// allowed, each one reaching the round machine. Now each peer has a rate
+// (default 120 a minute in bursts of 30); requests over it are answered
+// Busy at once and counted, and other hospitals are served as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_over_a_peers_rate_are_answered_busy_and_others_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let hs = hospitals(2);
+    let c = start(federation(&hs, 2), &dir.path().join("fed.db")).await;
+    let burst = DEFAULT_REQUESTS_PER_MINUTE.get() as usize / 4;
+    // in tens, within the streams a connection may hold
+    let mut swarm = raw_client(hs[0].key.clone(), RawCodec::default(), 16);
+    let r = tokio::time::timeout(PATIENCE, async {
+        assert_eq!(connect(&mut swarm, &c.addr, c.peer()).await, Connection::Open);
+        let mut r = vec![];
+        for _ in 0..2 * burst / 10 {
+            r.extend(exchange(&mut swarm, c.peer(), vec![Raw::Whole(encode(&Request::Status)); 10]).await);
+        }
+        r
+    })
+    .await
+    .expect("answered");
+    let served = r.iter().filter(|x| matches!(x, Ok(Response::Status(_)))).count();
+    let busy: Vec<_> = r.iter().filter(|x| code(x) == Some(RejectCode::Busy)).collect();
+    // the bucket refills two a second while the flood is answered
+    assert!((burst..burst + 3).contains(&served), "{served} served of {}: {r:?}", r.len());
+    assert_eq!(served + busy.len(), r.len(), "{r:?}");
+    assert!(matches!(busy[0], Ok(Response::Rejected { reason, .. }) if reason.contains("requests per minute")), "{busy:?}");
+    assert_eq!(c.gauges.rate_limited_requests(), busy.len());
+    let r = ask(hs[1].key.clone(), &c, vec![Raw::Whole(encode(&Request::Status))]).await;
+    assert!(matches!(&r[0], Ok(Response::Status(_))), "another hospital is served: {r:?}");
     c.stop().await.unwrap();
 }

@@ -33,6 +33,7 @@ pub struct NetGauges {
     connections_peak: AtomicUsize,
     unadmitted_connections: AtomicUsize,
     refused: AtomicUsize,
+    rate_limited: AtomicUsize,
 }
 
 /// Counts one read in flight until dropped (also when its future is
@@ -74,6 +75,16 @@ impl NetGauges {
     /// Records a closed connection.
     pub fn connection_closed(&self) {
         self.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Records a request refused for its peer's request rate.
+    pub fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests refused for their peer's request rate.
+    pub fn rate_limited_requests(&self) -> usize {
+        self.rate_limited.load(Ordering::Relaxed)
     }
 
     /// Records a connection refused before it was established.

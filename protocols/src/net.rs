@@ -8,15 +8,17 @@
 //! [`NetConfig::max_connections_per_peer`] each); streams per connection
 //! ([`NetConfig::max_streams`], each within the request timeout); bytes per
 //! stream (the codec's caps, and Yamux's receive window, see
-//! [`MAX_FRAME_BYTES`]).
+//! [`MAX_FRAME_BYTES`]); and no new connection at all while the process
+//! holds more than [`NetConfig::max_memory_fraction`] of the machine's
+//! memory.
 
 use crate::bounds::NetGauges;
 use crate::{Codec, Limits, PROTOCOL_NAME};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    allow_block_list, connection_limits, identify, identity::Keypair, noise, ping, request_response, swarm::NetworkBehaviour, tcp, yamux,
-    Multiaddr, PeerId, Swarm,
+    allow_block_list, connection_limits, identify, identity::Keypair, memory_connection_limits, noise, ping, request_response,
+    swarm::NetworkBehaviour, tcp, yamux, Multiaddr, PeerId, Swarm,
 };
 use std::io;
 use std::path::Path;
@@ -29,6 +31,9 @@ pub struct Behaviour {
     /// Bounds on pending and established connections (first, so that it
     /// sees every connection before another behaviour refuses it).
     pub limits: connection_limits::Behaviour,
+    /// No new connection while this process holds more than
+    /// [`NetConfig::max_memory_fraction`] of the machine's memory.
+    pub memory: memory_connection_limits::Behaviour,
     /// When enabled, only admitted peers get an established connection: an
     /// unknown peer is refused right after Noise has authenticated its
     /// PeerId, before it can open a single stream.
@@ -82,6 +87,9 @@ pub struct NetConfig {
     pub max_connections_per_peer: u32,
     /// Established incoming connections in all.
     pub max_established_incoming: u32,
+    /// Share of the machine's memory above which this process accepts and
+    /// dials no new connection (existing ones are kept).
+    pub max_memory_fraction: f64,
 }
 
 impl Default for NetConfig {
@@ -94,6 +102,7 @@ impl Default for NetConfig {
             max_pending_incoming: 64,
             max_connections_per_peer: 2,
             max_established_incoming: 256,
+            max_memory_fraction: 0.8,
         }
     }
 }
@@ -122,6 +131,7 @@ pub fn build_observed_swarm(key: Keypair, cfg: NetConfig, gauges: Arc<NetGauges>
         .map_err(|e| other(&e))?
         .with_behaviour(|key| Behaviour {
             limits: connection_limits::Behaviour::new(limits),
+            memory: memory_connection_limits::Behaviour::with_max_percentage(cfg.max_memory_fraction),
             allow: Toggle::from(cfg.admitted_only.then(allow_block_list::Behaviour::default)),
             rr: request_response::Behaviour::with_codec(
                 Codec::observed(cfg.limits, gauges),

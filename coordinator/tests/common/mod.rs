@@ -8,7 +8,7 @@ use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::fixtures;
 use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::verify_commitment;
-use candor_coordinator::node::{Coordinator, Federation, NodeConfig};
+use candor_coordinator::node::{Coordinator, Federation, NodeConfig, DEFAULT_REQUESTS_PER_MINUTE};
 use candor_coordinator::round::{Admitted, PeerKey, Policy};
 use candor_coordinator::strategy::StrategyConfig;
 use candor_coordinator::CoordinatorError;
@@ -96,7 +96,13 @@ pub fn federation_with(hs: &[Hospital], quorum: u32, round_ms: u64) -> Federatio
 
 pub fn node_config(db: &Path, listen: &str) -> NodeConfig {
     let export_dir = Some(db.with_extension("models"));
-    NodeConfig { listen: listen.parse().unwrap(), db: db.to_path_buf(), export_dir, net: NetConfig::default() }
+    NodeConfig {
+        listen: listen.parse().unwrap(),
+        db: db.to_path_buf(),
+        export_dir,
+        net: NetConfig::default(),
+        requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+    }
 }
 
 pub fn coordinator(fed: Federation, db: &Path, listen: &str) -> Result<Coordinator, CoordinatorError> {
