@@ -12,86 +12,16 @@ mod common;
 use candor_coordinator::audit::audit;
 use candor_coordinator::store::Store;
 use candor_participant::daemon::Outcome;
-use candor_protocols::Registration;
-use common::{dkeys, hospitals, keys, participate, spec, Hospital, PATIENCE};
-use libp2p::Multiaddr;
+use common::process::{coordinator, start, write_config};
+use common::{dkeys, hospitals, keys, participate, PATIENCE};
 use std::path::Path;
-use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-fn write_config(dir: &Path, hs: &[Hospital]) {
-    let study = toml::toml! {
-        label = "y"
-        [normalization]
-        mean = [0.0, 0.0, 0.0, 0.0, 0.0]
-        std = [1.0, 1.0, 1.0, 1.0, 1.0]
-    };
-    let mut study = study;
-    study.insert("spec".into(), toml::Value::try_from(spec()).unwrap());
-    std::fs::write(dir.join("study.toml"), toml::to_string(&study).unwrap()).unwrap();
-    let mut regs = vec![];
-    for (i, h) in hs.iter().enumerate() {
-        let c = h.admitted.commitment.commitment();
-        let reg = Registration {
-            name: h.admitted.name.clone(),
-            peer_id: h.key.public().to_peer_id().to_string(),
-            root: c.root.to_string(),
-            rows: c.rows,
-            batches: c.batches,
-            proof: format!("h{i}.proof").into(),
-        };
-        std::fs::write(dir.join(format!("h{i}.proof")), &h.admitted.proof).unwrap();
-        std::fs::write(dir.join(format!("h{i}.toml")), toml::to_string(&reg).unwrap()).unwrap();
-        regs.push(format!("\"h{i}.toml\""));
-    }
-    let coordinator = format!(
-        "study = \"study.toml\"\nlisten = \"/ip4/127.0.0.1/tcp/0\"\nkey = \"coordinator.key\"\ndb = \"coordinator.db\"\n\
-         rounds = 1\nquorum = 3\nround_secs = 600\nregistrations = [{}]\n[strategy]\nname = \"fed_avg\"\n",
-        regs.join(", ")
-    );
-    std::fs::write(dir.join("coordinator.toml"), coordinator).unwrap();
-}
-
-fn coordinator(args: &[&str], dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_candor-coordinator"))
-        .args(args)
-        .arg("--config")
-        .arg(dir.join("coordinator.toml"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap()
-}
-
-/// Starts `candor-coordinator run` and returns it with its address.
-async fn start(dir: &Path) -> (Child, Multiaddr) {
-    let mut c = coordinator(&["run"], dir);
-    let mut lines = BufReader::new(c.stdout.take().unwrap()).lines();
-    let addr = tokio::time::timeout(PATIENCE, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(a) = line.strip_prefix("coordinator listening on ") {
-                return a.parse().unwrap();
-            }
-        }
-        panic!("the coordinator exited before listening");
-    })
-    .await
-    .expect("listening in time");
-    // keep draining its output, so that it never blocks on a full pipe
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    let mut errors = BufReader::new(c.stderr.take().unwrap()).lines();
-    tokio::spawn(async move { while let Ok(Some(_)) = errors.next_line().await {} });
-    (c, addr)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_coordinator_killed_mid_round_and_at_quorum_loses_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let hs = hospitals(3);
-    write_config(d, &hs);
+    write_config(d, &hs, 3);
     let keygen = coordinator(&["keygen"], d).wait_with_output().await.unwrap();
     assert!(keygen.status.success());
     let state: Vec<_> = (0..3).map(|i| d.join(format!("h{i}.state"))).collect();
@@ -141,7 +71,7 @@ async fn a_missing_key_or_a_damaged_database_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let hs = hospitals(3);
-    write_config(d, &hs);
+    write_config(d, &hs, 3);
     let e = refused(d).await;
     assert!(e.contains("coordinator.key") && e.contains("No such file"), "{e}");
 

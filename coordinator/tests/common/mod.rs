@@ -4,6 +4,8 @@
 //! and then nothing) as Candor requests.
 #![allow(dead_code)]
 
+pub mod process;
+
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::fixtures;
 use candor_circuits::prover::{prove_commitment, PrivateData};
