@@ -379,3 +379,47 @@ async fn requests_over_a_peers_rate_are_answered_busy_and_others_are_served() {
     assert!(matches!(&r[0], Ok(Response::Status(_))), "another hospital is served: {r:?}");
     c.stop().await.unwrap();
 }
+
+// Issue 13 (load benchmark): a host that opens TCP connections and says
+// nothing held every handshake slot, 64 for 10 s each, and redialled the
+// moment one freed: with 1,000 such connections an admitted hospital never
+// got through. Now one IP address holds at most 8 handshakes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_from_one_host_leave_handshake_slots_for_a_hospital() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let hs = hospitals(1);
+    let c = start(federation(&hs, 1), &dir.path().join("fed.db")).await;
+    let port = c.addr.iter().find_map(|p| if let libp2p::multiaddr::Protocol::Tcp(p) = p { Some(p) } else { None }).unwrap();
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    // 200 silent connections from 127.0.0.2, each redialled when closed
+    let flood: Vec<_> = (0..200)
+        .map(|_| {
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                    socket.bind(([127, 0, 0, 2], 0).into()).unwrap();
+                    if let Ok(mut s) = socket.connect(([127, 0, 0, 1], port).into()).await {
+                        let _ = s.read(&mut [0u8; 1024]).await;
+                        let _ = s.read(&mut [0u8; 1024]).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::timeout(PATIENCE, async {
+        while c.gauges.refused() < 200 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the silent host was refused");
+    let outcome = participate(&hs[0], &c.addr, &dir.path().join("h.state")).await;
+    assert_eq!(outcome, vec![candor_participant::daemon::Outcome::Accepted(1)]);
+    stop.store(true, Ordering::Relaxed);
+    flood.iter().for_each(|t| t.abort());
+    c.stop().await.unwrap();
+}

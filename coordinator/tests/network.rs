@@ -56,6 +56,32 @@ async fn three_participants_complete_a_round_across_a_coordinator_restart() {
     assert!(report.passed(), "{:?}", report.problems);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hospital_that_never_comes_lets_the_round_close_at_its_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fed.db");
+    let hs = hospitals(2);
+    // quorum 2 is never reached: the second hospital never connects
+    let c = start(federation(&hs, 2, 8_000), &db).await;
+    assert_eq!(participate(&hs[0], &c.addr, &dir.path().join("h0.state")).await, vec![Outcome::Accepted(1)]);
+    let closed = tokio::time::timeout(common::PATIENCE, async {
+        loop {
+            if let Some(r) = Store::open(&db).unwrap().rounds().unwrap().into_iter().next().filter(|r| r.result.is_some()) {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the round closed at its deadline");
+    c.stop().await.unwrap();
+    let store = Store::open(&db).unwrap();
+    let subs = store.submissions(1).unwrap();
+    assert_eq!(subs.len(), 1);
+    assert!(subs[0].aggregated, "the one accepted update is the aggregate");
+    assert_eq!(closed.result.as_ref(), Some(&subs[0].model), "FedAvg of one update is that update");
+}
+
 /// Sends requests from a raw swarm and returns the answers.
 async fn ask(key: Keypair, limits: Limits, addr: &Multiaddr, reqs: Vec<Request>) -> Vec<Result<Response, String>> {
     let mut swarm = build_swarm(key, NetConfig { limits, ..NetConfig::default() }).unwrap();

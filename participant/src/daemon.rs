@@ -139,6 +139,12 @@ pub async fn run(
                     Err(e) => {
                         // nothing to submit: skip this round, wait for the next
                         tracing::error!(error = %e, round = proving_round, "training or proving failed");
+                        // the round is given up: its witness must not stay on disk
+                        if let Some(ck) = &cfg.checkpoints {
+                            if let Err(e) = ck.discard() {
+                                tracing::error!(error = %e, path = %ck.path().display(), "could not delete a proving checkpoint");
+                            }
+                        }
                         on_outcome(&Outcome::Failed(proving_round, e.to_string()));
                         done = Some(proving_round.max(done.unwrap_or(0)));
                         want = Want::Poll;

@@ -15,6 +15,7 @@ mod messages;
 // the `NetworkBehaviour` derive generates an undocumented event enum
 #[allow(missing_docs)]
 pub mod net;
+pub mod per_ip;
 
 pub use bounds::{bounded_reason, NetGauges, MAX_REASON_BYTES};
 pub use codec::{Codec, Limits, PROTOCOL_NAME, WIRE_VERSION};

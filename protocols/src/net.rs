@@ -2,7 +2,8 @@
 //! Noise + Yamux, identify, ping), and ed25519 key files.
 //!
 //! What a peer can hold is bounded at each layer: handshakes in progress
-//! ([`NetConfig::max_pending_incoming`], each within
+//! ([`NetConfig::max_pending_incoming`], at most
+//! [`NetConfig::max_pending_per_ip`] from one address, each within
 //! [`HANDSHAKE_TIMEOUT`]); established connections (only admitted peers get
 //! one when [`NetConfig::admitted_only`] is set, at most
 //! [`NetConfig::max_connections_per_peer`] each); streams per connection
@@ -28,8 +29,10 @@ use std::time::Duration;
 /// Candor's composed behaviour.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
-    /// Bounds on pending and established connections (first, so that it
-    /// sees every connection before another behaviour refuses it).
+    /// Handshakes in progress per source IP address (first: one host's
+    /// flood is refused before it takes the slots all peers share).
+    pub per_ip: crate::per_ip::Behaviour,
+    /// Bounds on pending and established connections.
     pub limits: connection_limits::Behaviour,
     /// No new connection while this process holds more than
     /// [`NetConfig::max_memory_fraction`] of the machine's memory.
@@ -82,6 +85,8 @@ pub struct NetConfig {
     pub admitted_only: bool,
     /// Incoming connections still in their handshake.
     pub max_pending_incoming: u32,
+    /// Of those, from one IP address.
+    pub max_pending_per_ip: usize,
     /// Established connections per peer (two: a restarted participant may
     /// reconnect before its old connection has timed out).
     pub max_connections_per_peer: u32,
@@ -100,6 +105,7 @@ impl Default for NetConfig {
             max_streams: 16,
             admitted_only: false,
             max_pending_incoming: 64,
+            max_pending_per_ip: 8,
             max_connections_per_peer: 2,
             max_established_incoming: 256,
             max_memory_fraction: 0.8,
@@ -130,6 +136,7 @@ pub fn build_observed_swarm(key: Keypair, cfg: NetConfig, gauges: Arc<NetGauges>
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux_config)
         .map_err(|e| other(&e))?
         .with_behaviour(|key| Behaviour {
+            per_ip: crate::per_ip::Behaviour::new(cfg.max_pending_per_ip),
             limits: connection_limits::Behaviour::new(limits),
             memory: memory_connection_limits::Behaviour::with_max_percentage(cfg.max_memory_fraction),
             allow: Toggle::from(cfg.admitted_only.then(allow_block_list::Behaviour::default)),

@@ -150,6 +150,12 @@ pub async fn start_on(mut c: Coordinator) -> Running {
 }
 
 pub async fn participate(h: &Hospital, addr: &Multiaddr, state: &Path) -> Vec<Outcome> {
+    participate_with(h, addr, state, keys()).await
+}
+
+/// A daemon that runs one round with `keys` (its study's) and returns its
+/// outcomes.
+pub async fn participate_with(h: &Hospital, addr: &Multiaddr, state: &Path, keys: Arc<TrainKeys>) -> Vec<Outcome> {
     let outcomes = Arc::new(Mutex::new(vec![]));
     let o = outcomes.clone();
     let cfg = DaemonConfig {
@@ -164,7 +170,7 @@ pub async fn participate(h: &Hospital, addr: &Multiaddr, state: &Path) -> Vec<Ou
         max_backoff: Duration::from_secs(1),
         stop_after: Some(1),
     };
-    tokio::time::timeout(Duration::from_secs(300), run(cfg, keys(), std::future::pending(), move |x| o.lock().unwrap().push(x.clone())))
+    tokio::time::timeout(Duration::from_secs(300), run(cfg, keys, std::future::pending(), move |x| o.lock().unwrap().push(x.clone())))
         .await
         .expect("participant finished in time")
         .unwrap();

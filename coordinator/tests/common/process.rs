@@ -13,15 +13,19 @@ use tokio::process::{Child, Command};
 /// A study of [`spec`], one registration file per hospital, and a
 /// coordinator config for one round closing at `quorum`.
 pub fn write_config(dir: &Path, hs: &[Hospital], quorum: usize) {
-    let study = toml::toml! {
+    let mut study = toml::toml! {
         label = "y"
         [normalization]
         mean = [0.0, 0.0, 0.0, 0.0, 0.0]
         std = [1.0, 1.0, 1.0, 1.0, 1.0]
     };
-    let mut study = study;
     study.insert("spec".into(), toml::Value::try_from(spec()).unwrap());
-    std::fs::write(dir.join("study.toml"), toml::to_string(&study).unwrap()).unwrap();
+    write_config_for(dir, hs, quorum, &toml::to_string(&study).unwrap());
+}
+
+/// [`write_config`] for the study `study` (a study file's text).
+pub fn write_config_for(dir: &Path, hs: &[Hospital], quorum: usize, study: &str) {
+    std::fs::write(dir.join("study.toml"), study).unwrap();
     let mut regs = vec![];
     for (i, h) in hs.iter().enumerate() {
         let c = h.admitted.commitment.commitment();
