@@ -98,12 +98,33 @@ impl Checkpoints {
         self.path.exists()
     }
 
-    /// Deletes the checkpoint, if any.
+    /// Deletes the checkpoint, and any half-written one, if there are.
     pub fn discard(&self) -> std::io::Result<()> {
-        match std::fs::remove_file(&self.path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-            _ => Ok(()),
+        for p in [self.tmp(), self.path.clone()] {
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
         }
+        Ok(())
+    }
+
+    /// The round of the checkpoint on disk, if one is there and readable:
+    /// a daemon deletes one of a round that is over.
+    pub fn round(&self) -> Option<u64> {
+        use std::io::Read;
+        let mut head = Vec::new();
+        std::fs::File::open(&self.path).ok()?.take(256).read_to_end(&mut head).ok()?;
+        let (h, _): (Header, usize) = bincode::serde::decode_from_slice(&head, config()).ok()?;
+        (h.magic == MAGIC).then_some(h.round)
+    }
+
+    /// The file a checkpoint is written to before it replaces the last one
+    /// (the path with `.tmp` appended: no other file of the daemon's).
+    fn tmp(&self) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".tmp");
+        p.into()
     }
 
     /// Whether to write one after `done` of `folds` folds (not after the
@@ -123,18 +144,25 @@ impl Checkpoints {
         use std::os::unix::fs::OpenOptionsExt;
         let mut bytes = bincode::serde::encode_to_vec(binding.header(done), config()).map_err(|e| CircuitError::Proving(e.to_string()))?;
         bytes.extend(bincode::serde::encode_to_vec(rs, config()).map_err(|e| CircuitError::Proving(e.to_string()))?);
-        let tmp = self.path.with_extension("tmp");
+        let tmp = self.tmp();
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
         // a leftover temporary file (a crash mid-write) may have other
         // permissions; start afresh so the mode below applies
         let _ = std::fs::remove_file(&tmp);
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)?;
-        Ok(())
+        let written = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).and_then(|mut f| {
+            f.write_all(&bytes)?;
+            f.sync_all()
+        });
+        match written.and_then(|()| std::fs::rename(&tmp, &self.path)) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // a half-written witness must not stay behind (a full disk)
+                let _ = std::fs::remove_file(&tmp);
+                Err(e.into())
+            }
+        }
     }
 
     /// The folding state of the proof `binding` names and how many folds it

@@ -1,7 +1,7 @@
 //! Resumable proving: a run interrupted after a checkpoint resumes from it
 //! and attests the same update; a checkpoint of another proof (round, global
-//! model), a corrupted one or one made under other parameters is refused
-//! and deleted, and proving starts over.
+//! model, participant) or a corrupted one is refused and deleted, and
+//! proving starts over.
 
 use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};

@@ -62,7 +62,7 @@ async fn a_hospital_that_never_comes_lets_the_round_close_at_its_deadline() {
     let db = dir.path().join("fed.db");
     let hs = hospitals(2);
     // quorum 2 is never reached: the second hospital never connects
-    let c = start(federation(&hs, 2, 8_000), &db).await;
+    let c = start(federation(&hs, 2, 20_000), &db).await;
     assert_eq!(participate(&hs[0], &c.addr, &dir.path().join("h0.state")).await, vec![Outcome::Accepted(1)]);
     let closed = tokio::time::timeout(common::PATIENCE, async {
         loop {

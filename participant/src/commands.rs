@@ -84,7 +84,9 @@ pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) ->
         commitment,
         state_file: Some(cfg.state.clone()),
         checkpoints: cfg.checkpoints(),
-        net: NetConfig::default(),
+        // a prover may hold much of the machine's memory while proving;
+        // refusing to redial then would only lose its update
+        net: NetConfig { max_memory_fraction: 1.0, ..NetConfig::default() },
         min_backoff: Duration::from_millis(500),
         max_backoff: Duration::from_secs(30),
         stop_after,

@@ -97,6 +97,12 @@ pub async fn run(
     let me = cfg.key.public().to_peer_id();
     let mut swarm: Swarm<Behaviour> = build_swarm(cfg.key.clone(), cfg.net)?;
     let mut done = load_state(&cfg.state_file);
+    // a checkpoint of a round this daemon has finished is of no use
+    if let Some(ck) = &cfg.checkpoints {
+        if ck.round().is_none_or(|r| done.is_some_and(|d| r <= d)) {
+            ck.discard()?;
+        }
+    }
     let mut want = Want::Poll;
     let mut outstanding: Option<OutboundRequestId> = None;
     let mut proving: Option<tokio::task::JoinHandle<anyhow::Result<Submission>>> = None;
@@ -194,7 +200,15 @@ pub async fn run(
                             proving_round = ann.round;
                             proving = Some(spawn_proving(&keys, *ann, me, &cfg)?);
                         }
-                        Response::Round(_) | Response::NoRound | Response::Status(_) => want = Want::Poll,
+                        Response::NoRound => {
+                            // no round newer than ours is open: any
+                            // checkpoint is of one that is over
+                            if let Some(ck) = &cfg.checkpoints {
+                                ck.discard()?;
+                            }
+                            want = Want::Poll;
+                        }
+                        Response::Round(_) | Response::Status(_) => want = Want::Poll,
                         Response::Accepted { round } => {
                             tracing::info!(round, "update accepted");
                             finish(&cfg, &mut done, round, Outcome::Accepted(round), &mut on_outcome)?;

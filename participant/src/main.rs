@@ -87,7 +87,12 @@ fn main() -> anyhow::Result<()> {
             let cfg = HospitalConfig::load(&config)?;
             let rt = tokio::runtime::Runtime::new()?;
             let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
-            rt.block_on(commands::run(&cfg, &cache, until_round))?;
+            let done = rt.block_on(commands::run(&cfg, &cache, until_round));
+            // on Ctrl-C, leave a proof in progress where it is: waiting for
+            // it would compress it and delete its checkpoint, submitting
+            // nothing; the next start resumes from the checkpoint
+            rt.shutdown_background();
+            done?;
         }
         Cmd::Local { config, out } => {
             let cfg = LocalConfig::load(&config)?;

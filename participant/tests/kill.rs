@@ -161,6 +161,7 @@ async fn a_daemon_killed_mid_proof_resumes_from_its_checkpoint() {
     let resumed = done[0]["resumed_from"].as_u64().unwrap();
     assert!((1..32).contains(&resumed), "resumed from fold {resumed} of 32");
     assert!(!checkpoint.exists(), "the checkpoint is deleted once the proof is made");
+    assert!(!d.join("hospital.checkpoint.tmp").exists());
 
     tokio::time::timeout(PATIENCE, coordinator).await.expect("the round closed").unwrap().unwrap();
     let store = Store::open(&d.join("coordinator.db")).unwrap();
