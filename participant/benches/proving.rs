@@ -5,7 +5,11 @@
 //!   1/4/8 SGD steps per fold;
 //! - `... -- mlp`: the MLPs, digits 64-16-10 and breast cancer 30-16-1, at
 //!   batch 16, and where their step circuits' constraints go;
-//! - `... -- CONFIG BATCH SPF`: one configuration.
+//! - `... -- CONFIG BATCH SPF`: one configuration;
+//! - `... -- checkpoint [CONFIG BATCH SPF]`: the cost of proving checkpoints
+//!   (default: the shipped logistic config, batch 16, 3 steps per fold):
+//!   proving without them, with one every 8 folds and after every fold, the
+//!   checkpoint's size, and a resume from the middle of the proof.
 //!
 //! Every configuration is proven twice, each in its own process (so that
 //! its peak RSS is its own): with the prover of unpatched nova-snark 0.76
@@ -16,7 +20,8 @@ use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys};
 use candor_circuits::padding::step_size;
 use candor_circuits::profile::{Category, Profile};
-use candor_circuits::prover::{prove_commitment, prove_training, use_upstream_prover, PrivateData};
+use candor_circuits::checkpoint::Checkpoints;
+use candor_circuits::prover::{prove_commitment, prove_training, prove_training_resumable, use_upstream_prover, PrivateData};
 use candor_circuits::sgd_circuit::SgdFoldCircuit;
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_core::{Layout, Model};
@@ -164,6 +169,57 @@ fn one(config: &str, batch: usize, spf: usize, prover: &str) -> String {
     )
 }
 
+/// Proving with and without checkpoints, and resuming from one.
+fn checkpoints(config: &str, batch: usize, spf: usize) {
+    let (cfg, layout) = layout_of(config, batch, spf);
+    let (train, _) = load_data(&cfg.data, &cfg.spec).unwrap();
+    let data = PrivateData::new(&layout, &train, [3; 32]).unwrap();
+    let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
+    let statement = Statement {
+        federation: b"bench".to_vec(),
+        round: 1,
+        participant: b"bench".to_vec(),
+        data: data.commitment(&keys),
+        global: Model::initial(&layout.spec),
+    };
+    let folds = statement.folds(&layout).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    println!("{} batch {batch}, {spf} steps per fold: {folds} folds", shape(&layout));
+    println!("| checkpoints | proving s | checkpoint bytes |\n|---|---|---|");
+    let t = Instant::now();
+    prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
+    println!("| none | {:.2} | |", t.elapsed().as_secs_f64());
+    for every in [8, 1] {
+        let ck = Checkpoints::new(dir.path().join(format!("every-{every}")), every);
+        let mut size = 0;
+        let t = Instant::now();
+        prove_training_resumable(&keys, &statement, &data, &ck, |_, _| {
+            size = size.max(std::fs::metadata(ck.path()).map_or(0, |m| m.len()));
+        })
+        .unwrap();
+        println!("| every {every} fold(s) | {:.2} | {size} |", t.elapsed().as_secs_f64());
+    }
+    // interrupted half-way, then resumed: loading, verifying the folded
+    // instance and replaying the native steps, then the rest
+    let ck = Checkpoints::new(dir.path().join("half"), folds / 2);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        prove_training_resumable(&keys, &statement, &data, &ck, |d, _| assert!(d <= folds / 2, "interrupted"))
+    }));
+    assert!(r.is_err() && ck.exists());
+    let mut first = None;
+    let t = Instant::now();
+    let p = prove_training_resumable(&keys, &statement, &data, &ck, |_, _| {
+        first.get_or_insert(t.elapsed().as_secs_f64());
+    })
+    .unwrap();
+    println!(
+        "resumed at fold {} of {folds}: first new fold done {:.2} s after the start (load, verify, replay, one fold); whole resumed run {:.2} s",
+        p.resumed_from,
+        first.unwrap(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
 const HEADER: &str = "| model | batch | steps/fold | prover | step-circuit constraints per fold | Nova primary / secondary constraints per fold | pads to (primary / secondary) | constraints per MAC (step circuit) | per MAC (with Nova) | proving ms per SGD step | proven SGD steps/s | compression s | commitment proof s | proof bytes | verification ms | round of 3 verified together ms | native candle µs per step | setup s | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 /// Runs one configuration with one prover in a child process (its own peak
@@ -181,6 +237,7 @@ fn row(config: &str, b: usize, s: usize, prover: &str) -> String {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     match &args[..] {
+        [m, c, b, s] if m == "checkpoint" => checkpoints(c, b.parse().unwrap(), s.parse().unwrap()),
         [c, b, s, p] => println!("{}", one(c, b.parse().unwrap(), s.parse().unwrap(), p)),
         [c, b, s] => {
             println!("{HEADER}");
@@ -188,6 +245,7 @@ fn main() {
                 println!("{}", row(c, b.parse().unwrap(), s.parse().unwrap(), p));
             }
         }
+        [m] if m == "checkpoint" => checkpoints(LINEAR, 16, 3),
         [m] if m == "mlp" => {
             println!("{HEADER}");
             for c in MLPS {
