@@ -4,7 +4,7 @@
 //! wait.
 
 use crate::export::export;
-use crate::round::{Action, Admitted, DigestFn, Event, PeerKey, Policy, ReqId, RoundMachine};
+use crate::round::{Action, Admitted, DigestFn, Event, OpenRound, PeerKey, Policy, Progress, ReqId, RoundMachine, Setup};
 use crate::store::Store;
 use crate::strategy::StrategyConfig;
 use crate::verify_queue::{self, Done, Job};
@@ -156,7 +156,7 @@ impl Coordinator {
                 accepted.insert(s.peer.clone(), v);
             }
             tracing::info!(round = r.id, accepted = accepted.len(), "resuming open round");
-            open = Some((r.id, r.global.clone(), r.deadline_ms, accepted));
+            open = Some(OpenRound::stored(r.id, r.global.clone(), r.deadline_ms, accepted));
         }
         let k = keys.clone();
         let digest: DigestFn = Arc::new(move |m: &Model| model_digest(&k, m).0);
@@ -164,8 +164,8 @@ impl Coordinator {
         let admitted: Vec<PeerId> = fed.participants.keys().filter_map(|p| PeerId::from_bytes(p).ok()).collect();
         let max_verifying = fed.policy.max_verifying.max(1);
         let participants = fed.participants.iter().map(|(k, a)| (k.clone(), a.participant())).collect();
-        let machine = RoundMachine::resume(fed.spec, fed.policy, participants, fed.strategy.build()?, digest, global, completed, open)
-            .with_federation(federation);
+        let setup = Setup { spec: fed.spec, policy: fed.policy, participants, strategy: fed.strategy.build()?, digest };
+        let machine = RoundMachine::resume(setup, Progress { completed, global, open }).with_federation(federation);
         let (swarm, gauges) = listen(key, cfg.net, &admitted, &cfg.listen)?;
         let (done_tx, done_rx) = mpsc::channel(max_verifying);
         let (jobs_tx, jobs_rx) = mpsc::channel(max_verifying);

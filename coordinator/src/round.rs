@@ -4,7 +4,7 @@
 //! before the reply that confirms it, and a round's closing (with its
 //! aggregate) is one action, so a crash at any point loses no accepted update
 //! and never aggregates one twice: on restart the store hands the open round
-//! and its accepted updates back to [`RoundMachine::resume`].
+//! and its accepted updates back to [`RoundMachine::resume`] ([`Progress`]).
 
 use crate::strategy::{Strategy, Weighted};
 use candor_circuits::verifier::{ClaimedStatement, DataCommitment, VerifiedCommitment, VerifiedUpdate};
@@ -99,6 +99,37 @@ pub struct OpenRound<U> {
     /// Accepted updates by participant.
     pub accepted: BTreeMap<PeerKey, U>,
     verifying: BTreeSet<PeerKey>,
+}
+
+impl<U> OpenRound<U> {
+    /// An open round as the store holds it: no verification in flight.
+    pub fn stored(id: u64, global: Model, deadline_ms: u64, accepted: BTreeMap<PeerKey, U>) -> Self {
+        Self { id, global, deadline_ms, accepted, verifying: BTreeSet::new() }
+    }
+}
+
+/// What the consortium agreed, fixed for the federation's life.
+pub struct Setup {
+    /// The training spec every proof is made under.
+    pub spec: TrainSpec,
+    /// Round timing and bounds.
+    pub policy: Policy,
+    /// Admitted participants by PeerId bytes.
+    pub participants: BTreeMap<PeerKey, Participant>,
+    /// How accepted updates are aggregated.
+    pub strategy: Box<dyn Strategy>,
+    /// The digest a round announces with its global model.
+    pub digest: DigestFn,
+}
+
+/// Where a federation stands, as its store records it.
+pub struct Progress<U> {
+    /// Rounds completed.
+    pub completed: u64,
+    /// The current global model.
+    pub global: Model,
+    /// The open round, with its accepted updates.
+    pub open: Option<OpenRound<U>>,
 }
 
 /// Inputs.
@@ -218,21 +249,15 @@ pub struct RoundMachine<U: Update> {
 }
 
 impl<U: Update> RoundMachine<U> {
-    /// A machine resuming from stored state: `completed` rounds done, the
-    /// current `global` model, and the open round with its accepted updates.
-    #[allow(clippy::too_many_arguments)]
-    pub fn resume(
-        spec: TrainSpec,
-        policy: Policy,
-        participants: BTreeMap<PeerKey, Participant>,
-        strategy: Box<dyn Strategy>,
-        digest: DigestFn,
-        global: Model,
-        completed: u64,
-        open: Option<(u64, Model, u64, BTreeMap<PeerKey, U>)>,
-    ) -> Self {
-        let open =
-            open.map(|(id, global, deadline_ms, accepted)| OpenRound { id, global, deadline_ms, accepted, verifying: BTreeSet::new() });
+    /// A new federation's machine, starting from `initial`.
+    pub fn new(setup: Setup, initial: Model) -> Self {
+        Self::resume(setup, Progress { completed: 0, global: initial, open: None })
+    }
+
+    /// A machine resuming from what the store recorded.
+    pub fn resume(setup: Setup, progress: Progress<U>) -> Self {
+        let Setup { spec, policy, participants, strategy, digest } = setup;
+        let Progress { completed, global, open } = progress;
         Self { federation: vec![], spec, policy, participants, strategy, digest, global, completed, open, polls: VecDeque::new() }
     }
 

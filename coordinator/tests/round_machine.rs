@@ -2,7 +2,7 @@
 //! protocol as events in, actions out.
 
 use candor_circuits::verifier::{DataCommitment, Digest};
-use candor_coordinator::round::{Action, Event, Participant, PeerKey, Policy, RoundMachine, Update};
+use candor_coordinator::round::{Action, Event, OpenRound, Participant, PeerKey, Policy, Progress, RoundMachine, Setup, Update};
 use candor_coordinator::strategy::StrategyConfig;
 use candor_core::sgd::LinearModel;
 use candor_core::Model;
@@ -46,16 +46,15 @@ fn machine(quorum: u32, open: Option<(u64, Model, u64, BTreeMap<PeerKey, U>)>, c
         })
         .collect();
     let policy = Policy { rounds: 2, quorum, round_ms: 1000, poll_timeout_ms: 100, max_pending_polls: 2, max_verifying: 2 };
-    RoundMachine::resume(
+    let setup = Setup {
         spec,
         policy,
         participants,
-        StrategyConfig::FedAvg.build().unwrap(),
-        Arc::new(|m: &Model| [m.params()[1] as u8; 32]),
-        LinearModel::zeros(1).into(),
-        completed,
-        open,
-    )
+        strategy: StrategyConfig::FedAvg.build().unwrap(),
+        digest: Arc::new(|m: &Model| [m.params()[1] as u8; 32]),
+    };
+    let open = open.map(|(id, global, deadline_ms, accepted)| OpenRound::stored(id, global, deadline_ms, accepted));
+    RoundMachine::resume(setup, Progress { completed, global: LinearModel::zeros(1).into(), open })
 }
 
 fn req(p: u8, id: u64, request: Request, now_ms: u64) -> Event<U> {

@@ -13,7 +13,7 @@ use crate::SimError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{model_digest_with, verify_commitment};
-use candor_coordinator::round::{DigestFn, Participant, PeerKey, Policy, RoundMachine};
+use candor_coordinator::round::{DigestFn, Participant, PeerKey, Policy, RoundMachine, Setup};
 use candor_coordinator::strategy::Weighted;
 use candor_core::data::{batches, Dataset};
 use candor_core::dataset::{select_rows, shuffled};
@@ -109,8 +109,8 @@ pub fn run(
         max_pending_polls: fed.participants,
         max_verifying: fed.participants,
     };
-    let machine = RoundMachine::resume(cfg.spec.clone(), policy, admitted, fed.strategy.build()?, digest, initial.clone(), 0, None)
-        .with_federation(SIM_FEDERATION.to_vec());
+    let setup = Setup { spec: cfg.spec.clone(), policy, participants: admitted, strategy: fed.strategy.build()?, digest };
+    let machine = RoundMachine::new(setup, initial.clone()).with_federation(SIM_FEDERATION.to_vec());
     let verifier = keys.map(|keys| Verifier { keys, commitments: verified });
     let mut hub = Hub::new(machine, verifier, layout.clone(), Wire::new(Codec::new(Limits::default())));
     hub.tick(0);
