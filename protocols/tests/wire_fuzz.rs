@@ -130,6 +130,13 @@ fn encode(v: &Value) -> Vec<u8> {
     bytes
 }
 
+/// `req` written and read back by `codec`.
+fn reencoded(codec: &mut Codec, req: Request) -> Request {
+    let mut wire = Cursor::new(vec![]);
+    block_on(codec.write_request(&PROTOCOL_NAME, &mut wire, req)).unwrap();
+    block_on(codec.read_request(&PROTOCOL_NAME, &mut Cursor::new(wire.into_inner()))).unwrap()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -150,10 +157,7 @@ proptest! {
             }
             req => {
                 // whatever decodes is a message that means exactly itself
-                let mut wire = Cursor::new(vec![]);
-                block_on(codec.write_request(&PROTOCOL_NAME, &mut wire, req.clone())).unwrap();
-                let again = block_on(codec.read_request(&PROTOCOL_NAME, &mut Cursor::new(wire.into_inner()))).unwrap();
-                prop_assert_eq!(again, req);
+                prop_assert_eq!(reencoded(&mut codec, req.clone()), req);
             }
         }
     }
@@ -181,10 +185,7 @@ proptest! {
         let framed = Value::Array(vec![Value::from(WIRE_VERSION), v]);
         let got = block_on(codec.read_request(&PROTOCOL_NAME, &mut Cursor::new(encode(&framed)))).unwrap();
         if !matches!(got, Request::Invalid { .. }) {
-            let mut wire = Cursor::new(vec![]);
-            block_on(codec.write_request(&PROTOCOL_NAME, &mut wire, got.clone())).unwrap();
-            let again = block_on(codec.read_request(&PROTOCOL_NAME, &mut Cursor::new(wire.into_inner()))).unwrap();
-            prop_assert_eq!(again, got);
+            prop_assert_eq!(reencoded(&mut codec, got.clone()), got);
         }
     }
 }
