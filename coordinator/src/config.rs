@@ -1,8 +1,10 @@
 //! The coordinator's configuration (TOML). Relative paths are resolved
 //! against the directory of the config file.
 
+use crate::node::StatusConfig;
 use crate::node::{Federation, NodeConfig};
 use crate::round::{Admitted, Policy};
+use crate::status::server::MIN_TOKEN_BYTES;
 use crate::strategy::StrategyConfig;
 use anyhow::Context;
 use candor_circuits::engine::{DataKeys, KeySource};
@@ -53,6 +55,15 @@ pub struct CoordinatorConfig {
     /// them); more are answered `Busy`. Default 120.
     #[serde(default = "default_requests_per_minute")]
     pub requests_per_minute: u32,
+    /// Address of the status page and metrics (HTTP), e.g.
+    /// `127.0.0.1:7480`; not served when absent.
+    #[serde(default)]
+    pub status_listen: Option<String>,
+    /// File holding the token the status server asks for (at least
+    /// [`MIN_TOKEN_BYTES`] bytes); required when `status_listen` is not a
+    /// loopback address.
+    #[serde(default)]
+    pub status_token_file: Option<PathBuf>,
     /// Aggregation strategy.
     pub strategy: StrategyConfig,
     /// Registration files of admitted hospitals (from their `commit`).
@@ -96,7 +107,9 @@ impl CoordinatorConfig {
         for p in [&mut c.study, &mut c.key, &mut c.db] {
             *p = base.join(&*p);
         }
-        for p in c.export_dir.iter_mut().chain(c.eval_csv.iter_mut()).chain(c.registrations.iter_mut()) {
+        for p in
+            c.export_dir.iter_mut().chain(c.eval_csv.iter_mut()).chain(c.status_token_file.iter_mut()).chain(c.registrations.iter_mut())
+        {
             *p = base.join(&*p);
         }
         c.validate().with_context(|| format!("{}", path.display()))?;
@@ -132,6 +145,19 @@ impl CoordinatorConfig {
             (1..=MAX_REQUESTS_PER_MINUTE).contains(&self.requests_per_minute),
             "requests_per_minute must be in 1..={MAX_REQUESTS_PER_MINUTE}"
         );
+        if let Some(listen) = &self.status_listen {
+            let addr: std::net::SocketAddr =
+                listen.parse().with_context(|| format!("status_listen: {listen:?} is not an address such as 127.0.0.1:7480"))?;
+            anyhow::ensure!(
+                addr.ip().is_loopback() || self.status_token_file.is_some(),
+                "status_listen: {addr} is reachable from other machines; set status_token_file so that only holders of \
+                 the token can read the federation's status, or listen on 127.0.0.1"
+            );
+        }
+        anyhow::ensure!(
+            self.status_token_file.is_none() || self.status_listen.is_some(),
+            "status_token_file is set but status_listen is not: nothing would be served"
+        );
         // fed_avg with a beta is refused when the strategy is parsed
         self.strategy.build().context("strategy")?;
         Ok(())
@@ -161,6 +187,27 @@ impl CoordinatorConfig {
         Ok(out)
     }
 
+    /// The status server's settings, its token read from its file.
+    fn status(&self) -> anyhow::Result<Option<StatusConfig>> {
+        let Some(listen) = &self.status_listen else { return Ok(None) };
+        let token = match &self.status_token_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("status_token_file: reading {}", path.display()))?;
+                let token = text.trim().to_string();
+                anyhow::ensure!(
+                    token.len() >= MIN_TOKEN_BYTES && !token.contains(char::is_whitespace),
+                    "status_token_file: {} must hold one token of at least {MIN_TOKEN_BYTES} characters without spaces \
+                     (e.g. from `openssl rand -hex 32`)",
+                    path.display()
+                );
+                Some(token)
+            }
+            None => None,
+        };
+        let study = self.study.file_stem().map_or_else(|| "study".into(), |s| s.to_string_lossy().into_owned());
+        Ok(Some(StatusConfig { listen: listen.parse().context("status_listen")?, token, study }))
+    }
+
     /// The federation and node settings.
     pub fn federation(&self, study: &Study, participants: BTreeMap<Vec<u8>, Admitted>) -> anyhow::Result<(Federation, NodeConfig)> {
         let fed = Federation {
@@ -188,6 +235,7 @@ impl CoordinatorConfig {
             export_dir: self.export_dir.clone(),
             net,
             requests_per_minute: std::num::NonZeroU32::new(self.requests_per_minute).context("requests_per_minute")?,
+            status: self.status()?,
         };
         Ok((fed, node))
     }
@@ -247,9 +295,30 @@ name = "fed_avg"
             ("name = \"fed_avg\"", "name = \"fed_trimmed_avg\"", "beta"),
             ("name = \"fed_avg\"", "name = \"fed_trimmed_avg\"\nbeta = 0.5", "beta"),
             ("name = \"fed_avg\"", "name = \"fed_trimmed_avg\"\nbeta = nan", "beta"),
+            ("round_secs = 600", "round_secs = 600\nstatus_listen = \"localhost:80\"", "status_listen"),
+            ("round_secs = 600", "round_secs = 600\nstatus_listen = \"0.0.0.0:7480\"", "status_token_file"),
+            ("round_secs = 600", "round_secs = 600\nstatus_listen = \"[::]:7480\"", "status_token_file"),
+            ("round_secs = 600", "round_secs = 600\nstatus_token_file = \"t\"", "status_listen"),
         ] {
             let e = load_with(from, to);
             assert!(e != "loaded" && e.contains(field), "{to}: {e}");
         }
+    }
+
+    #[test]
+    fn the_status_token_is_read_from_its_file_and_must_be_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("coordinator.toml");
+        let text = GOOD.replace("round_secs = 600", "round_secs = 600\nstatus_listen = \"0.0.0.0:7480\"\nstatus_token_file = \"token\"");
+        std::fs::write(&p, text).unwrap();
+        let c = CoordinatorConfig::load(&p).unwrap();
+        let e = format!("{:#}", c.status().unwrap_err());
+        assert!(e.contains("status_token_file") && e.contains("reading"), "{e}");
+        std::fs::write(dir.path().join("token"), "short\n").unwrap();
+        let e = format!("{:#}", c.status().unwrap_err());
+        assert!(e.contains("status_token_file") && e.contains("at least 16"), "{e}");
+        std::fs::write(dir.path().join("token"), "0123456789abcdef0123\n").unwrap();
+        let s = c.status().unwrap().unwrap();
+        assert_eq!((s.token.as_deref(), s.listen.port(), s.study.as_str()), (Some("0123456789abcdef0123"), 7480, "study"));
     }
 }

@@ -19,7 +19,20 @@ pub fn export(
 ) -> Result<(), CoordinatorError> {
     let io = |e: std::io::Error| CoordinatorError::Config(format!("export to {}: {e}", dir.display()));
     std::fs::create_dir_all(dir).map_err(io)?;
-    // every tensor twice: `NAME_fixed` (the exact integers) and `NAME` (f32)
+    let bytes = safetensors_bytes(round, model, format)?;
+    std::fs::write(dir.join(format!("round-{round}.safetensors")), bytes).map_err(io)?;
+    let mut info = BTreeMap::new();
+    info.insert("round", serde_json::json!(round));
+    info.insert("digest", serde_json::json!(digest_hex));
+    info.insert("format", serde_json::json!(format.to_string()));
+    info.insert("metrics", metrics.clone());
+    std::fs::write(dir.join(format!("round-{round}.json")), serde_json::to_string_pretty(&info).expect("json")).map_err(io)?;
+    Ok(())
+}
+
+/// `model` as safetensors: every tensor twice, `NAME_fixed` (the exact
+/// integers, i64) and `NAME` (f32), with the round and format as metadata.
+pub fn safetensors_bytes(round: u64, model: &Model, format: FixedFormat) -> Result<Vec<u8>, CoordinatorError> {
     let mut bytes = vec![];
     for (name, shape, values) in model.tensors() {
         let q: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -35,13 +48,5 @@ pub fn export(
     let mut meta = std::collections::HashMap::new();
     meta.insert("round".to_string(), round.to_string());
     meta.insert("format".to_string(), format.to_string());
-    let bytes = serialize(tensors, Some(meta)).map_err(bad)?;
-    std::fs::write(dir.join(format!("round-{round}.safetensors")), bytes).map_err(io)?;
-    let mut info = BTreeMap::new();
-    info.insert("round", serde_json::json!(round));
-    info.insert("digest", serde_json::json!(digest_hex));
-    info.insert("format", serde_json::json!(format.to_string()));
-    info.insert("metrics", metrics.clone());
-    std::fs::write(dir.join(format!("round-{round}.json")), serde_json::to_string_pretty(&info).expect("json")).map_err(io)?;
-    Ok(())
+    serialize(tensors, Some(meta)).map_err(bad)
 }

@@ -9,6 +9,7 @@ mod error;
 pub mod export;
 pub mod node;
 pub mod round;
+pub mod status;
 pub mod store;
 pub mod strategy;
 mod verify_queue;

@@ -5,6 +5,10 @@
 
 use crate::export::export;
 use crate::round::{Action, Admitted, DigestFn, Event, OpenRound, PeerKey, Policy, Progress, ReqId, RoundMachine, Setup};
+use crate::status::board::Board;
+use crate::status::metrics::Metrics;
+use crate::status::server::{self, App};
+use crate::status::view::{architecture, FederationView, TestMetrics};
 use crate::store::Store;
 use crate::strategy::StrategyConfig;
 use crate::verify_queue::{self, Done, Job};
@@ -25,6 +29,7 @@ use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -59,6 +64,21 @@ pub struct NodeConfig {
     pub net: NetConfig,
     /// Requests one peer may make per minute ([`request_quota`]).
     pub requests_per_minute: NonZeroU32,
+    /// The status page and metrics, when served.
+    pub status: Option<StatusConfig>,
+}
+
+/// Where and how the status page and metrics are served
+/// ([`crate::status::server`]).
+#[derive(Clone, Debug)]
+pub struct StatusConfig {
+    /// HTTP address.
+    pub listen: SocketAddr,
+    /// Token every request must carry; required off loopback (the config
+    /// refuses otherwise).
+    pub token: Option<String>,
+    /// The study's name, for the page.
+    pub study: String,
 }
 
 /// The default of [`NodeConfig::requests_per_minute`]: an honest daemon
@@ -98,6 +118,15 @@ pub struct Coordinator {
     requests_per_minute: NonZeroU32,
     /// Peers over the limit now, so that each is logged once per episode.
     limited: HashSet<PeerId>,
+    /// The live status the HTTP server shows.
+    board: Board,
+    metrics: Arc<Metrics>,
+    /// The status server's socket and token, taken by `run`.
+    status: Option<(std::net::TcpListener, Option<String>)>,
+    status_addr: Option<SocketAddr>,
+    db: PathBuf,
+    /// How long the verification batch of the update being applied took.
+    verify_secs: Option<f64>,
 }
 
 fn now_ms() -> u64 {
@@ -158,6 +187,25 @@ impl Coordinator {
             tracing::info!(round = r.id, accepted = accepted.len(), "resuming open round");
             open = Some(OpenRound::stored(r.id, r.global.clone(), r.deadline_ms, accepted));
         }
+        let federation_view = FederationView {
+            study: cfg.status.as_ref().map(|s| s.study.clone()).unwrap_or_default(),
+            id: key.public().to_peer_id().to_string(),
+            architecture: architecture(&fed.spec.model),
+            format: fed.spec.format.to_string(),
+            spec: Some(fed.spec.clone()),
+            params_digest: keys.digest_hex(),
+            strategy: fed.strategy.build()?.name().to_string(),
+            rounds: fed.policy.rounds,
+            quorum: fed.policy.quorum,
+            proofs: true,
+        };
+        let rows = fed.participants.iter().map(|(k, a)| (k.clone(), (a.name.clone(), a.commitment.commitment().rows))).collect();
+        let board = Board::load(federation_view, &rows, fed.policy.round_ms, &store, |m| model_digest(&keys, m).to_string())?;
+        let status = match &cfg.status {
+            Some(s) => Some((server::bind(s.listen)?, s.token.clone())),
+            None => None,
+        };
+        let status_addr = status.as_ref().and_then(|(l, _)| l.local_addr().ok());
         let k = keys.clone();
         let digest: DigestFn = Arc::new(move |m: &Model| model_digest(&k, m).0);
         let names = fed.participants.iter().map(|(p, v)| (p.clone(), v.name.clone())).collect();
@@ -189,12 +237,23 @@ impl Coordinator {
             limiter: RateLimiter::keyed(request_quota(cfg.requests_per_minute)),
             requests_per_minute: cfg.requests_per_minute,
             limited: HashSet::new(),
+            board,
+            metrics: Arc::new(Metrics::default()),
+            status,
+            status_addr,
+            db: cfg.db,
+            verify_secs: None,
         })
     }
 
     /// Live counts of reads in flight and connections, for tests and metrics.
     pub fn gauges(&self) -> Arc<NetGauges> {
         self.gauges.clone()
+    }
+
+    /// The status server's address, when it serves one.
+    pub fn status_addr(&self) -> Option<SocketAddr> {
+        self.status_addr
     }
 
     /// This node's PeerId.
@@ -234,16 +293,49 @@ impl Coordinator {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tokio::pin!(shutdown);
         if let Some(jobs) = self.jobs_rx.take() {
-            tokio::spawn(verify_queue::run(self.keys.clone(), jobs, self.done_tx.clone()));
+            tokio::spawn(verify_queue::run(self.keys.clone(), jobs, self.done_tx.clone(), self.metrics.clone()));
+        }
+        // the server stops when this returns (the sender is dropped)
+        let (_stop_status, stopped) = tokio::sync::oneshot::channel::<()>();
+        if let Some((listener, token)) = self.status.take() {
+            self.board.publish(now_ms());
+            let app = App {
+                view: self.board.subscribe(),
+                metrics: self.metrics.clone(),
+                db: self.db.clone(),
+                format: self.keys.layout.spec.format,
+                token: token.map(Into::into),
+            };
+            let addr = self.status_addr;
+            tokio::spawn(async move {
+                if let Err(e) = server::serve(listener, app, async {
+                    let _ = stopped.await;
+                })
+                .await
+                {
+                    tracing::error!(error = %e, ?addr, "the status server stopped");
+                }
+            });
+            tracing::info!(?addr, "serving the status page and metrics");
         }
         loop {
             tokio::select! {
                 ev = self.swarm.select_next_some() => self.on_swarm(ev)?,
-                Some(d) = self.done_rx.recv() => self.apply(Event::Verified {
-                    peer: d.peer, id: d.id, submission: d.submission, result: d.result, now_ms: now_ms(),
-                })?,
+                Some(d) = self.done_rx.recv() => {
+                    self.verify_secs = d.secs;
+                    let applied = self.apply(Event::Verified {
+                        peer: d.peer, id: d.id, submission: d.submission, result: d.result, now_ms: now_ms(),
+                    });
+                    self.verify_secs = None;
+                    applied?;
+                }
                 _ = tick.tick() => {
-                    self.apply(Event::Tick { now_ms: now_ms() })?;
+                    let now = now_ms();
+                    self.apply(Event::Tick { now_ms: now })?;
+                    let current = self.board.view().current.as_ref().map(|c| (c.round, c.opened_ms));
+                    self.metrics.open_round.set(current.map_or(0, |(r, _)| r as i64));
+                    self.metrics.open_round_age_seconds.set(current.map_or(0.0, |(_, at)| now.saturating_sub(at) as f64 / 1000.0));
+                    self.board.publish(now);
                     self.limiter.retain_recent();
                     if self.machine.finished() && self.pending.is_empty() && self.exit_when_finished {
                         tracing::info!(rounds = self.machine.completed(), "all rounds done");
@@ -267,6 +359,7 @@ impl Coordinator {
                     return Ok(());
                 }
                 self.limited.remove(&peer);
+                self.board.seen(&peer.to_bytes(), now_ms());
                 let id = self.next_id;
                 self.next_id += 1;
                 self.pending.insert(id, channel);
@@ -275,20 +368,27 @@ impl Coordinator {
             SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::InboundFailure { peer, error, .. })) => {
                 tracing::warn!(%peer, %error, "inbound request failed");
             }
-            SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+            SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
                 let name = self.names.get(&peer_id.to_bytes());
                 self.gauges.connection_opened(name.is_some());
+                self.board.connections(&peer_id.to_bytes(), num_established.get());
+                self.metrics.connections_from(&self.gauges, self.board.participants_connected());
                 match name {
                     Some(name) => tracing::info!(%peer_id, name, "participant connected"),
                     // only without the admitted-only filter
                     None => tracing::warn!(%peer_id, "unknown peer connected; its requests will be refused"),
                 }
             }
-            SwarmEvent::ConnectionClosed { .. } => self.gauges.connection_closed(),
+            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+                self.gauges.connection_closed();
+                self.board.connections(&peer_id.to_bytes(), num_established);
+                self.metrics.connections_from(&self.gauges, self.board.participants_connected());
+            }
             SwarmEvent::IncomingConnectionError { error, send_back_addr, .. } => {
                 // unknown peers and connections over the limits; a flood of
                 // them must not flood the log
                 self.gauges.connection_refused();
+                self.metrics.connections_refused.inc();
                 tracing::debug!(%send_back_addr, %error, "incoming connection refused");
             }
             SwarmEvent::NewListenAddr { address, .. } => tracing::info!(%address, "listening"),
@@ -301,6 +401,7 @@ impl Coordinator {
     /// episode (a flood must not flood the log).
     fn refuse_over_rate(&mut self, peer: PeerId, channel: ResponseChannel<Response>) {
         self.gauges.rate_limited();
+        self.metrics.rate_limited.inc();
         let per_minute = self.requests_per_minute;
         if self.limited.insert(peer) {
             tracing::warn!(%peer, participant = self.name(&peer.to_bytes()), %per_minute, "peer over its request rate; refusing until it slows down");
@@ -328,7 +429,8 @@ impl Coordinator {
             tracing::error!(why, "could not queue a verification");
             let done = self.done_tx.clone();
             tokio::spawn(async move {
-                let _ = done.send(Done { peer: job.peer, id: job.id, submission: job.submission, result: Err(why.into()) }).await;
+                let _ =
+                    done.send(Done { peer: job.peer, id: job.id, submission: job.submission, result: Err(why.into()), secs: None }).await;
             });
         }
     }
@@ -343,6 +445,7 @@ impl Coordinator {
                 if let Some(ch) = self.pending.remove(&id) {
                     if let Response::Rejected { code, reason } = &response {
                         tracing::warn!(?code, reason, "request rejected");
+                        self.metrics.refusal(&format!("{code:?}"));
                     }
                     // the peer may have gone; nothing to do then
                     let _ = self.swarm.behaviour_mut().rr.send_response(ch, response);
@@ -359,37 +462,44 @@ impl Coordinator {
             }
             Action::StoreAccepted { peer, update, proof } => {
                 self.store.accepted(update.round(), &peer, update.samples(), update.model(), &proof)?;
+                self.metrics.updates_accepted.inc();
+                self.board.accepted(update.round(), &peer, update.samples(), self.verify_secs);
                 tracing::info!(round = update.round(), participant = self.name(&peer), samples = update.samples(), "update accepted");
             }
             Action::StoreRejected { round, peer, code, reason } => {
                 // The refusal is answered either way; losing its record must
                 // not stop the federation. (Writes of the federation itself,
                 // acceptances and rounds, do stop it: see `run`.)
-                if let Err(e) = self.store.rejected(round, &peer, &format!("{code:?}"), &reason) {
-                    tracing::error!(error = %e, participant = self.name(&peer), ?code, "could not record a rejection");
+                let code = format!("{code:?}");
+                if let Err(e) = self.store.rejected(round, &peer, &code, &reason) {
+                    tracing::error!(error = %e, participant = self.name(&peer), code, "could not record a rejection");
                 }
+                self.board.refused(round, &peer, &code, &reason);
             }
             Action::Opened { round, global, deadline_ms } => {
                 self.store.opened(round, &global, deadline_ms)?;
+                self.board.opened(round, deadline_ms);
                 tracing::info!(round, deadline_ms, "round opened");
             }
             Action::Closed { round, aggregated, model } => {
                 self.store.closed(round, &aggregated, model.as_ref())?;
                 let global = self.machine.global().clone();
-                let metrics = match &self.eval {
-                    Some(test) => serde_json::to_value(evaluate(&self.keys.layout, &global, test)).unwrap_or_default(),
-                    None => serde_json::Value::Null,
-                };
-                let mut m = serde_json::json!({ "aggregated": aggregated.len(), "test": metrics });
+                let test = self.eval.as_ref().map(|test| evaluate(&self.keys.layout, &global, test));
+                let metrics = test.as_ref().map_or(serde_json::Value::Null, |t| serde_json::to_value(t).unwrap_or_default());
+                let verify_secs = self.board.verify_secs(round);
+                let mut m = serde_json::json!({ "aggregated": aggregated.len(), "test": metrics, "verify_secs": verify_secs });
                 if model.is_none() {
                     m["note"] = "no accepted update: global model unchanged".into();
                 }
                 self.store.metrics(round, &m.to_string())?;
                 tracing::info!(round, aggregated = aggregated.len(), metrics = %m, "round closed");
+                let digest = model_digest(&self.keys, &global).to_string();
                 if let Some(dir) = &self.export_dir {
-                    let digest = model_digest(&self.keys, &global).to_string();
                     export(dir, round, &global, self.keys.layout.spec.format, &digest, &m)?;
                 }
+                self.metrics.rounds_closed.inc();
+                let test = test.map(|t| TestMetrics { accuracy: t.accuracy, loss: t.loss });
+                self.board.closed(round, &aggregated, Arc::new(global), digest, test);
             }
         }
         Ok(())

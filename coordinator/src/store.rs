@@ -50,6 +50,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     PRIMARY KEY (round, peer));
 CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER, peer BLOB NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, report TEXT NOT NULL);
 ";
 
 /// A recorded refusal: `(round, peer, code, reason)`.
@@ -173,6 +175,8 @@ impl Store {
             Err(e) => return Err(CoordinatorError::NotCandor(format!("{}: {e}", path.display()))),
         };
         let conn = Connection::open(path)?;
+        // an audit may write while the coordinator runs; each waits its turn
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
         if existed {
             check_candor(&conn, path)?;
             check_intact(&conn, path)?;
@@ -387,6 +391,33 @@ impl Store {
         let mut st = self.conn.prepare("SELECT round, peer, code, reason FROM rejections ORDER BY id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Each round's stored metrics (JSON), by round.
+    pub fn round_metrics(&self) -> Result<BTreeMap<u64, String>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT id, metrics FROM rounds WHERE metrics IS NOT NULL")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records an audit's report (JSON) as of `at_ms`.
+    pub fn record_audit(&self, at_ms: u64, report_json: &str) -> Result<(), CoordinatorError> {
+        self.conn.execute("INSERT INTO audits (at_ms, report) VALUES (?1, ?2)", params![at_ms, report_json])?;
+        Ok(())
+    }
+
+    /// The last recorded audit, `(at_ms, report JSON)`, read through a
+    /// read-only connection of its own (a running coordinator's status
+    /// server reads it while the coordinator writes).
+    pub fn last_audit(path: &Path) -> Result<Option<(u64, String)>, CoordinatorError> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(2))?;
+        let has_table =
+            conn.query_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audits'", [], |_| Ok(())).optional()?.is_some();
+        if !has_table {
+            return Ok(None);
+        }
+        Ok(conn.query_row("SELECT at_ms, report FROM audits ORDER BY id DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?))).optional()?)
     }
 
     /// Direct access for tests that tamper with a copy of the database.

@@ -8,11 +8,13 @@
 //! queue.
 
 use crate::round::{PeerKey, ReqId};
+use crate::status::metrics::Metrics;
 use candor_circuits::batch::{verify_training_batch_where, Submitted};
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{TrainingStatement, VerifiedUpdate};
 use candor_protocols::Submission;
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// A submission to verify; its statement is `Err` when none could be made
@@ -30,12 +32,14 @@ pub(crate) struct Done {
     pub id: ReqId,
     pub submission: Submission,
     pub result: Result<VerifiedUpdate, String>,
+    /// Seconds its verification batch took (`None`: never verified).
+    pub secs: Option<f64>,
 }
 
 /// Takes jobs from `jobs` until it closes; reports each one's result on
 /// `done`. A batch whose verification panics or is cancelled reports each
 /// of its jobs as refused, so that no slot of `max_verifying` is lost.
-pub(crate) async fn run(keys: Arc<TrainKeys>, mut jobs: mpsc::Receiver<Job>, done: mpsc::Sender<Done>) {
+pub(crate) async fn run(keys: Arc<TrainKeys>, mut jobs: mpsc::Receiver<Job>, done: mpsc::Sender<Done>, metrics: Arc<Metrics>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while let Ok(job) = jobs.try_recv() {
@@ -45,12 +49,16 @@ pub(crate) async fn run(keys: Arc<TrainKeys>, mut jobs: mpsc::Receiver<Job>, don
         let work: Vec<(Result<TrainingStatement, String>, Submission)> =
             batch.iter().map(|j| (j.statement.clone(), j.submission.clone())).collect();
         let keys = keys.clone();
+        let started = Instant::now();
         let results = tokio::task::spawn_blocking(move || verify(&keys, &work)).await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "a verification batch crashed");
             vec![Err(format!("verification crashed: {e}")); batch.len()]
         });
+        let secs = started.elapsed().as_secs_f64();
+        metrics.verification_seconds.observe(secs);
+        metrics.proofs_verified.inc_by(batch.len() as u64);
         for (j, result) in batch.into_iter().zip(results) {
-            if done.send(Done { peer: j.peer, id: j.id, submission: j.submission, result }).await.is_err() {
+            if done.send(Done { peer: j.peer, id: j.id, submission: j.submission, result, secs: Some(secs) }).await.is_err() {
                 return; // the coordinator has stopped
             }
         }

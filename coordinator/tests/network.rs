@@ -10,14 +10,12 @@ use candor_coordinator::audit::audit;
 use candor_coordinator::store::Store;
 use candor_core::sgd::LinearModel;
 use candor_participant::daemon::Outcome;
-use candor_protocols::net::{build_swarm, BehaviourEvent, NetConfig};
+use candor_protocols::net::{build_swarm, NetConfig};
 use candor_protocols::{Limits, RejectCode, Request, Response, Submission};
 use common::{dkeys, federation_with as federation, hospitals, keys, participate, start, Hospital};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
-use libp2p::request_response;
 use libp2p::swarm::SwarmEvent;
-use libp2p::Multiaddr;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,42 +81,7 @@ async fn a_hospital_that_never_comes_lets_the_round_close_at_its_deadline() {
 }
 
 /// Sends requests from a raw swarm and returns the answers.
-async fn ask(key: Keypair, limits: Limits, addr: &Multiaddr, reqs: Vec<Request>) -> Vec<Result<Response, String>> {
-    let mut swarm = build_swarm(key, NetConfig { limits, ..NetConfig::default() }).unwrap();
-    let peer = match addr.iter().last() {
-        Some(libp2p::multiaddr::Protocol::P2p(p)) => p,
-        _ => unreachable!(),
-    };
-    swarm.dial(addr.clone()).unwrap();
-    let mut out = vec![];
-    for req in reqs {
-        loop {
-            if swarm.is_connected(&peer) {
-                break;
-            }
-            swarm.select_next_some().await;
-        }
-        let id = swarm.behaviour_mut().rr.send_request(&peer, req);
-        let answer = loop {
-            match swarm.select_next_some().await {
-                SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::Message {
-                    message: request_response::Message::Response { request_id, response },
-                    ..
-                })) if request_id == id => break Ok(response),
-                SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::OutboundFailure { request_id, error, .. }))
-                    if request_id == id =>
-                {
-                    break Err(error.to_string())
-                }
-                _ => {}
-            }
-        };
-        out.push(answer);
-    }
-    out
-}
-
-use common::code;
+use common::{ask, code};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {

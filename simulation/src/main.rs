@@ -182,8 +182,8 @@ fn main() -> anyhow::Result<()> {
         t.verify_secs
     );
     if let Some(path) = &args.report {
-        let svg = report.write(path)?;
-        println!("report: {} and {}", path.display(), svg.display());
+        let (svg, html) = report.write(path)?;
+        println!("report: {}, {} and {}", path.display(), svg.display(), html.display());
     }
     Ok(())
 }

@@ -4,6 +4,10 @@
 use crate::adversary::Tamper;
 use crate::config::SimConfig;
 use crate::SimError;
+use candor_coordinator::status::page::render;
+use candor_coordinator::status::view::{
+    architecture, AcceptedView, FederationView, ParticipantView, RefusedView, RoundView, StatusView, TestMetrics,
+};
 use candor_core::eval::Metrics;
 use candor_protocols::RejectCode;
 use plotters::prelude::*;
@@ -24,6 +28,15 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// An accepted update.
+#[derive(Clone, Debug, Serialize)]
+pub struct Accepted {
+    /// Who sent it.
+    pub participant: String,
+    /// Its proven (or, unverified, claimed) sample count.
+    pub samples: u64,
+}
+
 /// One round.
 #[derive(Clone, Debug, Serialize)]
 pub struct RoundRecord {
@@ -35,6 +48,8 @@ pub struct RoundRecord {
     pub accepted: usize,
     /// Updates refused.
     pub rejected: usize,
+    /// The accepted updates.
+    pub accepted_updates: Vec<Accepted>,
     /// Tampered updates that were accepted, by kind.
     pub tampered_accepted: Vec<Tamper>,
     /// The refusals with their reasons.
@@ -142,6 +157,8 @@ pub struct Report {
     pub totals: Totals,
     /// Centralized float32 candle reference.
     pub centralized_float_reference: Reference,
+    /// Digest of the training circuit's public parameters (proofs on).
+    pub params_digest: Option<String>,
 }
 
 impl Report {
@@ -155,7 +172,7 @@ impl Report {
         reference: Reference,
     ) -> Self {
         let mode = if config.federation.proofs { "verified" } else { "unverified" };
-        Self { mode, config, participants, initial, rounds, totals, centralized_float_reference: reference }
+        Self { mode, config, participants, initial, rounds, totals, centralized_float_reference: reference, params_digest: None }
     }
 
     /// The last round's test metrics.
@@ -163,9 +180,10 @@ impl Report {
         self.rounds.last().map_or(self.initial, |r| r.test)
     }
 
-    /// Writes `path` (JSON) and the plot beside it (same name, `.svg`);
-    /// returns the plot's path.
-    pub fn write(&self, path: &Path) -> Result<PathBuf, SimError> {
+    /// Writes `path` (JSON), and beside it (same name) the plot (`.svg`)
+    /// and the status page of the run (`.html`, the coordinator's page);
+    /// returns the plot's and the page's paths.
+    pub fn write(&self, path: &Path) -> Result<(PathBuf, PathBuf), SimError> {
         if path.extension().is_some_and(|e| e == "svg") {
             return Err(SimError::Report(format!("{}: the report is JSON; the plot goes beside it as .svg", path.display())));
         }
@@ -176,7 +194,78 @@ impl Report {
         std::fs::write(path, json).map_err(|e| SimError::Report(format!("{}: {e}", path.display())))?;
         let svg = path.with_extension("svg");
         self.plot(&svg)?;
-        Ok(svg)
+        let html_path = path.with_extension("html");
+        let view = self.status_view(now_ms());
+        let html = render(&view, false, view.generated_ms).map_err(|e| SimError::Report(e.to_string()))?;
+        std::fs::write(&html_path, html).map_err(|e| SimError::Report(format!("{}: {e}", html_path.display())))?;
+        Ok((svg, html_path))
+    }
+
+    /// The run as the coordinator's status page shows a federation, as of
+    /// `now_ms`.
+    pub fn status_view(&self, now_ms: u64) -> StatusView {
+        let cfg = &self.config;
+        let study = cfg.data.path.file_stem().map_or_else(|| "simulation".into(), |s| s.to_string_lossy().into_owned());
+        let strategy = cfg.federation.strategy.build().map_or_else(|_| format!("{:?}", cfg.federation.strategy), |s| s.name().to_string());
+        let rounds = self
+            .rounds
+            .iter()
+            .map(|r| {
+                let mut view = RoundView {
+                    round: r.round,
+                    closed: true,
+                    accepted: r
+                        .accepted_updates
+                        .iter()
+                        .map(|a| AcceptedView {
+                            participant: a.participant.clone(),
+                            samples: a.samples,
+                            verify_secs: None,
+                            aggregated: true,
+                        })
+                        .collect(),
+                    test: Some(TestMetrics { accuracy: r.test.accuracy, loss: r.test.loss }),
+                    model_digest: Some(r.global_digest.clone()),
+                    ..Default::default()
+                };
+                for f in &r.refused {
+                    let tamper = f.tamper.map(|t| format!(" (the sender tampered: {t:?})")).unwrap_or_default();
+                    view.refuse(RefusedView {
+                        participant: f.participant.clone(),
+                        code: format!("{:?}", f.code),
+                        reason: format!("{}{tamper}", f.reason),
+                    });
+                }
+                view
+            })
+            .collect();
+        StatusView {
+            source: "simulation".into(),
+            generated_ms: now_ms,
+            federation: FederationView {
+                study,
+                id: String::from_utf8_lossy(crate::sim::SIM_FEDERATION).into_owned(),
+                architecture: architecture(&cfg.spec.model),
+                format: cfg.spec.format.to_string(),
+                spec: Some(cfg.spec.clone()),
+                params_digest: self.params_digest.clone().unwrap_or_default(),
+                strategy,
+                rounds: cfg.federation.rounds,
+                quorum: cfg.federation.participants as u32,
+                proofs: cfg.federation.proofs,
+            },
+            current: None,
+            completed_rounds: self.rounds.len() as u64,
+            finished: self.rounds.len() as u64 >= cfg.federation.rounds,
+            participants: self
+                .participants
+                .iter()
+                .map(|m| ParticipantView { name: m.name.clone(), rows: m.rows as u64, ..Default::default() })
+                .collect(),
+            rounds,
+            refusals_outside_rounds: vec![],
+            audit: None,
+        }
     }
 
     /// The metric per round (accuracy, or MSE for regression).
@@ -281,4 +370,8 @@ pub fn table_row(r: &RoundRecord) -> String {
         s.push_str(&format!("\n      ACCEPTED a tampered update ({})", t.name()));
     }
     s
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }

@@ -7,7 +7,7 @@ use crate::config::SimConfig;
 use crate::hub::{Hub, Verifier};
 use crate::member::{Ctx, Effort, Member};
 use crate::partition::{class_counts, partition};
-use crate::report::{MemberInfo, Reference, Refused, Report, RoundRecord, Totals};
+use crate::report::{Accepted, MemberInfo, Reference, Refused, Report, RoundRecord, Totals};
 use crate::transport::Wire;
 use crate::SimError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
@@ -64,6 +64,7 @@ pub fn run(
     let keys = if fed.proofs { Some(Arc::new(TrainKeys::for_training(&layout, train_src)?)) } else { None };
     let dkeys = if fed.proofs { Some(DataKeys::for_commitment(&layout, data_src)?) } else { None };
     let setup_secs = t.elapsed().as_secs_f64();
+    let params_digest = keys.as_ref().map(|k| k.digest_hex());
     let ctx = Ctx { layout: layout.clone(), hasher: Default::default(), keys: keys.clone() };
 
     // members commit their data; the coordinator admits each after checking
@@ -138,7 +139,9 @@ pub fn run(
         })
         .collect();
     let totals = Totals::of(&rounds, started.elapsed().as_secs_f64(), setup_secs, commit_secs);
-    Ok(Report::new(cfg.clone(), info, evaluate(&layout, &initial, &test), rounds, totals, reference))
+    let mut report = Report::new(cfg.clone(), info, evaluate(&layout, &initial, &test), rounds, totals, reference);
+    report.params_digest = params_digest;
+    Ok(report)
 }
 
 /// One round over the protocol; returns its record and the new global model.
@@ -196,12 +199,17 @@ fn run_round(
     overall.finish_and_clear();
 
     let mut accepted: Vec<usize> = vec![];
+    let mut accepted_updates = vec![];
+    let claimed: Vec<u64> = submissions.iter().map(|(_, sub)| sub.samples).collect();
     let proof_bytes: Vec<usize> = submissions.iter().map(|(_, sub)| sub.proof.len()).collect();
     let order: Vec<usize> = submissions.iter().map(|(i, _)| *i).collect();
     let answers = hub.submit_all(submissions.into_iter().map(|(i, sub)| (members[i].peer.clone(), sub)).collect())?;
-    for (i, answer) in order.into_iter().zip(answers) {
+    for ((i, answer), samples) in order.into_iter().zip(answers).zip(claimed) {
         match answer {
-            Response::Accepted { .. } => accepted.push(i),
+            Response::Accepted { .. } => {
+                accepted.push(i);
+                accepted_updates.push(Accepted { participant: members[i].name.clone(), samples });
+            }
             Response::Rejected { .. } => {} // logged by the hub with its reason
             other => return Err(SimError::Protocol(format!("submit answered with {other:?}"))),
         }
@@ -239,6 +247,7 @@ fn run_round(
         test: evaluate(&ctx.layout, &new_global, test),
         accepted: accepted.len(),
         rejected: refused.len(),
+        accepted_updates,
         tampered_accepted: accepted.iter().filter_map(|&i| tampers.get(&members[i].peer).copied().flatten()).collect(),
         refused,
         honest_only: honest_only.map(|m| m == new_global),

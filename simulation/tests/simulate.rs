@@ -58,6 +58,16 @@ fn every_kind_of_tampering_is_refused_when_proofs_are_on() {
         assert!(r.refused.iter().all(|f| f.code == RejectCode::InvalidProof && f.tamper.is_some()), "{:?}", r.refused);
         assert_eq!(r.honest_only, Some(true), "round {}: the global model is not the honest update alone", r.round);
     }
+    // the HTML report (the coordinator's page) lists every refusal with its
+    // reason and what was tampered
+    let dir = tempfile::tempdir().unwrap();
+    let (_, html) = report.write(&dir.path().join("report.json")).unwrap();
+    let html = std::fs::read_to_string(html).unwrap();
+    assert_eq!(html.matches("<tr class=\"refusal\">").count(), 8, "{html}");
+    for k in Tamper::ALL {
+        assert!(html.contains(&format!("the sender tampered: {k:?}")), "{k:?}");
+    }
+    assert!(html.contains("every update proven and verified"));
 }
 
 #[test]
@@ -68,12 +78,16 @@ fn without_proofs_tampering_is_accepted_and_the_run_says_unverified() {
     assert_eq!(report.totals.rejected, 0);
     assert!(report.rounds.iter().any(|r| r.honest_only == Some(false)), "tampering went unnoticed but also had no effect");
     let dir = tempfile::tempdir().unwrap();
-    let svg = report.write(&dir.path().join("report.json")).unwrap();
+    let (svg, html) = report.write(&dir.path().join("report.json")).unwrap();
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
     assert_eq!(json["mode"], "unverified");
     assert_eq!(json["rounds"].as_array().unwrap().len(), 5);
     assert!(json["centralized_float_reference"]["metric"].as_f64().unwrap() > 0.9);
     assert!(std::fs::read_to_string(svg).unwrap().contains("UNVERIFIED"));
+    let html = std::fs::read_to_string(html).unwrap();
+    assert!(html.contains("off: updates are not verified"));
+    assert_eq!(html.matches("<tr data-round=").count(), 5);
+    assert_eq!(html.matches("class=\"point accuracy\"").count(), 5, "one point per round");
 }
 
 #[test]

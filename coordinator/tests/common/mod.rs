@@ -104,6 +104,7 @@ pub fn node_config(db: &Path, listen: &str) -> NodeConfig {
         export_dir,
         net: NetConfig::default(),
         requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+        status: None,
     }
 }
 
@@ -125,6 +126,13 @@ impl Running {
             Some(libp2p::multiaddr::Protocol::P2p(p)) => p,
             _ => unreachable!("listening() appends /p2p"),
         }
+    }
+
+    /// Waits for `run` to return by itself (`exit_when_finished`); returns
+    /// when it did, ms since the Unix epoch.
+    pub async fn finished(self) -> Result<u64, CoordinatorError> {
+        self.handle.await.unwrap()?;
+        Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64)
     }
 
     /// Stops it and returns what `run` returned.
@@ -176,6 +184,48 @@ pub async fn participate_with(h: &Hospital, addr: &Multiaddr, state: &Path, keys
         .unwrap();
     let v = outcomes.lock().unwrap().clone();
     v
+}
+
+/// Sends `reqs` one after another as `key` and returns each answer (or
+/// why none came).
+pub async fn ask(
+    key: Keypair,
+    limits: candor_protocols::Limits,
+    addr: &Multiaddr,
+    reqs: Vec<candor_protocols::Request>,
+) -> Vec<Result<Response, String>> {
+    let mut swarm = candor_protocols::net::build_swarm(key, NetConfig { limits, ..NetConfig::default() }).unwrap();
+    let peer = match addr.iter().last() {
+        Some(libp2p::multiaddr::Protocol::P2p(p)) => p,
+        _ => unreachable!(),
+    };
+    swarm.dial(addr.clone()).unwrap();
+    let mut out = vec![];
+    for req in reqs {
+        loop {
+            if swarm.is_connected(&peer) {
+                break;
+            }
+            swarm.select_next_some().await;
+        }
+        let id = swarm.behaviour_mut().rr.send_request(&peer, req);
+        let answer = loop {
+            match swarm.select_next_some().await {
+                SwarmEvent::Behaviour(candor_protocols::net::BehaviourEvent::Rr(request_response::Event::Message {
+                    message: request_response::Message::Response { request_id, response },
+                    ..
+                })) if request_id == id => break Ok(response),
+                SwarmEvent::Behaviour(candor_protocols::net::BehaviourEvent::Rr(request_response::Event::OutboundFailure {
+                    request_id,
+                    error,
+                    ..
+                })) if request_id == id => break Err(error.to_string()),
+                _ => {}
+            }
+        };
+        out.push(answer);
+    }
+    out
 }
 
 /// What a raw client sends as one request.
