@@ -157,8 +157,10 @@ mod tests {
 
     #[test]
     fn one_point_per_closed_round_with_metrics_scaled_into_the_plot() {
-        let mut view = StatusView::default();
-        view.rounds = vec![closed(1, 0.5, 0.8), closed(2, 0.9, 0.4), RoundView { round: 3, ..Default::default() }];
+        let view = StatusView {
+            rounds: vec![closed(1, 0.5, 0.8), closed(2, 0.9, 0.4), RoundView { round: 3, ..Default::default() }],
+            ..Default::default()
+        };
         let c = Chart::of(&view);
         assert_eq!(c.points.iter().map(|p| p.round).collect::<Vec<_>>(), [1, 2]);
         assert_eq!((c.points[0].x, c.points[1].x), (LEFT, RIGHT));
