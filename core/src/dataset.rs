@@ -1,99 +1,19 @@
-//! From a CSV file to a quantized data set: column selection, the
-//! consortium's feature normalization, quantization, shuffling.
+//! From a table ([`crate::table`]) to a quantized data set: column
+//! selection, the consortium's feature normalization, quantization,
+//! shuffling.
 //!
 //! Every error about a cell names the file, the line in the file (the header
 //! is line 1) and the column, and is raised while rows are still in file
-//! order: a shuffled row index never reaches a message about a CSV.
+//! order: a shuffled row index never reaches a message about a file.
 
 use crate::data::Dataset;
+use crate::table::{Delimiter, Table};
 use crate::{CoreError, Task, TrainSpec};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// A numeric CSV table with a header row.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Table {
-    /// The file it was read from.
-    pub source: String,
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Rows of values, every one finite.
-    pub rows: Vec<Vec<f64>>,
-    /// The line in the file of each row (the header is line 1).
-    pub lines: Vec<u64>,
-}
-
-/// A cell's text as quoted in a message: at most 40 characters.
-fn quote(v: &str) -> String {
-    match v.char_indices().nth(40) {
-        Some((end, _)) => format!("{:?}…", &v[..end]),
-        None => format!("{v:?}"),
-    }
-}
-
-impl Table {
-    /// Reads a CSV file with a header row; every cell must be a finite
-    /// number (NaN and infinities are refused here, with their place).
-    pub fn read(path: &Path) -> Result<Self, CoreError> {
-        let source = path.display().to_string();
-        let err = |m: String| CoreError::Csv(format!("{source}: {m}"));
-        let mut rdr = csv::Reader::from_path(path).map_err(|e| err(e.to_string()))?;
-        let columns: Vec<String> = rdr.headers().map_err(|e| err(e.to_string()))?.iter().map(str::to_string).collect();
-        let (mut rows, mut lines) = (Vec::new(), Vec::new());
-        for rec in rdr.records() {
-            // csv's own errors (a short row) name the line already
-            let rec = rec.map_err(|e| err(e.to_string()))?;
-            let line = rec.position().map_or(0, |p| p.line());
-            let row = rec
-                .iter()
-                .zip(&columns)
-                .map(|(v, col)| match v.trim().parse::<f64>() {
-                    Ok(x) if x.is_finite() => Ok(x),
-                    Ok(_) => Err(err(format!("line {line}, column {col}: {} is not a finite number", quote(v)))),
-                    Err(_) => Err(err(format!("line {line}, column {col}: {} is not a number", quote(v)))),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.push(row);
-            lines.push(line);
-        }
-        Ok(Self { source, columns, rows, lines })
-    }
-
-    /// Checks every label against the task (0 or 1; a class; a target the
-    /// format holds), naming the file, line and column of the first bad one.
-    pub fn check_labels(&self, label: &str, spec: &TrainSpec) -> Result<(), CoreError> {
-        let l = self.column(label)?;
-        for (row, line) in self.rows.iter().zip(&self.lines) {
-            if let Err(why) = label_value(row[l], spec) {
-                return Err(CoreError::Csv(format!("{}: line {line}, column {label}: {why}", self.source)));
-            }
-        }
-        Ok(())
-    }
-
-    /// Index of a named column.
-    pub fn column(&self, name: &str) -> Result<usize, CoreError> {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .ok_or_else(|| CoreError::Csv(format!("{}: no column named {name:?} (columns: {})", self.source, self.columns.join(", "))))
-    }
-
-    /// Features (the named columns, or all but the label) and labels.
-    pub fn select(&self, features: Option<&[String]>, label: &str) -> Result<(Vec<Vec<f64>>, Vec<f64>), CoreError> {
-        let l = self.column(label)?;
-        let cols: Vec<usize> = match features {
-            Some(names) => names.iter().map(|n| self.column(n)).collect::<Result<_, _>>()?,
-            None => (0..self.columns.len()).filter(|&c| c != l).collect(),
-        };
-        let x = self.rows.iter().map(|r| cols.iter().map(|&c| r[c]).collect()).collect();
-        let y = self.rows.iter().map(|r| r[l]).collect();
-        Ok((x, y))
-    }
-}
 
 /// Per-feature standardization `(v - mean) / std`, agreed by the consortium
 /// so that every hospital scales features the same way.
@@ -126,7 +46,7 @@ impl Normalization {
 }
 
 /// A label as the task wants it, or why not.
-fn label_value(v: f64, spec: &TrainSpec) -> Result<i64, String> {
+pub(crate) fn label_value(v: f64, spec: &TrainSpec) -> Result<i64, String> {
     match spec.model.task {
         Task::Logistic if v == 0.0 || v == 1.0 => Ok(v as i64),
         Task::Logistic => Err(format!("label {v} is not 0 or 1")),
@@ -144,7 +64,12 @@ fn label_value(v: f64, spec: &TrainSpec) -> Result<i64, String> {
 pub fn quantize(x: &[Vec<f64>], y: &[f64], norm: &Normalization, spec: &TrainSpec) -> Result<Dataset, CoreError> {
     let d = spec.model.features;
     if norm.mean.len() != d || norm.std.len() != d {
-        return Err(CoreError::InvalidData(format!("normalization has {} features, spec {d}", norm.mean.len())));
+        return Err(CoreError::InvalidData(format!(
+            "the study's [normalization] has {} means and {} standard deviations, but its spec's model.features is {d}: \
+             one of each per feature",
+            norm.mean.len(),
+            norm.std.len()
+        )));
     }
     let fmt = spec.format;
     let mut q = Vec::with_capacity(x.len() * d);
@@ -200,6 +125,11 @@ pub struct Study {
     /// Pinned parameter digests (`candor-coordinator params` prints them).
     #[serde(default)]
     pub params: crate::ParamsPin,
+    /// How the data files' fields are separated (see
+    /// [`Delimiter::parse`]); sniffed from each file's header line when
+    /// absent.
+    #[serde(default)]
+    pub delimiter: Option<String>,
 }
 
 impl Study {
@@ -209,12 +139,14 @@ impl Study {
         toml::from_str(&text).map_err(|e| CoreError::InvalidSpec(format!("{}: {e}", path.display())))
     }
 
-    /// Loads a CSV under this study: selected columns, normalized, quantized.
-    /// Bad cells and labels are reported with their file, line and column.
+    /// Loads a data file under this study: selected columns, normalized,
+    /// quantized. Bad cells and labels are reported with their file, line
+    /// and column.
     pub fn load_csv(&self, path: &Path) -> Result<Dataset, CoreError> {
-        let table = Table::read(path)?;
+        let delimiter = self.delimiter.as_deref().map(Delimiter::parse).transpose()?;
+        let table = Table::read_with(path, delimiter)?;
         table.check_labels(&self.label, &self.spec)?;
-        let (x, y) = table.select(self.features.as_deref(), &self.label)?;
+        let (x, y) = table.select_for(self.features.as_deref(), &self.label, &self.spec)?;
         quantize(&x, &y, &self.normalization, &self.spec)
     }
 }
@@ -254,6 +186,7 @@ mod tests {
             spec: TrainSpec { model, format: FixedFormat::default(), learning_rate: 0.5, batch_size: 4, epochs: 1, steps_per_fold: 1 },
             normalization: Normalization { mean: vec![0.0, 0.0], std: vec![1.0, 1.0] },
             params: Default::default(),
+            delimiter: None,
         }
     }
 
@@ -303,5 +236,18 @@ mod tests {
     fn a_long_bad_cell_is_quoted_in_part() {
         let e = error(Task::Logistic, &format!("1,{},0\n", "z".repeat(10_000)));
         assert!(e.len() < 400, "{e}");
+    }
+
+    #[test]
+    fn a_feature_count_other_than_the_specs_names_the_columns() {
+        let csv = Csv::new("1,2,0\n3,4,1\n");
+        let mut s = study(Task::Logistic);
+        s.spec.model.features = 3;
+        s.normalization = Normalization { mean: vec![0.0; 3], std: vec![1.0; 3] };
+        let e = s.load_csv(&csv.0).unwrap_err().to_string();
+        assert!(e.contains("2 feature columns (every column but the label): a, b") && e.contains("model.features is 3"), "{e}");
+        s.features = Some(vec!["a".into()]);
+        let e = s.load_csv(&csv.0).unwrap_err().to_string();
+        assert!(e.contains("1 feature columns named in `features`: a"), "{e}");
     }
 }

@@ -15,6 +15,7 @@ pub mod mlp;
 pub mod model;
 pub mod sgd;
 pub mod spec;
+pub mod table;
 
 pub use error::CoreError;
 pub use fixed::FixedFormat;

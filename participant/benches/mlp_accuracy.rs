@@ -7,8 +7,9 @@
 //! Run: `cargo bench -p candor-participant --bench mlp_accuracy`
 
 use candor_core::data::{Batch, Dataset};
-use candor_core::dataset::{Normalization, Table};
+use candor_core::dataset::Normalization;
 use candor_core::mlp::{Mlp, MlpHyper, MlpShape};
+use candor_core::table::Table;
 use candor_core::FixedFormat;
 use candor_participant::mlp_trainer::{FixedMlpTrainer, FloatMlpTrainer};
 use rand::seq::SliceRandom;

@@ -35,8 +35,7 @@ pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result
     let layout = Layout::new(&study.spec)?;
     let data = study.load_csv(&cfg.data)?;
     let s = secret(cfg, create_secret)?;
-    let order_seed = u64::from_le_bytes(s[..8].try_into().expect("8 bytes"));
-    let data = shuffled(&data, order_seed);
+    let data = shuffled(&data, cfg.commit_order(&s));
     let private = PrivateData::new(&layout, &data, s)?;
     Ok((study, layout, private))
 }
@@ -75,7 +74,7 @@ pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) ->
     let commitment = data.commitment(&keys);
     anyhow::ensure!(
         commitment == registered_commitment(&reg)?,
-        "the data no longer matches the registered commitment (CSV or secret changed since `commit`)"
+        "the data no longer matches the registered commitment (the data file, the secret or commit_order_seed changed since `commit`)"
     );
     let dcfg = DaemonConfig {
         coordinator: cfg.coordinator()?,

@@ -32,6 +32,13 @@ pub struct HospitalConfig {
     /// proof; 0 turns it off. Default 8.
     #[serde(default = "default_checkpoint_every")]
     pub checkpoint_every: usize,
+    /// Seed of the order rows are committed (and so trained) in, for a
+    /// study that wants repeatable runs; by default the secret fixes it.
+    /// The order stays secret either way (the proofs are zero knowledge);
+    /// what a fixed seed gives up is that two runs on the same data no
+    /// longer differ, so their updates can be linked to each other.
+    #[serde(default)]
+    pub commit_order_seed: Option<u64>,
     /// Registration file written by `commit`, for the coordinator's operator.
     pub registration: PathBuf,
     /// Coordinator address without `/p2p/`.
@@ -88,6 +95,12 @@ impl HospitalConfig {
     /// Where and how often proving checkpoints, if it does.
     pub fn checkpoints(&self) -> Option<Checkpoints> {
         (self.checkpoint_every > 0).then(|| Checkpoints::new(self.state.with_extension("checkpoint"), self.checkpoint_every))
+    }
+
+    /// The seed of the commit order: `commit_order_seed`, or the secret's
+    /// first eight bytes.
+    pub fn commit_order(&self, secret: &[u8; 32]) -> u64 {
+        self.commit_order_seed.unwrap_or_else(|| u64::from_le_bytes(secret[..8].try_into().expect("8 bytes")))
     }
 
     /// The study.
@@ -158,5 +171,17 @@ coordinator_peer_id = "12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT"
         }
         let e = load_with("12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT", "not-a-peer");
         assert!(e.contains("coordinator_peer_id"), "{e}");
+    }
+
+    #[test]
+    fn a_commit_order_seed_fixes_the_order_whatever_the_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hospital.toml");
+        std::fs::write(&p, GOOD).unwrap();
+        let random = HospitalConfig::load(&p).unwrap();
+        assert_ne!(random.commit_order(&[1; 32]), random.commit_order(&[2; 32]), "by default the secret fixes it");
+        std::fs::write(&p, format!("{GOOD}commit_order_seed = 42\n")).unwrap();
+        let seeded = HospitalConfig::load(&p).unwrap();
+        assert_eq!((seeded.commit_order(&[1; 32]), seeded.commit_order(&[2; 32])), (42, 42));
     }
 }

@@ -8,8 +8,9 @@ use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement, VerifiedUpdate};
-use candor_core::dataset::{quantize, shuffled, Normalization, Table};
+use candor_core::dataset::{quantize, shuffled, Normalization};
 use candor_core::eval::{evaluate, Metrics};
+use candor_core::table::{Delimiter, Table};
 use candor_core::{Layout, TrainSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -33,6 +34,10 @@ pub struct DataConfig {
     /// Seed of the split, the commit order and the blinding elements.
     #[serde(default)]
     pub seed: u64,
+    /// How fields are separated (`","`, `";"`, `"|"`, `"tab"`,
+    /// `"whitespace"`); sniffed from the header line when absent.
+    #[serde(default)]
+    pub delimiter: Option<String>,
 }
 
 fn default_test_fraction() -> f64 {
@@ -110,10 +115,11 @@ pub struct LocalReport {
 
 /// Loads, splits and quantizes the data: (train in commit order, test).
 pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset), ParticipantError> {
-    let table = Table::read(&cfg.path)?;
+    let delimiter = cfg.delimiter.as_deref().map(Delimiter::parse).transpose()?;
+    let table = Table::read_with(&cfg.path, delimiter)?;
     // labels are checked against the task here, while lines still match the file
     table.check_labels(&cfg.label, spec)?;
-    let (x, y) = table.select(cfg.features.as_deref(), &cfg.label)?;
+    let (x, y) = table.select_for(cfg.features.as_deref(), &cfg.label, spec)?;
     let mut idx: Vec<usize> = (0..x.len()).collect();
     rand::seq::SliceRandom::shuffle(&mut idx[..], &mut ChaCha20Rng::seed_from_u64(cfg.seed));
     let n_test = ((x.len() as f64) * cfg.test_fraction).round() as usize;
@@ -221,7 +227,7 @@ mod tests {
 
     fn config() -> LocalConfig {
         LocalConfig {
-            data: DataConfig { path: "unused.csv".into(), label: "y".into(), features: None, test_fraction: 0.2, seed: 0 },
+            data: DataConfig { path: "unused.csv".into(), label: "y".into(), features: None, test_fraction: 0.2, seed: 0, delimiter: None },
             spec: fixtures::spec(Task::Logistic, 3, 4, 1),
             params: Default::default(),
         }

@@ -157,8 +157,16 @@ fn main() -> anyhow::Result<()> {
     let bars = MultiProgress::new();
     // on stdout, with the progress bars (on stderr) cleared meanwhile
     let say = |line: String| bars.suspend(|| println!("{line}"));
-    say(table_header(f.proofs));
-    let report = candor_sim::sim::run(&cfg, Some(&cli.cache), &bars, |r| say(table_row(r))).context("simulation failed")?;
+    // the table starts with its first row: a data or config error found
+    // while loading comes before anything that looks like a started run
+    let mut header = Some(table_header(f.proofs));
+    let report = candor_sim::sim::run(&cfg, Some(&cli.cache), &bars, |r| {
+        if let Some(h) = header.take() {
+            say(h);
+        }
+        say(table_row(r))
+    })
+    .context("simulation failed")?;
     let t = &report.totals;
     let metric = if report.initial.accuracy.is_some() { "accuracy" } else { "MSE" };
     let last = report.final_metrics();
