@@ -195,8 +195,8 @@ impl CoordinatorConfig {
                 let text = std::fs::read_to_string(path).with_context(|| format!("status_token_file: reading {}", path.display()))?;
                 let token = text.trim().to_string();
                 anyhow::ensure!(
-                    token.len() >= MIN_TOKEN_BYTES && !token.contains(char::is_whitespace),
-                    "status_token_file: {} must hold one token of at least {MIN_TOKEN_BYTES} characters without spaces \
+                    token.len() >= MIN_TOKEN_BYTES && token.bytes().all(|b| b.is_ascii_graphic()),
+                    "status_token_file: {} must hold one token of at least {MIN_TOKEN_BYTES} printable ASCII characters, no spaces \
                      (e.g. from `openssl rand -hex 32`)",
                     path.display()
                 );

@@ -70,7 +70,7 @@ pub struct NodeConfig {
 
 /// Where and how the status page and metrics are served
 /// ([`crate::status::server`]).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StatusConfig {
     /// HTTP address.
     pub listen: SocketAddr,
@@ -91,6 +91,17 @@ pub const DEFAULT_REQUESTS_PER_MINUTE: NonZeroU32 = NonZeroU32::new(120).expect(
 pub fn request_quota(per_minute: NonZeroU32) -> Quota {
     let burst = NonZeroU32::new(per_minute.get() / 4).unwrap_or(NonZeroU32::MIN);
     Quota::per_minute(per_minute).allow_burst(burst)
+}
+
+impl std::fmt::Debug for StatusConfig {
+    // the token stays out of logs
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusConfig")
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("study", &self.study)
+            .finish()
+    }
 }
 
 /// The coordinator daemon.
@@ -335,7 +346,9 @@ impl Coordinator {
                     let current = self.board.view().current.as_ref().map(|c| (c.round, c.opened_ms));
                     self.metrics.open_round.set(current.map_or(0, |(r, _)| r as i64));
                     self.metrics.open_round_age_seconds.set(current.map_or(0.0, |(_, at)| now.saturating_sub(at) as f64 / 1000.0));
-                    self.board.publish(now);
+                    if self.status_addr.is_some() {
+                        self.board.publish(now);
+                    }
                     self.limiter.retain_recent();
                     if self.machine.finished() && self.pending.is_empty() && self.exit_when_finished {
                         tracing::info!(rounds = self.machine.completed(), "all rounds done");
@@ -482,7 +495,7 @@ impl Coordinator {
                 tracing::info!(round, deadline_ms, "round opened");
             }
             Action::Closed { round, aggregated, model } => {
-                self.store.closed(round, &aggregated, model.as_ref())?;
+                // the machine has moved on: its global model is the round's result
                 let global = self.machine.global().clone();
                 let test = self.eval.as_ref().map(|test| evaluate(&self.keys.layout, &global, test));
                 let metrics = test.as_ref().map_or(serde_json::Value::Null, |t| serde_json::to_value(t).unwrap_or_default());
@@ -491,7 +504,8 @@ impl Coordinator {
                 if model.is_none() {
                     m["note"] = "no accepted update: global model unchanged".into();
                 }
-                self.store.metrics(round, &m.to_string())?;
+                // result and metrics in one transaction: a crash keeps both or neither
+                self.store.closed(round, &aggregated, model.as_ref(), &m.to_string())?;
                 tracing::info!(round, aggregated = aggregated.len(), metrics = %m, "round closed");
                 let digest = model_digest(&self.keys, &global).to_string();
                 if let Some(dir) = &self.export_dir {
@@ -499,7 +513,7 @@ impl Coordinator {
                 }
                 self.metrics.rounds_closed.inc();
                 let test = test.map(|t| TestMetrics { accuracy: t.accuracy, loss: t.loss });
-                self.board.closed(round, &aggregated, Arc::new(global), digest, test);
+                self.board.closed(round, &aggregated, Arc::new(global), digest, test, now_ms());
             }
         }
         Ok(())

@@ -341,23 +341,18 @@ impl Store {
     }
 
     /// Closes a round in one transaction: its result (the aggregate, or the
-    /// unchanged global model) and which submissions went into it. Closing a
+    /// unchanged global model), which submissions went into it, and its
+    /// metrics (JSON: held-out evaluation, verification seconds). Closing a
     /// closed round is an error.
-    pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Option<&Model>) -> Result<(), CoordinatorError> {
+    pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Option<&Model>, metrics: &str) -> Result<(), CoordinatorError> {
         let tx = self.conn.transaction()?;
         let global: Vec<u8> = tx.query_row("SELECT global FROM rounds WHERE id = ?1 AND closed = 0", [round], |r| r.get(0))?;
         let result = model.map_or(global, enc);
-        tx.execute("UPDATE rounds SET closed = 1, result = ?2 WHERE id = ?1", params![round, result])?;
+        tx.execute("UPDATE rounds SET closed = 1, result = ?2, metrics = ?3 WHERE id = ?1", params![round, result, metrics])?;
         for peer in aggregated {
             tx.execute("UPDATE submissions SET aggregated = 1 WHERE round = ?1 AND peer = ?2", params![round, peer])?;
         }
         tx.commit()?;
-        Ok(())
-    }
-
-    /// Stores a round's evaluation metrics (JSON).
-    pub fn metrics(&self, round: u64, json: &str) -> Result<(), CoordinatorError> {
-        self.conn.execute("UPDATE rounds SET metrics = ?2 WHERE id = ?1", params![round, json])?;
         Ok(())
     }
 
@@ -384,6 +379,27 @@ impl Store {
             Ok(StoredSubmission { peer, samples, model: dec(&m)?, proof, aggregated })
         })
         .collect()
+    }
+
+    /// A round's accepted updates without their models and proofs:
+    /// `(peer, samples, aggregated)`.
+    pub fn accepted_summary(&self, round: u64) -> Result<Vec<(PeerKey, u64, bool)>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT peer, samples, aggregated FROM submissions WHERE round = ?1 ORDER BY peer")?;
+        let rows = st.query_map([round], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The last `per_round` rejections of each round (and of none), oldest
+    /// first, and how many each round has in all.
+    pub fn recent_rejections(&self, per_round: usize) -> Result<(Vec<Rejection>, Vec<(u64, u64)>), CoordinatorError> {
+        let mut st = self.conn.prepare(
+            "SELECT round, peer, code, reason FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY round ORDER BY id DESC) AS k \
+             FROM rejections) WHERE k <= ?1 ORDER BY id",
+        )?;
+        let recent = st.query_map([per_round as u64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+        let mut st = self.conn.prepare("SELECT round, COUNT(*) FROM rejections WHERE round IS NOT NULL GROUP BY round")?;
+        let counts = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        Ok((recent, counts))
     }
 
     /// Rejections as `(round, peer, code, reason)`.

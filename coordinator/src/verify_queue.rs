@@ -50,13 +50,18 @@ pub(crate) async fn run(keys: Arc<TrainKeys>, mut jobs: mpsc::Receiver<Job>, don
             batch.iter().map(|j| (j.statement.clone(), j.submission.clone())).collect();
         let keys = keys.clone();
         let started = Instant::now();
+        let mut crashed = false;
         let results = tokio::task::spawn_blocking(move || verify(&keys, &work)).await.unwrap_or_else(|e| {
             tracing::error!(error = %e, "a verification batch crashed");
+            crashed = true;
             vec![Err(format!("verification crashed: {e}")); batch.len()]
         });
         let secs = started.elapsed().as_secs_f64();
-        metrics.verification_seconds.observe(secs);
-        metrics.proofs_verified.inc_by(batch.len() as u64);
+        if !crashed {
+            // jobs without a statement were refused, not verified
+            metrics.verification_seconds.observe(secs);
+            metrics.proofs_verified.inc_by(batch.iter().filter(|j| j.statement.is_ok()).count() as u64);
+        }
         for (j, result) in batch.into_iter().zip(results) {
             if done.send(Done { peer: j.peer, id: j.id, submission: j.submission, result, secs: Some(secs) }).await.is_err() {
                 return; // the coordinator has stopped

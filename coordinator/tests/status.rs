@@ -23,6 +23,10 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "status-token-0123456789abcdef";
 
+/// The tests here run one at a time: each proves, one runs a browser, one
+/// hammers the server and times a round, and CI has two cores.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn coordinator(fed: Federation, db: &Path, token: Option<&str>) -> Coordinator {
     let mut cfg = node_config(db, "/ip4/127.0.0.1/tcp/0");
     cfg.status = Some(StatusConfig { listen: "127.0.0.1:0".parse().unwrap(), token: token.map(Into::into), study: "status-test".into() });
@@ -64,15 +68,23 @@ fn sample(metrics: &str, name: &str) -> Option<f64> {
     metrics.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
+/// `$CHROMIUM`, or `chromium` or `chromium-browser` on the PATH (as
+/// `.ci/run` looks for it before installing it).
 fn chromium() -> PathBuf {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().map(PathBuf::from).find(|p| p.exists());
-    found.unwrap_or_else(|| panic!("the browser test needs Chromium: apt-get install chromium (`.ci/run` installs it)"))
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return p.into();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path).flat_map(|d| [d.join("chromium"), d.join("chromium-browser")]).find(|p| p.is_file());
+    found.unwrap_or_else(|| panic!("the browser test needs Chromium: apt-get install chromium (`.ci/run` installs it), or set CHROMIUM"))
 }
 
 /// Chromium, headless, on `url`: `extra` is `--dump-dom` (the DOM after the
-/// page's script ran, on stdout) or `--screenshot=FILE`.
-fn browse(url: &str, extra: &str, profile: &Path) -> String {
-    let out = std::process::Command::new(chromium())
+/// page's script ran, on stdout) or `--screenshot=FILE`. Killed after a
+/// minute (a hang guard).
+async fn browse(url: &str, extra: &str, profile: &Path) -> String {
+    let run = tokio::process::Command::new(chromium())
+        .kill_on_drop(true)
         .args([
             "--headless",
             "--no-sandbox",
@@ -82,6 +94,7 @@ fn browse(url: &str, extra: &str, profile: &Path) -> String {
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            "--disable-dev-shm-usage",
             "--hide-scrollbars",
             "--window-size=1280,1700",
             "--virtual-time-budget=3000",
@@ -89,20 +102,21 @@ fn browse(url: &str, extra: &str, profile: &Path) -> String {
             extra,
             url,
         ])
-        .output()
-        .expect("chromium runs");
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run).await.expect("chromium finished within a minute").expect("chromium runs");
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_status_api_metrics_and_page_show_accepted_and_refused_updates() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("fed.db");
     let hs = hospitals(2);
     let mut fed = federation_with(&hs, 1, 600_000);
     fed.policy.rounds = 2;
-    let c = coordinator(fed, &db, None);
+    let c = coordinator(fed.clone(), &db, None);
     let http = c.status_addr().expect("serving status");
     let c = start_on(c).await;
 
@@ -129,7 +143,8 @@ async fn the_status_api_metrics_and_page_show_accepted_and_refused_updates() {
     let store = Store::open(&db).unwrap();
     let report = audit(&store, &keys(), dkeys()).unwrap();
     assert!(report.passed(), "{:?}", report.problems);
-    store.record_audit(1, &serde_json::to_string(&report).unwrap()).unwrap();
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    store.record_audit(now_ms, &serde_json::to_string(&report).unwrap()).unwrap();
 
     // JSON
     assert!(view.finished && view.current.is_none(), "{view:?}");
@@ -150,7 +165,7 @@ async fn the_status_api_metrics_and_page_show_accepted_and_refused_updates() {
     let p = view.participants.iter().find(|p| p.name == "hospital-1").unwrap();
     assert!(p.last_seen_ms.is_some() && p.rows == 11, "{p:?}");
     let with_audit = status_of(http).await;
-    let a = with_audit.audit.expect("the recorded audit");
+    let a = with_audit.audit.as_ref().expect("the recorded audit");
     assert!(a.passed && a.rounds == 2 && a.proofs == 2, "{a:?}");
 
     // one round, its model, unknown rounds and paths
@@ -175,23 +190,40 @@ async fn the_status_api_metrics_and_page_show_accepted_and_refused_updates() {
 
     // the page, rendered by a real browser
     let profile = tempfile::tempdir().unwrap();
-    let dom = browse(&format!("http://{http}/"), "--dump-dom", profile.path());
+    let dom = browse(&format!("http://{http}/"), "--dump-dom", profile.path()).await;
     assert!(dom.contains("<table id=\"rounds\""), "{dom}");
-    assert!(dom.contains("data-round=\"1\"") && dom.contains("data-round=\"2\""), "{dom}");
-    let refusal = dom.split("class=\"refusal\"").nth(1).expect("a refusal row");
+    assert!(dom.contains("<tr data-round=\"1\">") && dom.contains("<tr data-round=\"2\">"), "{dom}");
+    let refusal = dom.split("<tr class=\"refusal\">").nth(1).expect("a refusal row").split("</tr>").next().unwrap();
     assert!(refusal.contains("hospital-2") && refusal.contains("InvalidProof") && refusal.contains(&html_escape(&r1.refused[0].reason)));
     let chart = dom.split("<svg id=\"chart\"").nth(1).expect("the chart").split("</svg>").next().unwrap();
     assert_eq!(chart.matches("class=\"point loss\"").count(), 2, "one loss point per closed round: {chart}");
     assert_eq!(chart.matches("class=\"point accuracy\"").count(), 2, "{chart}");
     assert!(dom.contains(&digest[..12]));
-    assert!(dom.contains("passed"), "the audit shows");
+    let audit = dom.split("<div id=\"audit\">").nth(1).expect("the audit section").split("</div>").next().unwrap();
+    assert!(audit.contains("badge ok\">passed") && audit.contains("2 rounds and 2 proofs"), "{audit}");
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
-    browse(&format!("http://{http}/"), &format!("--screenshot={}", shot.display()), profile.path());
+    browse(&format!("http://{http}/"), &format!("--screenshot={}", shot.display()), profile.path()).await;
     let png = std::fs::read(&shot).expect("a screenshot");
     assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
     println!("screenshot: {}", shot.display());
-
     c.stop().await.unwrap();
+
+    // a restarted coordinator shows the same history, from its database
+    let again = coordinator(fed, &db, None);
+    let http = again.status_addr().unwrap();
+    let again = start_on(again).await;
+    let reloaded = status_of(http).await;
+    let strip = |v: &StatusView| {
+        let rounds: Vec<_> = v
+            .rounds
+            .iter()
+            .map(|r| serde_json::json!([r.round, r.closed, r.accepted, r.refused, r.refused_total, r.test, r.model_digest]))
+            .collect();
+        serde_json::to_string(&rounds).unwrap()
+    };
+    assert_eq!(strip(&reloaded), strip(&with_audit), "the board reloaded from the store");
+    assert!(reloaded.finished && reloaded.completed_rounds == 2 && reloaded.participants.iter().all(|p| !p.submitted));
+    again.stop().await.unwrap();
 }
 
 /// Text as a browser serializes it in a DOM dump.
@@ -201,6 +233,7 @@ fn html_escape(s: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_with_a_token_answers_401_without_it() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let hs = hospitals(1);
     let c = coordinator(federation_with(&hs, 1, 600_000), &dir.path().join("fed.db"), Some(TOKEN));
@@ -220,10 +253,11 @@ async fn a_server_with_a_token_answers_401_without_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hammering_the_status_server_does_not_hold_a_round_past_its_deadline() {
+    let _serial = SERIAL.lock().await;
     let dir = tempfile::tempdir().unwrap();
     let hs = hospitals(2);
     // quorum 2 with one hospital coming: the round closes at its deadline
-    let c = coordinator(federation_with(&hs, 2, 15_000), &dir.path().join("fed.db"), None).exit_when_finished();
+    let c = coordinator(federation_with(&hs, 2, 12_000), &dir.path().join("fed.db"), None);
     let http = c.status_addr().unwrap();
     let c = start_on(c).await;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -251,8 +285,15 @@ async fn hammering_the_status_server_does_not_hold_a_round_past_its_deadline() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert_eq!(participate(&hs[0], &c.addr, &state).await, vec![Outcome::Accepted(1)]);
-    // `exit_when_finished`: run returns once the round has closed
-    let closed_ms = tokio::time::timeout(Duration::from_secs(60), c.finished()).await.expect("the round closed").unwrap();
+    // when the coordinator closed the round, as it recorded it
+    let give_up = Instant::now() + Duration::from_secs(90);
+    let closed_ms = loop {
+        if let Some(at) = status_of(http).await.rounds.first().and_then(|r| r.closed_ms) {
+            break at;
+        }
+        assert!(Instant::now() < give_up, "the round never closed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for h in hammers {
         h.await.unwrap();
@@ -260,10 +301,8 @@ async fn hammering_the_status_server_does_not_hold_a_round_past_its_deadline() {
     let served = served.load(std::sync::atomic::Ordering::Relaxed);
     assert!(served > 50, "the hammers were served ({served})");
     // the machine closes a round on the first tick (every 100 ms) past its
-    // deadline; a second is far more than an idle loop ever needs
-    assert!(
-        closed_ms >= deadline_ms && closed_ms < deadline_ms + 1_000,
-        "closed {} ms after its deadline",
-        closed_ms as i64 - deadline_ms as i64
-    );
+    // deadline; two seconds is far more than a loop that is not held needs
+    let late = closed_ms as i64 - deadline_ms as i64;
+    assert!((0..2_000).contains(&late), "closed {late} ms after its deadline");
+    c.stop().await.unwrap();
 }

@@ -50,7 +50,7 @@ fn honest_history(path: &Path) -> (TrainKeys, DataKeys) {
     let agg: Vec<Weighted> = proven.iter().map(|(_, p)| Weighted { samples: p.samples, model: &p.model }).collect();
     let model = StrategyConfig::FedAvg.build().unwrap().aggregate(&agg).unwrap();
     let peers: Vec<PeerKey> = proven.iter().map(|(k, _)| k.clone()).collect();
-    store.closed(1, &peers, Some(&model)).unwrap();
+    store.closed(1, &peers, Some(&model), "{}").unwrap();
     store.opened(2, &model, 2000).unwrap();
     (keys, dkeys)
 }
@@ -170,8 +170,8 @@ fn nothing_is_accepted_or_closed_twice_and_state_survives_reopening() {
     assert_eq!((rounds.len(), rounds[0].result.clone()), (1, None));
     assert_eq!(s.submissions(1).unwrap()[0].samples, 7);
     assert_eq!(s.rejections().unwrap().len(), 1);
-    s.closed(1, &[b"p".to_vec()], None).unwrap();
-    assert!(s.closed(1, &[], None).is_err(), "closed twice");
+    s.closed(1, &[b"p".to_vec()], None, "{}").unwrap();
+    assert!(s.closed(1, &[], None, "{}").is_err(), "closed twice");
     assert!(s.submissions(1).unwrap()[0].aggregated);
     // another federation's config is refused
     let mut other = spec();

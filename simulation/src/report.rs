@@ -14,6 +14,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A refused submission.
 #[derive(Clone, Debug, Serialize)]
@@ -236,7 +237,7 @@ impl Report {
                         reason: format!("{}{tamper}", f.reason),
                     });
                 }
-                view
+                Arc::new(view)
             })
             .collect();
         StatusView {

@@ -6,6 +6,7 @@
 
 use super::view::{
     push_bounded, AcceptedView, CurrentRound, FederationView, ParticipantView, RefusedView, RoundView, StatusView, TestMetrics,
+    MAX_LISTED_REFUSALS,
 };
 use crate::round::PeerKey;
 use crate::store::Store;
@@ -27,6 +28,18 @@ pub struct StoredMetrics {
     /// Seconds each accepted update's verification batch took, by name.
     #[serde(default)]
     pub verify_secs: BTreeMap<String, f64>,
+}
+
+impl StoredMetrics {
+    /// Reads what it can: a part that does not parse (a non-finite loss is
+    /// stored as JSON null) is left out, not the rest.
+    pub fn parse(json: &str) -> Self {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else { return Self::default() };
+        Self {
+            test: v.get("test").and_then(|t| serde_json::from_value(t.clone()).ok()),
+            verify_secs: v.get("verify_secs").and_then(|t| serde_json::from_value(t.clone()).ok()).unwrap_or_default(),
+        }
+    }
 }
 
 /// The live status, and the channel it is published on.
@@ -61,23 +74,19 @@ impl Board {
         let metrics = store.round_metrics()?;
         let mut rounds = vec![];
         for r in store.rounds()? {
-            let stored: StoredMetrics = metrics.get(&r.id).and_then(|m| serde_json::from_str(m).ok()).unwrap_or_default();
+            let stored = metrics.get(&r.id).map(|m| StoredMetrics::parse(m)).unwrap_or_default();
             let name = |p: &PeerKey| names.get(p).cloned().unwrap_or_else(|| peer_string(p));
+            // (peer, samples, aggregated): the proofs stay on disk
             let accepted = store
-                .submissions(r.id)?
+                .accepted_summary(r.id)?
                 .into_iter()
-                .map(|s| {
-                    let participant = name(&s.peer);
-                    AcceptedView {
-                        verify_secs: stored.verify_secs.get(&participant).copied(),
-                        participant,
-                        samples: s.samples,
-                        aggregated: s.aggregated,
-                    }
+                .map(|(peer, samples, aggregated)| {
+                    let participant = name(&peer);
+                    AcceptedView { verify_secs: stored.verify_secs.get(&participant).copied(), participant, samples, aggregated }
                 })
                 .collect();
             let closed = r.result.is_some();
-            rounds.push(RoundView {
+            rounds.push(Arc::new(RoundView {
                 round: r.id,
                 closed,
                 deadline_ms: r.deadline_ms,
@@ -86,7 +95,7 @@ impl Board {
                 model_digest: r.result.as_ref().map(&digest),
                 model: r.result.map(Arc::new),
                 ..Default::default()
-            });
+            }));
         }
         let mut board = Self {
             view: StatusView { source: "coordinator".into(), federation, participants: view_participants, rounds, ..Default::default() },
@@ -96,8 +105,16 @@ impl Board {
             dirty: true,
             tx: watch::channel(Arc::new(StatusView::default())).0,
         };
-        for (round, peer, code, reason) in store.rejections()? {
+        // the last refusals of each round (and their counts): a peer's
+        // refused requests can be many
+        let (recent, counts) = store.recent_rejections(MAX_LISTED_REFUSALS)?;
+        for (round, peer, code, reason) in recent {
             board.refused(round, &peer, &code, &reason);
+        }
+        for (round, total) in counts {
+            if let Some(r) = board.round(round) {
+                r.refused_total = total;
+            }
         }
         if let Some(open) = board.view.rounds.iter().find(|r| !r.closed) {
             let (round, deadline_ms, accepted) = (open.round, open.deadline_ms, open.accepted.len() as u32);
@@ -134,10 +151,12 @@ impl Board {
         self.view.participants.get_mut(i)
     }
 
+    /// A round to change; copied first if a published snapshot shares it
+    /// (in practice only the open round changes).
     fn round(&mut self, round: u64) -> Option<&mut RoundView> {
         // rounds are stored in order and ids are consecutive from 1, but a
         // search keeps this right whatever the ids are
-        self.view.rounds.iter_mut().rev().find(|r| r.round == round)
+        self.view.rounds.iter_mut().rev().find(|r| r.round == round).map(Arc::make_mut)
     }
 
     /// An admitted peer made a request at `now_ms`.
@@ -163,7 +182,7 @@ impl Board {
 
     /// A round opened.
     pub fn opened(&mut self, round: u64, deadline_ms: u64) {
-        self.view.rounds.push(RoundView { round, deadline_ms, ..Default::default() });
+        self.view.rounds.push(Arc::new(RoundView { round, deadline_ms, ..Default::default() }));
         let quorum = self.view.federation.quorum;
         self.view.current =
             Some(CurrentRound { round, opened_ms: deadline_ms.saturating_sub(self.round_ms), deadline_ms, accepted: 0, quorum });
@@ -205,10 +224,19 @@ impl Board {
 
     /// A round closed with `model` (the unchanged global model when nothing
     /// was aggregated).
-    pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Arc<Model>, digest: String, test: Option<TestMetrics>) {
+    pub fn closed(
+        &mut self,
+        round: u64,
+        aggregated: &[PeerKey],
+        model: Arc<Model>,
+        digest: String,
+        test: Option<TestMetrics>,
+        now_ms: u64,
+    ) {
         let names: Vec<String> = aggregated.iter().map(|p| self.name(p)).collect();
         if let Some(r) = self.round(round) {
             r.closed = true;
+            r.closed_ms = Some(now_ms);
             r.test = test;
             r.model_digest = Some(digest);
             r.model = Some(model);
@@ -218,6 +246,9 @@ impl Board {
         }
         if self.view.current.as_ref().is_some_and(|c| c.round == round) {
             self.view.current = None;
+            for p in &mut self.view.participants {
+                p.submitted = false;
+            }
         }
         self.view.completed_rounds += 1;
         self.view.finished = self.view.completed_rounds >= self.view.federation.rounds;
@@ -232,8 +263,9 @@ impl Board {
         }
     }
 
-    /// Publishes a snapshot if anything changed since the last one; the
-    /// clone is what the server reads (the models are shared, not copied).
+    /// Publishes a snapshot if anything changed since the last one. The
+    /// copy shares every round (and model) with the board; a round the board
+    /// changes later is copied then ([`Arc::make_mut`]).
     pub fn publish(&mut self, now_ms: u64) {
         if !self.dirty {
             return;

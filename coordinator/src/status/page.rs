@@ -9,6 +9,7 @@ use crate::CoordinatorError;
 use candor_core::Task;
 use minijinja::{Environment, Value};
 use serde::Serialize;
+use std::sync::OnceLock;
 
 const TEMPLATE: &str = include_str!("page.html");
 
@@ -132,14 +133,25 @@ fn relative(ms: u64, now_ms: u64) -> String {
     }
 }
 
+/// The template, parsed once. Undefined names are errors, so that a
+/// misspelt field fails the tests instead of rendering as nothing.
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template("page.html", TEMPLATE).expect("the status page template parses (tested)");
+        env.add_function("rel", relative);
+        env.add_filter("fixed", |v: f64, digits: usize| format!("{v:.digits$}"));
+        env
+    })
+}
+
 /// The page for `view` as of `now_ms` (times are shown relative to it);
 /// `live` adds model downloads and reloading.
 pub fn render(view: &StatusView, live: bool, now_ms: u64) -> Result<String, CoordinatorError> {
-    let mut env = Environment::new();
+    let env = environment();
     let bad = |e: minijinja::Error| CoordinatorError::Config(format!("status page template: {e:#}"));
-    env.add_template("page.html", TEMPLATE).map_err(bad)?;
-    env.add_function("rel", move |ms: u64| relative(ms, now_ms));
-    env.add_filter("fixed", |v: f64, digits: usize| format!("{v:.digits$}"));
     let chart = Chart::of(view);
     let ctx =
         minijinja::context! { view => Value::from_serialize(view), chart => Value::from_serialize(&chart), live => live, now => now_ms };
@@ -158,7 +170,9 @@ mod tests {
     #[test]
     fn one_point_per_closed_round_with_metrics_scaled_into_the_plot() {
         let view = StatusView {
-            rounds: vec![closed(1, 0.5, 0.8), closed(2, 0.9, 0.4), RoundView { round: 3, ..Default::default() }],
+            rounds: [closed(1, 0.5, 0.8), closed(2, 0.9, 0.4), RoundView { round: 3, ..Default::default() }]
+                .map(std::sync::Arc::new)
+                .into(),
             ..Default::default()
         };
         let c = Chart::of(&view);
@@ -175,7 +189,7 @@ mod tests {
         let mut view = StatusView::default();
         let mut r = RoundView { round: 1, ..Default::default() };
         r.refuse(RefusedView { participant: "<b>x</b>".into(), code: "InvalidProof".into(), reason: "<script>alert(1)</script>".into() });
-        view.rounds.push(r);
+        view.rounds.push(std::sync::Arc::new(r));
         let html = render(&view, true, 0).unwrap();
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{html}");
         assert!(!html.contains("<script>alert"));

@@ -17,7 +17,10 @@
 //!
 //! With a token, every path (an unknown one too) needs
 //! `Authorization: Bearer <token>`, or HTTP Basic with the token as the
-//! password, which is what a browser asks for.
+//! password, which is what a browser asks for. Without one (loopback only),
+//! a request must name the server by a loopback address in its `Host`, so
+//! that a web page the operator opens cannot read it through a DNS name
+//! that resolves to 127.0.0.1 (DNS rebinding).
 
 use super::metrics::Metrics;
 use super::page::render;
@@ -34,12 +37,14 @@ use axum::{Json, Router};
 use base64::Engine;
 use candor_core::FixedFormat;
 use serde::Deserialize;
+use sha2::{Digest as _, Sha256};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use subtle::ConstantTimeEq;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -47,6 +52,10 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 /// Connections served at once; more wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// Longest a connection is kept, however busy or idle: a client that opens
+/// connections and sends nothing holds a slot this long at most.
+pub const CONNECTION_SECS: u64 = 30;
 
 /// Shortest token accepted: guessing must be hopeless.
 pub const MIN_TOKEN_BYTES: usize = 16;
@@ -119,7 +128,18 @@ fn carries(headers: &HeaderMap, token: &str) -> bool {
     } else {
         return false;
     };
-    offered.ct_eq(token.as_bytes()).into()
+    // equal-length digests: neither the token nor its length shows in timing
+    Sha256::digest(&offered).as_slice().ct_eq(Sha256::digest(token.as_bytes()).as_slice()).into()
+}
+
+/// Whether a `Host` header names a loopback address (any port).
+fn loopback_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else { return false };
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn authorize(State(app): State<App>, request: Request, next: Next) -> Response {
@@ -131,13 +151,25 @@ async fn authorize(State(app): State<App>, request: Request, next: Next) -> Resp
             h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"candor\", charset=\"UTF-8\""));
             r
         }
+        None if !loopback_host(request.headers()) => (
+            StatusCode::FORBIDDEN,
+            "without a token this status server answers only requests that name it by a loopback address \
+             (Host: 127.0.0.1:PORT or localhost:PORT)\n",
+        )
+            .into_response(),
         _ => next.run(request).await,
     }
 }
 
+/// The latest snapshot. Only the `Arc` is copied under the channel's lock,
+/// which the event loop takes to publish.
+fn latest(app: &App) -> Arc<StatusView> {
+    app.view.borrow().clone()
+}
+
 /// The latest snapshot with the last recorded audit.
 async fn snapshot(app: &App) -> StatusView {
-    let mut view = (**app.view.borrow()).clone();
+    let mut view = (*latest(app)).clone();
     view.audit = last_audit(app.db.clone()).await;
     view
 }
@@ -186,11 +218,11 @@ async fn status(State(app): State<App>) -> Json<StatusView> {
 }
 
 async fn participants(State(app): State<App>) -> Response {
-    Json(app.view.borrow().participants.clone()).into_response()
+    Json(latest(&app).participants.clone()).into_response()
 }
 
 async fn rounds(State(app): State<App>) -> Response {
-    Json(app.view.borrow().rounds.clone()).into_response()
+    Json(latest(&app).rounds.clone()).into_response()
 }
 
 fn no_round(id: u64) -> Response {
@@ -198,7 +230,7 @@ fn no_round(id: u64) -> Response {
 }
 
 async fn round(State(app): State<App>, Path(id): Path<u64>) -> Response {
-    let found = app.view.borrow().rounds.iter().find(|r| r.round == id).cloned();
+    let found = latest(&app).rounds.iter().find(|r| r.round == id).cloned();
     match found {
         Some(r) => Json(r).into_response(),
         None => no_round(id),
@@ -206,8 +238,11 @@ async fn round(State(app): State<App>, Path(id): Path<u64>) -> Response {
 }
 
 async fn model(State(app): State<App>, Path(id): Path<u64>) -> Response {
-    let model = app.view.borrow().rounds.iter().find(|r| r.round == id).and_then(|r| r.model.clone());
-    let Some(model) = model else { return no_round(id) };
+    let round = latest(&app).rounds.iter().find(|r| r.round == id).cloned();
+    let Some(round) = round else { return no_round(id) };
+    let Some(model) = round.model.clone() else {
+        return (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": format!("round {id} has not closed") }))).into_response();
+    };
     match safetensors_bytes(id, &model, app.format) {
         Ok(bytes) => (
             [
@@ -249,7 +284,8 @@ impl axum::serve::Listener for Bounded {
         // the semaphore is never closed
         let slot = self.slots.clone().acquire_owned().await.expect("semaphore open");
         let (stream, addr) = axum::serve::Listener::accept(&mut self.inner).await;
-        (Slotted { stream, _slot: slot }, addr)
+        let expires = Box::pin(tokio::time::sleep(Duration::from_secs(CONNECTION_SECS)));
+        (Slotted { stream, expires, _slot: slot }, addr)
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
@@ -257,20 +293,35 @@ impl axum::serve::Listener for Bounded {
     }
 }
 
-/// A connection and its slot.
+/// A connection, its slot, and when it ends.
 struct Slotted {
     stream: TcpStream,
+    expires: Pin<Box<tokio::time::Sleep>>,
     _slot: OwnedSemaphorePermit,
+}
+
+impl Slotted {
+    /// An error once the connection has lived [`CONNECTION_SECS`]; hyper
+    /// then closes it (an idle one too: the timer wakes the read).
+    fn expired(&mut self, cx: &mut Context<'_>) -> Option<std::io::Error> {
+        self.expires.as_mut().poll(cx).is_ready().then(|| std::io::Error::new(std::io::ErrorKind::TimedOut, "connection lifetime over"))
+    }
 }
 
 impl AsyncRead for Slotted {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        if let Some(e) = self.expired(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
 impl AsyncWrite for Slotted {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        if let Some(e) = self.expired(cx) {
+            return Poll::Ready(Err(e));
+        }
         Pin::new(&mut self.stream).poll_write(cx, buf)
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
@@ -302,5 +353,21 @@ mod tests {
         assert!(!carries(&headers(&basic(token)), token), "no password given");
         assert!(!carries(&headers(&format!("Token {token}")), token));
         assert!(!carries(&HeaderMap::new(), token));
+    }
+
+    #[test]
+    fn without_a_token_only_loopback_names_are_served() {
+        let host = |h: &str| {
+            let mut m = HeaderMap::new();
+            m.insert(header::HOST, HeaderValue::from_str(h).unwrap());
+            loopback_host(&m)
+        };
+        for ok in ["127.0.0.1:7480", "localhost:7480", "LOCALHOST", "[::1]:7480", "127.1.2.3"] {
+            assert!(host(ok), "{ok}");
+        }
+        for bad in ["attacker.example:7480", "attacker.example", "10.0.0.1:7480", "[2001:db8::1]:80", "localhost.attacker.example"] {
+            assert!(!host(bad), "{bad}");
+        }
+        assert!(!loopback_host(&HeaderMap::new()));
     }
 }

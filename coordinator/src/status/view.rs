@@ -28,8 +28,9 @@ pub struct StatusView {
     pub finished: bool,
     /// Admitted participants.
     pub participants: Vec<ParticipantView>,
-    /// Every round, oldest first.
-    pub rounds: Vec<RoundView>,
+    /// Every round, oldest first; shared between snapshots, so that
+    /// publishing one copies pointers, not rounds.
+    pub rounds: Vec<Arc<RoundView>>,
     /// Refusals of requests that named no round (newest last, at most
     /// [`MAX_LISTED_REFUSALS`]).
     pub refusals_outside_rounds: Vec<RefusedView>,
@@ -105,6 +106,9 @@ pub struct RoundView {
     pub closed: bool,
     /// Its deadline, ms since the Unix epoch.
     pub deadline_ms: u64,
+    /// When it closed, ms since the Unix epoch (unknown for rounds closed
+    /// before this coordinator started).
+    pub closed_ms: Option<u64>,
     /// Accepted updates, by participant.
     pub accepted: Vec<AcceptedView>,
     /// Refused updates and requests with their reasons (the last

@@ -128,13 +128,6 @@ impl Running {
         }
     }
 
-    /// Waits for `run` to return by itself (`exit_when_finished`); returns
-    /// when it did, ms since the Unix epoch.
-    pub async fn finished(self) -> Result<u64, CoordinatorError> {
-        self.handle.await.unwrap()?;
-        Ok(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64)
-    }
-
     /// Stops it and returns what `run` returned.
     pub async fn stop(self) -> Result<(), CoordinatorError> {
         let _ = self.stop.send(());
