@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS audits (
 /// A recorded refusal: `(round, peer, code, reason)`.
 pub type Rejection = (Option<u64>, PeerKey, String, String);
 
+/// The last refusals of each round, and `(round, how many in all)`.
+pub type RecentRejections = (Vec<Rejection>, Vec<(u64, u64)>);
+
 /// A stored, accepted update.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredSubmission {
@@ -391,7 +394,7 @@ impl Store {
 
     /// The last `per_round` rejections of each round (and of none), oldest
     /// first, and how many each round has in all.
-    pub fn recent_rejections(&self, per_round: usize) -> Result<(Vec<Rejection>, Vec<(u64, u64)>), CoordinatorError> {
+    pub fn recent_rejections(&self, per_round: usize) -> Result<RecentRejections, CoordinatorError> {
         let mut st = self.conn.prepare(
             "SELECT round, peer, code, reason FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY round ORDER BY id DESC) AS k \
              FROM rejections) WHERE k <= ?1 ORDER BY id",
