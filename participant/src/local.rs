@@ -22,7 +22,9 @@ use std::time::Instant;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// CSV file with a header row.
+    /// Data file with a header row (not read by a simulation with a given
+    /// `[split]`).
+    #[serde(default)]
     pub path: PathBuf,
     /// Label column.
     pub label: String,
@@ -115,6 +117,9 @@ pub struct LocalReport {
 
 /// Loads, splits and quantizes the data: (train in commit order, test).
 pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset), ParticipantError> {
+    if cfg.path.as_os_str().is_empty() {
+        return Err(candor_core::CoreError::InvalidSpec("[data] needs a path: the data file".into()).into());
+    }
     let delimiter = cfg.delimiter.as_deref().map(Delimiter::parse).transpose()?;
     let table = Table::read_with(&cfg.path, delimiter)?;
     // labels are checked against the task here, while lines still match the file
@@ -131,6 +136,30 @@ pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::dat
     let train = quantize(&xtr, &ytr, &norm, spec)?;
     let test = quantize(&xte, &yte, &norm, spec)?;
     Ok((shuffled(&train, cfg.seed ^ 0x5eed), test))
+}
+
+/// A split given as files: each hospital's rows and the held-out rows, read
+/// under `cfg` (label, features, delimiter) and standardized with the
+/// statistics of all hospitals' rows. Returns the hospitals' data sets in
+/// file order and the test set.
+pub fn load_given(
+    cfg: &DataConfig,
+    hospitals: &[PathBuf],
+    test: &Path,
+    spec: &TrainSpec,
+) -> Result<(Vec<candor_core::data::Dataset>, candor_core::data::Dataset), ParticipantError> {
+    let delimiter = cfg.delimiter.as_deref().map(Delimiter::parse).transpose()?;
+    let read = |path: &Path| -> Result<(Vec<Vec<f64>>, Vec<f64>), ParticipantError> {
+        let table = Table::read_with(path, delimiter)?;
+        table.check_labels(&cfg.label, spec)?;
+        Ok(table.select_for(cfg.features.as_deref(), &cfg.label, spec)?)
+    };
+    let shares = hospitals.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
+    let (xte, yte) = read(test)?;
+    let pooled: Vec<Vec<f64>> = shares.iter().flat_map(|(x, _)| x.iter().cloned()).collect();
+    let norm = Normalization::fit(&pooled);
+    let shares = shares.iter().map(|(x, y)| quantize(x, y, &norm, spec)).collect::<Result<Vec<_>, _>>()?;
+    Ok((shares, quantize(&xte, &yte, &norm, spec)?))
 }
 
 /// Runs commit, train, prove, write, verify.

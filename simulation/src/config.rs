@@ -6,7 +6,7 @@ use candor_coordinator::strategy::StrategyConfig;
 use candor_core::TrainSpec;
 use candor_participant::local::DataConfig;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How the training rows are dealt to participants.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +42,10 @@ pub struct FederationConfig {
     pub proofs: bool,
 }
 
+fn iid() -> PartitionConfig {
+    PartitionConfig::Iid
+}
+
 fn fed_avg() -> StrategyConfig {
     StrategyConfig::FedAvg
 }
@@ -50,14 +54,31 @@ fn yes() -> bool {
     true
 }
 
+/// A split given as files (`[split]`), for comparing with another framework
+/// on the same rows: one file per participant and a held-out file. `[data]`
+/// still names the label, features, delimiter and seed; its `path`,
+/// `test_fraction` and `[partition]` are not used.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GivenSplit {
+    /// One data file per participant, in order.
+    pub hospitals: Vec<PathBuf>,
+    /// The held-out file the global model is evaluated on.
+    pub test: PathBuf,
+}
+
 /// A whole simulation.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimConfig {
     /// Data set, held-out split and the seed everything derives from.
     pub data: DataConfig,
-    /// How training rows are dealt.
+    /// How training rows are dealt (without `[split]`).
+    #[serde(default = "iid")]
     pub partition: PartitionConfig,
+    /// Participants' files and a test file instead of one data set.
+    #[serde(default)]
+    pub split: Option<GivenSplit>,
     /// Participants, rounds, strategy, proofs.
     pub federation: FederationConfig,
     /// Training spec every participant follows (epochs are per round).
@@ -87,6 +108,18 @@ impl SimConfig {
         }
         if f.rounds == 0 {
             return bad("rounds must be at least 1".into());
+        }
+        if let Some(split) = &self.split {
+            if split.hospitals.len() != f.participants {
+                return bad(format!(
+                    "[split] names {} hospital files for {} participants: one file each",
+                    split.hospitals.len(),
+                    f.participants
+                ));
+            }
+            if self.partition != PartitionConfig::Iid {
+                return bad("[split] gives each participant its rows: a [partition] cannot apply".into());
+            }
         }
         if !(0.0..1.0).contains(&self.data.test_fraction) || self.data.test_fraction == 0.0 {
             return bad(format!("test_fraction {} must be in (0, 1)", self.data.test_fraction));

@@ -146,14 +146,11 @@ fn main() -> anyhow::Result<()> {
     cfg.validate()?;
     let f = &cfg.federation;
     let mode = if f.proofs { "every update proven and verified" } else { "UNVERIFIED: no proofs, updates taken on trust" };
-    println!(
-        "Simulating {} participants ({} malicious), {} rounds, {:?} partition of {}: {mode}",
-        f.participants,
-        f.malicious,
-        f.rounds,
-        cfg.partition,
-        cfg.data.path.display()
-    );
+    let data = match &cfg.split {
+        Some(s) => format!("the given split ({} files, test {})", s.hospitals.len(), s.test.display()),
+        None => format!("{:?} partition of {}", cfg.partition, cfg.data.path.display()),
+    };
+    println!("Simulating {} participants ({} malicious), {} rounds, {data}: {mode}", f.participants, f.malicious, f.rounds);
     let bars = MultiProgress::new();
     // on stdout, with the progress bars (on stderr) cleared meanwhile
     let say = |line: String| bars.suspend(|| println!("{line}"));

@@ -20,7 +20,7 @@ use candor_core::dataset::{select_rows, shuffled};
 use candor_core::eval::evaluate;
 use candor_core::Layout;
 use candor_core::Model;
-use candor_participant::local::load_data;
+use candor_participant::local::{load_data, load_given};
 use candor_participant::model_trainer::ReferenceTrainer;
 use candor_protocols::{Codec, Limits, Request, Response, Submission};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -51,8 +51,26 @@ pub fn run(
     let started = Instant::now();
     let fed = &cfg.federation;
     let layout = Layout::new(&cfg.spec)?;
-    let (train, test) = load_data(&cfg.data, &cfg.spec)?;
-    let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
+    let (train, test, shares) = match &cfg.split {
+        Some(split) => {
+            // the given files, one after another; each participant's share
+            // is its file's rows
+            let (files, test) = load_given(&cfg.data, &split.hospitals, &split.test, &cfg.spec)?;
+            let mut shares = vec![];
+            let mut train = Dataset { features: cfg.spec.model.features, x: vec![], y: vec![] };
+            for f in files {
+                shares.push((train.rows()..train.rows() + f.rows()).collect());
+                train.x.extend(f.x);
+                train.y.extend(f.y);
+            }
+            (train, test, shares)
+        }
+        None => {
+            let (train, test) = load_data(&cfg.data, &cfg.spec)?;
+            let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
+            (train, test, shares)
+        }
+    };
     // class counts only mean something for classification
     let counts = match cfg.spec.model.task {
         candor_core::Task::Logistic | candor_core::Task::Softmax => class_counts(&train, &shares),

@@ -125,3 +125,22 @@ fn bad_configs_are_refused_with_a_reason() {
     let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err();
     assert!(e.to_string().contains("cannot be dealt"), "{e}");
 }
+
+#[test]
+fn a_given_split_runs_on_the_hospitals_own_files() {
+    let mut cfg = config(3, 0, 1, false);
+    let data = root().join("examples/data");
+    cfg.data.path = PathBuf::new();
+    cfg.split = Some(candor_sim::config::GivenSplit {
+        hospitals: ["hospital-a.csv", "hospital-b.csv", "hospital-c.csv"].map(|f| data.join(f)).into(),
+        test: data.join("breast_cancer_test.csv"),
+    });
+    let report = run(&cfg);
+    let rows: Vec<usize> = report.participants.iter().map(|p| p.rows).collect();
+    assert_eq!(rows, [152, 152, 151], "each participant has its file's rows");
+    assert!(report.final_metrics().accuracy.unwrap() > 0.9, "{:?}", report.final_metrics());
+    // one file per participant
+    cfg.federation.participants = 4;
+    let e = cfg.validate().unwrap_err().to_string();
+    assert!(e.contains("3 hospital files for 4 participants"), "{e}");
+}
