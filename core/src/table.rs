@@ -14,7 +14,7 @@ use std::path::Path;
 pub enum Delimiter {
     /// One byte, with CSV quoting: `,`, `\t`, `;` or `|`.
     Byte(u8),
-    /// Runs of spaces or tabs, without quoting (as R's `read.table`).
+    /// Runs of spaces or tabs; quotes are refused.
     Whitespace,
 }
 
@@ -36,13 +36,15 @@ impl Delimiter {
     /// `|`; whitespace when there is none of them but a space; `,` for a
     /// single column.
     pub fn sniff(header: &str) -> Self {
+        // delimiters inside quoted names do not count
+        let outside: String = unquoted(header).collect();
         let best = [b',', b'\t', b';', b'|']
             .into_iter()
-            .map(|d| (header.bytes().filter(|&b| b == d).count(), d))
+            .map(|d| (outside.bytes().filter(|&b| b == d).count(), d))
             .max_by_key(|&(n, d)| (n, std::cmp::Reverse(d)));
         match best {
             Some((n, d)) if n > 0 => Self::Byte(d),
-            _ if header.trim().contains(char::is_whitespace) => Self::Whitespace,
+            _ if outside.trim().contains(char::is_whitespace) => Self::Whitespace,
             _ => Self::Byte(b','),
         }
     }
@@ -80,15 +82,61 @@ fn quote(v: &str) -> String {
     }
 }
 
-/// The file's bytes, decompressed when it is gzip.
+/// Most bytes of text a data file may hold, after decompression: tables are
+/// read whole, and a small gzip file can expand enormously.
+pub const MAX_TEXT_BYTES: u64 = 1 << 30;
+
+/// The file's bytes, decompressed when it is gzip; at most
+/// [`MAX_TEXT_BYTES`].
 fn contents(path: &Path) -> Result<Vec<u8>, String> {
-    let raw = std::fs::read(path).map_err(|e| e.to_string())?;
-    if !raw.starts_with(&[0x1f, 0x8b]) {
-        return Ok(raw);
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut raw = vec![];
+    file.take(MAX_TEXT_BYTES + 1).read_to_end(&mut raw).map_err(|e| e.to_string())?;
+    let text = if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = vec![];
+        flate2::read::MultiGzDecoder::new(&raw[..]).take(MAX_TEXT_BYTES + 1).read_to_end(&mut out).map_err(|e| format!("gzip: {e}"))?;
+        out
+    } else {
+        raw
+    };
+    if text.len() as u64 > MAX_TEXT_BYTES {
+        return Err(format!("holds more than {} MiB of text (after decompression); split it", MAX_TEXT_BYTES >> 20));
     }
-    let mut out = vec![];
-    flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| format!("gzip: {e}"))?;
-    Ok(out)
+    Ok(text)
+}
+
+/// Line numbers of byte offsets in a text.
+struct LineIndex<'a> {
+    text: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Self { text, newlines: text.iter().enumerate().filter(|(_, &b)| b == b'\n').map(|(i, _)| i).collect() }
+    }
+
+    /// The line of the first content at or after `byte`: the csv crate
+    /// places a record after a CRLF or a blank line at the line end before
+    /// it, so line ends are skipped first.
+    fn line(&self, byte: u64) -> u64 {
+        let mut at = (byte as usize).min(self.text.len());
+        while at < self.text.len() && matches!(self.text[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        self.newlines.partition_point(|&n| n < at) as u64 + 1
+    }
+}
+
+/// The characters of `text` outside double quotes.
+fn unquoted(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut quoted = false;
+    text.chars().filter(move |&c| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        !quoted && c != '"'
+    })
 }
 
 impl Table {
@@ -99,61 +147,114 @@ impl Table {
 
     /// Reads a table with a header row, separated by `delimiter` (sniffed
     /// when `None`); every cell must be a finite number.
-    pub fn read_with(path: &Path, delimiter: Option<Delimiter>) -> Result<Self, CoreError> {
+    pub fn read_with(path: &Path, configured: Option<Delimiter>) -> Result<Self, CoreError> {
         let source = path.display().to_string();
         let err = |m: String| CoreError::Csv(format!("{source}: {m}"));
         let bytes = contents(path).map_err(err)?;
         let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+        let index = LineIndex::new(bytes);
+        if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+            return Err(err(not_text(index.line(nul as u64))));
+        }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(err("the file is empty".into()));
+        }
         let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
         let header = std::str::from_utf8(header).map_err(|_| err(not_text(1)))?;
-        let delimiter = delimiter.unwrap_or_else(|| Delimiter::sniff(header));
-        let sniffed = if delimiter == Delimiter::sniff(header) { "found in the header line" } else { "as configured" };
-        let owned;
-        let (text, byte) = match delimiter {
-            Delimiter::Byte(b) => (bytes, b),
-            Delimiter::Whitespace => {
-                // one line in, one line out, so line numbers stay the file's
-                let text = std::str::from_utf8(bytes).map_err(|e| {
-                    let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-                    err(not_text(line))
-                })?;
-                owned = text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(",")).collect::<Vec<_>>().join("\n");
-                (owned.as_bytes(), b',')
-            }
-        };
-        let mut rdr = csv::ReaderBuilder::new().delimiter(byte).from_reader(text);
-        let explain = |e: csv::Error| match e.kind() {
-            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => err(format!(
-                "line {}: {len} fields where the header has {expected_len}; the file was read as {}-separated ({sniffed}): \
-                 if it is separated otherwise, set `delimiter`",
-                pos.as_ref().map_or(0, |p| p.line()),
-                delimiter.describe()
-            )),
-            csv::ErrorKind::Utf8 { pos, .. } => err(not_text(pos.as_ref().map_or(0, |p| p.line()))),
-            _ => err(e.to_string()),
-        };
-        let columns: Vec<String> = rdr.headers().map_err(explain)?.iter().map(|c| c.trim().to_string()).collect();
-        check_header(&columns).map_err(err)?;
-        let (mut rows, mut lines) = (Vec::new(), Vec::new());
-        for rec in rdr.records() {
-            let rec = rec.map_err(explain)?;
-            let line = rec.position().map_or(0, |p| p.line());
-            let row = rec
-                .iter()
-                .zip(&columns)
-                .map(|(v, col)| match v.trim().parse::<f64>() {
-                    Ok(x) if x.is_finite() => Ok(x),
-                    Ok(_) => Err(err(format!("line {line}, column {col}: {} is not a finite number", quote(v)))),
-                    Err(_) => Err(err(format!("line {line}, column {col}: {} is not a number", quote(v)))),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            rows.push(row);
-            lines.push(line);
+        let delimiter = configured.unwrap_or_else(|| Delimiter::sniff(header));
+        let how = format!(
+            "the file was read as {}-separated ({}): if it is separated otherwise, set `delimiter`",
+            delimiter.describe(),
+            if configured.is_some() { "as configured" } else { "found in the header line" }
+        );
+        let mut table = Self { source: source.clone(), columns: vec![], rows: vec![], lines: vec![] };
+        match delimiter {
+            Delimiter::Byte(b) => table.read_delimited(bytes, b, &index, &how)?,
+            Delimiter::Whitespace => table.read_whitespace(bytes, &index, &how)?,
         }
-        if rows.is_empty() {
+        if table.rows.is_empty() {
             return Err(err("no rows under the header line".into()));
         }
-        Ok(Self { source, columns, rows, lines })
+        Ok(table)
+    }
+
+    fn fail(&self, m: String) -> CoreError {
+        CoreError::Csv(format!("{}: {m}", self.source))
+    }
+
+    /// Checks the header and takes its names.
+    fn header(&mut self, names: Vec<String>, how: &str) -> Result<(), CoreError> {
+        check_header(&names).map_err(|m| self.fail(m))?;
+        if names.len() < 2 {
+            return Err(self.fail(format!("line 1 names one column, a table needs a label and a feature; {how}")));
+        }
+        self.columns = names;
+        Ok(())
+    }
+
+    /// Parses one record's cells at `line`.
+    fn push<'c>(&mut self, line: u64, cells: impl Iterator<Item = &'c str>) -> Result<(), CoreError> {
+        let row = cells
+            .zip(&self.columns)
+            .map(|(v, col)| match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(_) => Err(format!("line {line}, column {col}: {} is not a finite number", quote(v))),
+                Err(_) => Err(format!("line {line}, column {col}: {} is not a number", quote(v))),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|m| self.fail(m))?;
+        self.rows.push(row);
+        self.lines.push(line);
+        Ok(())
+    }
+
+    /// A csv error with the line it is on, in the file's numbering.
+    fn csv_error(&self, e: csv::Error, index: &LineIndex<'_>, how: &str) -> CoreError {
+        let line = |pos: &Option<csv::Position>| pos.as_ref().map_or(0, |p| index.line(p.byte()));
+        match e.kind() {
+            csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+                self.fail(format!("line {}: {len} fields where the header has {expected_len}; {how}", line(pos)))
+            }
+            csv::ErrorKind::Utf8 { pos, .. } => self.fail(not_text(line(pos))),
+            _ => self.fail(e.to_string()),
+        }
+    }
+
+    fn read_delimited(&mut self, text: &[u8], delimiter: u8, index: &LineIndex<'_>, how: &str) -> Result<(), CoreError> {
+        let mut rdr = csv::ReaderBuilder::new().delimiter(delimiter).from_reader(text);
+        let names = rdr.headers().map_err(|e| self.csv_error(e, index, how))?.iter().map(|c| c.trim().to_string()).collect();
+        self.header(names, how)?;
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| self.csv_error(e, index, how))?;
+            let line = rec.position().map_or(0, |p| index.line(p.byte()));
+            self.push(line, rec.iter())?;
+        }
+        Ok(())
+    }
+
+    /// Runs of spaces and tabs separate fields; quotes are refused (a name
+    /// with a space needs a delimited file).
+    fn read_whitespace(&mut self, bytes: &[u8], index: &LineIndex<'_>, how: &str) -> Result<(), CoreError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| self.fail(not_text(index.line(e.valid_up_to() as u64))))?;
+        let mut lines = text.split('\n').zip(1u64..).filter(|(l, _)| !l.trim().is_empty());
+        for (l, n) in text.split('\n').zip(1u64..) {
+            if l.contains('"') {
+                return Err(self.fail(format!(
+                    "line {n}: quotes are not read in a whitespace-separated file; use a comma- or tab-separated one for quoted names"
+                )));
+            }
+        }
+        if let Some((header, _)) = lines.next() {
+            self.header(header.split_whitespace().map(str::to_string).collect(), how)?;
+        }
+        for (l, n) in lines {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            if cells.len() != self.columns.len() {
+                return Err(self.fail(format!("line {n}: {} fields where the header has {}; {how}", cells.len(), self.columns.len())));
+            }
+            self.push(n, cells.into_iter())?;
+        }
+        Ok(())
     }
 
     /// Checks every label against the task (0 or 1; a class; a target the
@@ -172,7 +273,7 @@ impl Table {
     pub fn column(&self, name: &str) -> Result<usize, CoreError> {
         self.columns
             .iter()
-            .position(|c| c == name)
+            .position(|c| c == name.trim())
             .ok_or_else(|| CoreError::Csv(format!("{}: no column named {name:?} (columns: {})", self.source, self.columns.join(", "))))
     }
 
@@ -215,8 +316,9 @@ impl Table {
 
 fn not_text(line: u64) -> String {
     format!(
-        "line {line} is not UTF-8 text: is it a spreadsheet or another binary format? Candor reads comma-, tab-, \
-         semicolon- or whitespace-separated text, plain or gzip-compressed"
+        "line {line} is not UTF-8 text: a spreadsheet or another binary format, or text in another encoding \
+         (save it as CSV UTF-8)? Candor reads comma-, tab-, semicolon-, pipe- or whitespace-separated UTF-8 text, \
+         plain or gzip-compressed"
     )
 }
 
@@ -233,12 +335,11 @@ fn check_header(columns: &[String]) -> Result<(), String> {
     if let Some(i) = columns.iter().position(String::is_empty) {
         return Err(format!("line 1: column {} has no name", i + 1));
     }
-    for (i, c) in columns.iter().enumerate() {
-        if columns[..i].contains(c) {
-            return Err(format!("line 1: column name {c:?} appears twice"));
-        }
+    let mut seen = std::collections::HashSet::new();
+    match columns.iter().find(|c| !seen.insert(c.as_str())) {
+        Some(c) => Err(format!("line 1: column name {c:?} appears twice")),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -270,8 +371,37 @@ mod tests {
             let t = read(&gzip(text), None).unwrap();
             assert_eq!(t.rows, want.rows, "gzip of {text:?}");
         }
-        // a byte-order mark and Windows line ends
-        assert_eq!(read("\u{feff}a,b,y\r\n1,2,0\r\n3.5,-4,1\r\n".as_bytes(), None).unwrap().rows, want.rows);
+        // a byte-order mark and Windows line ends, line numbers included
+        let t = read("\u{feff}a,b,y\r\n1,2,0\r\n3.5,-4,1\r\n".as_bytes(), None).unwrap();
+        assert_eq!((&t.rows, &t.lines), (&want.rows, &want.lines));
+    }
+
+    #[test]
+    fn lines_are_the_files_after_crlf_and_blank_lines() {
+        assert_eq!(read(b"a,b,y\n1,2,0\n\n\n3,4,1\n", None).unwrap().lines, [2, 5]);
+        assert_eq!(read(b"a b y\n1 2 0\n\n3 4 1\n", None).unwrap().lines, [2, 4]);
+        let e = read(b"a,b,y\r\n1,2,0\r\n1,x,0\r\n", None).unwrap_err();
+        assert!(e.contains("line 3, column b"), "{e}");
+        let e = read(b"a,b,y\r\n1,2,0\r\n\r\n1,2\r\n", None).unwrap_err();
+        assert!(e.contains("line 4: 2 fields"), "{e}");
+    }
+
+    #[test]
+    fn quoted_names_neither_sniff_nor_split() {
+        let t = read(b"\"weight; kg\",\"height; cm\",y\n1,2,0\n", None).unwrap();
+        assert_eq!(t.columns, ["weight; kg", "height; cm", "y"]);
+        let e = read(b"\"patient age\" b y\n1 2 0\n", Some(Delimiter::Whitespace)).unwrap_err();
+        assert!(e.contains("line 1: quotes are not read"), "{e}");
+        let e = read(b"a\n1\n2\n", None).unwrap_err();
+        assert!(e.contains("names one column") && e.contains("set `delimiter`"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_file_is_called_empty() {
+        for empty in [&b""[..], "\u{feff}".as_bytes(), b"\r", b"\n\n", &gzip("")] {
+            let e = read(empty, None).unwrap_err();
+            assert!(e.contains("the file is empty"), "{empty:?}: {e}");
+        }
     }
 
     #[test]
@@ -291,7 +421,7 @@ mod tests {
         assert!(e.contains("line 3: 4 fields where the header has 3") && e.contains("comma-separated"), "{e}");
         // a semicolon file read as configured with commas
         let e = read(b"a;b;y\n1;2;0\n", Some(Delimiter::Byte(b','))).unwrap_err();
-        assert!(e.contains("line 2, column a;b;y") && e.contains("not a number"), "{e}");
+        assert!(e.contains("names one column") && e.contains("comma-separated (as configured)"), "{e}");
     }
 
     #[test]
@@ -300,6 +430,9 @@ mod tests {
         assert!(e.contains("line 1 is not UTF-8 text"), "{e}");
         let e = read(&[0x1f, 0x8b, 0, 1, 2], None).unwrap_err();
         assert!(e.contains("gzip"), "{e}");
+        // UTF-16 text (Excel's "Unicode Text") has NUL bytes
+        let e = read(b"a\x00,\x00b\x00\n\x001\x00", None).unwrap_err();
+        assert!(e.contains("line 1 is not UTF-8 text") && e.contains("encoding"), "{e}");
     }
 
     #[test]

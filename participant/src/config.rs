@@ -34,9 +34,9 @@ pub struct HospitalConfig {
     pub checkpoint_every: usize,
     /// Seed of the order rows are committed (and so trained) in, for a
     /// study that wants repeatable runs; by default the secret fixes it.
-    /// The order stays secret either way (the proofs are zero knowledge);
-    /// what a fixed seed gives up is that two runs on the same data no
-    /// longer differ, so their updates can be linked to each other.
+    /// The rows stay private either way (the proofs are zero knowledge),
+    /// but a seed others know makes the order known, and two runs on the
+    /// same data no longer differ, so their updates can be linked.
     #[serde(default)]
     pub commit_order_seed: Option<u64>,
     /// Registration file written by `commit`, for the coordinator's operator.

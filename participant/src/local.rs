@@ -149,10 +149,15 @@ pub fn load_given(
     spec: &TrainSpec,
 ) -> Result<(Vec<candor_core::data::Dataset>, candor_core::data::Dataset), ParticipantError> {
     let delimiter = cfg.delimiter.as_deref().map(Delimiter::parse).transpose()?;
-    let read = |path: &Path| -> Result<(Vec<Vec<f64>>, Vec<f64>), ParticipantError> {
+    // the features by name, as the first file has them (all its columns but
+    // the label unless named): every file is read by those names, so that
+    // files whose columns come in another order still line up
+    let mut names: Option<Vec<String>> = cfg.features.clone();
+    let mut read = |path: &Path| -> Result<(Vec<Vec<f64>>, Vec<f64>), ParticipantError> {
         let table = Table::read_with(path, delimiter)?;
         table.check_labels(&cfg.label, spec)?;
-        Ok(table.select_for(cfg.features.as_deref(), &cfg.label, spec)?)
+        let features = names.get_or_insert_with(|| table.columns.iter().filter(|c| **c != cfg.label.trim()).cloned().collect());
+        Ok(table.select_for(Some(features), &cfg.label, spec)?)
     };
     let shares = hospitals.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
     let (xte, yte) = read(test)?;

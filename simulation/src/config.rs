@@ -121,6 +121,12 @@ impl SimConfig {
                 return bad("[split] gives each participant its rows: a [partition] cannot apply".into());
             }
         }
+        if self.split.is_none() && self.data.path.as_os_str().is_empty() {
+            return bad("[data] needs a path (or give a [split])".into());
+        }
+        if let Some(d) = &self.data.delimiter {
+            candor_core::table::Delimiter::parse(d).map_err(|e| SimError::Config(format!("[data] {e}")))?;
+        }
         if !(0.0..1.0).contains(&self.data.test_fraction) || self.data.test_fraction == 0.0 {
             return bad(format!("test_fraction {} must be in (0, 1)", self.data.test_fraction));
         }

@@ -51,7 +51,9 @@ pub fn run(
     let started = Instant::now();
     let fed = &cfg.federation;
     let layout = Layout::new(&cfg.spec)?;
-    let (train, test, shares) = match &cfg.split {
+    // `pooled`: the training rows in one seeded order, for the centralized
+    // reference (a given split's `train` is in file order)
+    let (train, test, shares, pooled) = match &cfg.split {
         Some(split) => {
             // the given files, one after another; each participant's share
             // is its file's rows
@@ -63,12 +65,14 @@ pub fn run(
                 train.x.extend(f.x);
                 train.y.extend(f.y);
             }
-            (train, test, shares)
+            let pooled = shuffled(&train, cfg.data.seed ^ 0x5eed);
+            (train, test, shares, pooled)
         }
         None => {
             let (train, test) = load_data(&cfg.data, &cfg.spec)?;
             let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
-            (train, test, shares)
+            let pooled = train.clone();
+            (train, test, shares, pooled)
         }
     };
     // class counts only mean something for classification
@@ -145,7 +149,7 @@ pub fn run(
         rounds.push(record.0);
     }
 
-    let reference = float_reference(&layout, &train, &test, fed.rounds)?;
+    let reference = float_reference(&layout, &pooled, &test, fed.rounds)?;
     let info = members
         .iter()
         .zip(&counts)

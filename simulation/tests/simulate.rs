@@ -139,6 +139,18 @@ fn a_given_split_runs_on_the_hospitals_own_files() {
     let rows: Vec<usize> = report.participants.iter().map(|p| p.rows).collect();
     assert_eq!(rows, [152, 152, 151], "each participant has its file's rows");
     assert!(report.final_metrics().accuracy.unwrap() > 0.9, "{:?}", report.final_metrics());
+    // a file with its columns in another order is read by name: same run
+    let dir = tempfile::tempdir().unwrap();
+    let reversed: String = std::fs::read_to_string(data.join("hospital-b.csv"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(',').rev().collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    std::fs::write(dir.path().join("b.csv"), reversed).unwrap();
+    let mut shuffled_columns = cfg.clone();
+    shuffled_columns.split.as_mut().unwrap().hospitals[1] = dir.path().join("b.csv");
+    let again = run(&shuffled_columns);
+    assert_eq!(again.rounds[0].global_digest, report.rounds[0].global_digest);
     // one file per participant
     cfg.federation.participants = 4;
     let e = cfg.validate().unwrap_err().to_string();
