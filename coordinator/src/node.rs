@@ -111,7 +111,6 @@ pub struct Coordinator {
     store: Store,
     keys: Arc<TrainKeys>,
     admitted: BTreeMap<PeerKey, Admitted>,
-    names: BTreeMap<PeerKey, String>,
     pending: HashMap<ReqId, ResponseChannel<Response>>,
     next_id: ReqId,
     jobs_tx: mpsc::Sender<Job>,
@@ -211,7 +210,7 @@ impl Coordinator {
             proofs: true,
         };
         let rows = fed.participants.iter().map(|(k, a)| (k.clone(), (a.name.clone(), a.commitment.commitment().rows))).collect();
-        let board = Board::load(federation_view, &rows, fed.policy.round_ms, &store, |m| model_digest(&keys, m).to_string())?;
+        let board = Board::load(federation_view, &rows, fed.policy.round_ms, &store, &rounds, |m| model_digest(&keys, m).to_string())?;
         let status = match &cfg.status {
             Some(s) => Some((server::bind(s.listen)?, s.token.clone())),
             None => None,
@@ -219,7 +218,6 @@ impl Coordinator {
         let status_addr = status.as_ref().and_then(|(l, _)| l.local_addr().ok());
         let k = keys.clone();
         let digest: DigestFn = Arc::new(move |m: &Model| model_digest(&k, m).0);
-        let names = fed.participants.iter().map(|(p, v)| (p.clone(), v.name.clone())).collect();
         let admitted: Vec<PeerId> = fed.participants.keys().filter_map(|p| PeerId::from_bytes(p).ok()).collect();
         let max_verifying = fed.policy.max_verifying.max(1);
         let participants = fed.participants.iter().map(|(k, a)| (k.clone(), a.participant())).collect();
@@ -234,7 +232,6 @@ impl Coordinator {
             store,
             keys,
             admitted: fed.participants,
-            names,
             pending: HashMap::new(),
             next_id: 0,
             jobs_tx,
@@ -382,7 +379,7 @@ impl Coordinator {
                 tracing::warn!(%peer, %error, "inbound request failed");
             }
             SwarmEvent::ConnectionEstablished { peer_id, num_established, .. } => {
-                let name = self.names.get(&peer_id.to_bytes());
+                let name = self.admitted.get(&peer_id.to_bytes()).map(|a| a.name.as_str());
                 self.gauges.connection_opened(name.is_some());
                 self.board.connections(&peer_id.to_bytes(), num_established.get());
                 self.metrics.connections_from(&self.gauges, self.board.participants_connected());
@@ -449,7 +446,7 @@ impl Coordinator {
     }
 
     fn name(&self, peer: &[u8]) -> String {
-        self.names.get(peer).cloned().unwrap_or_else(|| PeerId::from_bytes(peer).map_or_else(|_| hex::encode(peer), |p| p.to_string()))
+        self.board.name(peer)
     }
 
     fn execute(&mut self, action: Action<VerifiedUpdate>) -> Result<(), CoordinatorError> {

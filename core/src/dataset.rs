@@ -7,7 +7,7 @@
 //! order: a shuffled row index never reaches a message about a file.
 
 use crate::data::Dataset;
-use crate::table::{Delimiter, Table};
+use crate::table::Table;
 use crate::{CoreError, Task, TrainSpec};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -143,9 +143,7 @@ impl Study {
     /// quantized. Bad cells and labels are reported with their file, line
     /// and column.
     pub fn load_csv(&self, path: &Path) -> Result<Dataset, CoreError> {
-        let delimiter = self.delimiter.as_deref().map(Delimiter::parse).transpose()?;
-        let table = Table::read_with(path, delimiter)?;
-        table.check_labels(&self.label, &self.spec)?;
+        let table = Table::read_labelled(path, self.delimiter.as_deref(), &self.label, &self.spec)?;
         let (x, y) = table.select_for(self.features.as_deref(), &self.label, &self.spec)?;
         quantize(&x, &y, &self.normalization, &self.spec)
     }

@@ -257,6 +257,16 @@ impl Table {
         Ok(())
     }
 
+    /// Reads a table whose column `label` holds labels: separated by
+    /// `delimiter` as configured ([`Delimiter::parse`]; sniffed when
+    /// `None`), every label checked against the spec's task while lines
+    /// still match the file.
+    pub fn read_labelled(path: &Path, delimiter: Option<&str>, label: &str, spec: &TrainSpec) -> Result<Self, CoreError> {
+        let table = Self::read_with(path, delimiter.map(Delimiter::parse).transpose()?)?;
+        table.check_labels(label, spec)?;
+        Ok(table)
+    }
+
     /// Checks every label against the task (0 or 1; a class; a target the
     /// format holds), naming the file, line and column of the first bad one.
     pub fn check_labels(&self, label: &str, spec: &TrainSpec) -> Result<(), CoreError> {

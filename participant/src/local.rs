@@ -10,7 +10,7 @@ use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement, VerifiedUpdate};
 use candor_core::dataset::{quantize, shuffled, Normalization};
 use candor_core::eval::{evaluate, Metrics};
-use candor_core::table::{Delimiter, Table};
+use candor_core::table::Table;
 use candor_core::{Layout, TrainSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -120,10 +120,7 @@ pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::dat
     if cfg.path.as_os_str().is_empty() {
         return Err(candor_core::CoreError::InvalidSpec("[data] needs a path: the data file".into()).into());
     }
-    let delimiter = cfg.delimiter.as_deref().map(Delimiter::parse).transpose()?;
-    let table = Table::read_with(&cfg.path, delimiter)?;
-    // labels are checked against the task here, while lines still match the file
-    table.check_labels(&cfg.label, spec)?;
+    let table = Table::read_labelled(&cfg.path, cfg.delimiter.as_deref(), &cfg.label, spec)?;
     let (x, y) = table.select_for(cfg.features.as_deref(), &cfg.label, spec)?;
     let mut idx: Vec<usize> = (0..x.len()).collect();
     rand::seq::SliceRandom::shuffle(&mut idx[..], &mut ChaCha20Rng::seed_from_u64(cfg.seed));
@@ -148,14 +145,12 @@ pub fn load_given(
     test: &Path,
     spec: &TrainSpec,
 ) -> Result<(Vec<candor_core::data::Dataset>, candor_core::data::Dataset), ParticipantError> {
-    let delimiter = cfg.delimiter.as_deref().map(Delimiter::parse).transpose()?;
     // the features by name, as the first file has them (all its columns but
     // the label unless named): every file is read by those names, so that
     // files whose columns come in another order still line up
     let mut names: Option<Vec<String>> = cfg.features.clone();
     let mut read = |path: &Path| -> Result<(Vec<Vec<f64>>, Vec<f64>), ParticipantError> {
-        let table = Table::read_with(path, delimiter)?;
-        table.check_labels(&cfg.label, spec)?;
+        let table = Table::read_labelled(path, cfg.delimiter.as_deref(), &cfg.label, spec)?;
         let features = names.get_or_insert_with(|| table.columns.iter().filter(|c| **c != cfg.label.trim()).cloned().collect());
         Ok(table.select_for(Some(features), &cfg.label, spec)?)
     };

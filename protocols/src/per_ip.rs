@@ -154,6 +154,16 @@ mod tests {
             ConnectionId::new_unchecked(4),
         );
         let one = remote("/ip4/10.0.0.1/tcp/5000");
+        // a handshake from `one` that failed
+        let fail = |b: &mut Behaviour, id| {
+            b.on_swarm_event(FromSwarm::ListenFailure(ListenFailure {
+                local_addr: &local,
+                send_back_addr: &one,
+                error: &libp2p::swarm::ListenError::Aborted,
+                connection_id: id,
+                peer_id: None,
+            }))
+        };
         assert!(b.handle_pending_inbound_connection(a, &local, &one).is_ok());
         assert!(b.handle_pending_inbound_connection(c, &local, &remote("/ip4/10.0.0.1/tcp/5001")).is_ok());
         assert!(b.handle_pending_inbound_connection(d, &local, &one).is_err(), "a third from one address");
@@ -164,21 +174,9 @@ mod tests {
         assert!(b.handle_pending_inbound_connection(ConnectionId::new_unchecked(9), &local, &remote("/ip6/2001:db8::3/tcp/1")).is_err());
         // established, failed: each frees its slot once
         assert!(b.handle_established_inbound_connection(a, PeerId::random(), &local, &one).is_ok());
-        b.on_swarm_event(FromSwarm::ListenFailure(ListenFailure {
-            local_addr: &local,
-            send_back_addr: &one,
-            error: &libp2p::swarm::ListenError::Aborted,
-            connection_id: a,
-            peer_id: None,
-        }));
+        fail(&mut b, a);
         assert_eq!(b.per_ip.get(&"10.0.0.1".parse().unwrap()), Some(&1), "freed once, not twice");
-        b.on_swarm_event(FromSwarm::ListenFailure(ListenFailure {
-            local_addr: &local,
-            send_back_addr: &one,
-            error: &libp2p::swarm::ListenError::Aborted,
-            connection_id: c,
-            peer_id: None,
-        }));
+        fail(&mut b, c);
         for id in [d, e] {
             assert!(b.handle_established_inbound_connection(id, PeerId::random(), &local, &one).is_ok());
         }

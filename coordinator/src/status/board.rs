@@ -9,7 +9,7 @@ use super::view::{
     MAX_LISTED_REFUSALS,
 };
 use crate::round::PeerKey;
-use crate::store::Store;
+use crate::store::{Store, StoredRound};
 use crate::CoordinatorError;
 use candor_core::Model;
 use libp2p::PeerId;
@@ -55,7 +55,8 @@ pub struct Board {
 
 impl Board {
     /// The board of a federation whose history is in `store`: every round
-    /// with its accepted updates, refusals and metrics. `rows` gives each
+    /// (`rounds`, as the coordinator read them from `store` at start) with
+    /// its accepted updates, refusals and metrics. `participants` gives each
     /// admitted participant's name and committed rows; `digest` names a
     /// model as the proofs do.
     pub fn load(
@@ -63,6 +64,7 @@ impl Board {
         participants: &BTreeMap<PeerKey, (String, u64)>,
         round_ms: u64,
         store: &Store,
+        rounds: &[StoredRound],
         digest: impl Fn(&Model) -> String,
     ) -> Result<Self, CoordinatorError> {
         let names: BTreeMap<PeerKey, String> = participants.iter().map(|(k, (n, _))| (k.clone(), n.clone())).collect();
@@ -72,8 +74,8 @@ impl Board {
             .collect();
         let index = participants.keys().cloned().zip(0..).collect();
         let metrics = store.round_metrics()?;
-        let mut rounds = vec![];
-        for r in store.rounds()? {
+        let mut views = vec![];
+        for r in rounds {
             let stored = metrics.get(&r.id).map(|m| StoredMetrics::parse(m)).unwrap_or_default();
             let name = |p: &PeerKey| names.get(p).cloned().unwrap_or_else(|| peer_string(p));
             // (peer, samples, aggregated): the proofs stay on disk
@@ -86,19 +88,25 @@ impl Board {
                 })
                 .collect();
             let closed = r.result.is_some();
-            rounds.push(Arc::new(RoundView {
+            views.push(Arc::new(RoundView {
                 round: r.id,
                 closed,
                 deadline_ms: r.deadline_ms,
                 accepted,
                 test: stored.test,
                 model_digest: r.result.as_ref().map(&digest),
-                model: r.result.map(Arc::new),
+                model: r.result.clone().map(Arc::new),
                 ..Default::default()
             }));
         }
         let mut board = Self {
-            view: StatusView { source: "coordinator".into(), federation, participants: view_participants, rounds, ..Default::default() },
+            view: StatusView {
+                source: "coordinator".into(),
+                federation,
+                participants: view_participants,
+                rounds: views,
+                ..Default::default()
+            },
             index,
             names,
             round_ms,
@@ -142,7 +150,8 @@ impl Board {
         &self.view
     }
 
-    fn name(&self, peer: &[u8]) -> String {
+    /// A peer's registered name, or its PeerId.
+    pub fn name(&self, peer: &[u8]) -> String {
         self.names.get(peer).cloned().unwrap_or_else(|| peer_string(peer))
     }
 
@@ -151,12 +160,18 @@ impl Board {
         self.view.participants.get_mut(i)
     }
 
+    /// Index of a round in `view.rounds`. Rounds are stored in order and
+    /// ids are consecutive from 1, but a search keeps this right whatever
+    /// the ids are (newest first: the open round is the one asked for).
+    fn position(&self, round: u64) -> Option<usize> {
+        self.view.rounds.iter().rposition(|r| r.round == round)
+    }
+
     /// A round to change; copied first if a published snapshot shares it
     /// (in practice only the open round changes).
     fn round(&mut self, round: u64) -> Option<&mut RoundView> {
-        // rounds are stored in order and ids are consecutive from 1, but a
-        // search keeps this right whatever the ids are
-        self.view.rounds.iter_mut().rev().find(|r| r.round == round).map(Arc::make_mut)
+        let i = self.position(round)?;
+        Some(Arc::make_mut(&mut self.view.rounds[i]))
     }
 
     /// An admitted peer made a request at `now_ms`.
@@ -218,7 +233,7 @@ impl Board {
     /// Seconds each accepted update of `round` took to verify, by name, as
     /// stored with the round.
     pub fn verify_secs(&self, round: u64) -> BTreeMap<String, f64> {
-        let Some(r) = self.view.rounds.iter().rev().find(|r| r.round == round) else { return BTreeMap::new() };
+        let Some(r) = self.position(round).map(|i| &self.view.rounds[i]) else { return BTreeMap::new() };
         r.accepted.iter().filter_map(|a| Some((a.participant.clone(), a.verify_secs?))).collect()
     }
 
@@ -256,7 +271,7 @@ impl Board {
     }
 
     fn mark_submitted(&mut self, round: u64) {
-        let Some(r) = self.view.rounds.iter().rev().find(|r| r.round == round) else { return };
+        let Some(r) = self.position(round).map(|i| &self.view.rounds[i]) else { return };
         let done: Vec<String> = r.accepted.iter().map(|a| a.participant.clone()).collect();
         for p in &mut self.view.participants {
             p.submitted = done.contains(&p.name);
