@@ -24,6 +24,12 @@ pub fn mlp_spec(features: usize, hidden: usize, classes: usize, batch_size: usiz
     TrainSpec { model: ModelSpec::mlp(features, hidden, task, classes), ..spec(task, features, batch_size, steps_per_fold) }
 }
 
+/// A multinomial logistic regression spec (no hidden layer), default
+/// format, lr 0.5, one epoch.
+pub fn softmax_spec(features: usize, classes: usize, batch_size: usize, steps_per_fold: usize) -> TrainSpec {
+    TrainSpec { model: ModelSpec::softmax_regression(features, classes), ..spec(Task::Softmax, features, batch_size, steps_per_fold) }
+}
+
 /// Random rows: features in [-2, 2), labels from a hidden linear rule so
 /// that training has something to learn.
 pub fn dataset(spec: &TrainSpec, rows: usize, seed: u64) -> Dataset {

@@ -23,6 +23,7 @@ pub mod padding;
 pub mod profile;
 pub mod prover;
 pub mod sgd_circuit;
+mod softmax_step;
 pub mod state;
 pub mod verifier;
 

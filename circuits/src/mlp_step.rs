@@ -28,7 +28,7 @@ use crate::packing::{col_chunk_rows, meta_elements, row_chunk_features};
 use crate::sgd_circuit::{hard_sigmoid, Meta};
 use crate::CircuitField;
 use candor_core::fixed::floor_shift;
-use candor_core::layout::{slots_per_element, MlpLayout};
+use candor_core::layout::slots_per_element;
 use candor_core::mlp::{exp2_approx, MlpTrace};
 use candor_core::Layout;
 use nova_snark::frontend::{ConstraintSystem, SynthesisError, Variable};
@@ -69,7 +69,7 @@ impl Params {
 }
 
 /// `sum_{b in rows} 2^(width (b - start)) v_b`: free packing of values.
-fn pack_lin<F: CircuitField>(values: impl Iterator<Item = (usize, Lin<F>)>, width: u32) -> Lin<F> {
+pub(crate) fn pack_lin<F: CircuitField>(values: impl Iterator<Item = (usize, Lin<F>)>, width: u32) -> Lin<F> {
     values.fold(Lin::zero(), |acc, (slot, v)| acc.add_scaled(pow2(width * slot as u32), &v))
 }
 
@@ -77,7 +77,7 @@ fn pack_lin<F: CircuitField>(values: impl Iterator<Item = (usize, Lin<F>)>, widt
 /// them with their sum packed in slots of `slot_bits`, to be equated with the
 /// product sum. (Update values are decomposed narrower than their slots: the
 /// decomposition's high bits are the new weight, range-checked to the format.)
-fn claim_slots<F: CircuitField, CS: ConstraintSystem<F>>(
+pub(crate) fn claim_slots<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     name: &str,
     values: &[i128],
@@ -181,7 +181,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             vec![sig.add_scaled(-pow2::<F>(f), &meta.label[b])]
         } else {
             let forged = soft_forgery.and_then(|(row, class)| (row == b).then_some(class));
-            softmax2(&mut cs, l, &m, &pre2[b * k..(b + 1) * k], &t.pre2[b * k..(b + 1) * k], forged, one)?
+            softmax2(&mut cs, l, m.sum_bits, &pre2[b * k..(b + 1) * k], &t.pre2[b * k..(b + 1) * k], forged, one)?
                 .into_iter()
                 .enumerate()
                 .map(|(c, q)| q.add_scaled(-pow2::<F>(f), &meta.class[b][c]))
@@ -281,7 +281,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         .collect()
 }
 
-fn claim_one<F: CircuitField, CS: ConstraintSystem<F>>(
+pub(crate) fn claim_one<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     name: &str,
     value: i128,
@@ -358,10 +358,10 @@ fn exp2<F: CircuitField, CS: ConstraintSystem<F>>(cs: &mut CS, pre: &Bits<F>, l:
 /// `softmax2` of one row's logits: `q_k = floor(e_k 2^f / S)`, `S = sum e`,
 /// proven by `q_k S + rem_k = e_k 2^f` with `0 <= rem_k < S` (two unsigned
 /// decompositions) and `q_k` range-checked so that nothing wraps.
-fn softmax2<F: CircuitField, CS: ConstraintSystem<F>>(
+pub(crate) fn softmax2<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     l: &Layout,
-    m: &MlpLayout,
+    sum_bits: u32,
     pre2: &[Bits<F>],
     pre2_native: &[i128],
     forged: Option<usize>,
@@ -386,8 +386,8 @@ fn softmax2<F: CircuitField, CS: ConstraintSystem<F>>(
             (q, rem) = (q + 1, rem - s_int);
         }
         let q = Bits::alloc(cs.namespace(|| "q"), q, f + 2)?.signed(one);
-        let rem = alloc_unsigned(cs.namespace(|| "rem"), rem, m.sum_bits)?;
-        let gap = alloc_unsigned(cs.namespace(|| "gap"), s_int - 1 - rem.value, m.sum_bits)?;
+        let rem = alloc_unsigned(cs.namespace(|| "rem"), rem, sum_bits)?;
+        let gap = alloc_unsigned(cs.namespace(|| "gap"), s_int - 1 - rem.value, sum_bits)?;
         // gap = S - 1 - rem: with both non-negative, rem < S
         let expect = s.clone().add(&constant(-1, one)).add_scaled(-F::ONE, &rem.lin);
         enforce_eq(cs.namespace(|| "gap_eq"), &gap.lin, &expect);

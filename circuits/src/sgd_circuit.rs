@@ -81,6 +81,9 @@ pub enum Forgery {
     IgnoreCommitment,
     /// Corrupt an MLP step's witness.
     Mlp { step: usize, forgery: MlpForgery },
+    /// Claim a softmax regression quotient one higher (remainder one
+    /// divisor lower).
+    SoftmaxQuotient { step: usize, row: usize, class: usize },
 }
 
 /// A batch's metadata bits, tied to its packed elements.
@@ -224,6 +227,17 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
                 };
                 crate::mlp_step::synthesize_step(cs, l, params, elems, &meta, trace, forgery, one)?
             }
+            Trace::Softmax(mut trace) => {
+                let k = l.spec.model.outputs();
+                let mut quotient = None;
+                match self.forgery {
+                    Some(Forgery::UpdateSplit { step, param }) if step == t => trace.upd[param] += 1 << l.upd_shift,
+                    Some(Forgery::PreActivation { step, row }) if step == t => trace.pre[row * k] += 1,
+                    Some(Forgery::SoftmaxQuotient { step, row, class }) if step == t => quotient = Some((row, class)),
+                    _ => {}
+                }
+                crate::softmax_step::synthesize_step(cs, l, params, elems, &meta, &trace, quotient, one)?
+            }
         };
         Ok((next, samples))
     }
@@ -273,7 +287,7 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
             let target = match l.spec.model.task {
                 Task::Logistic => hard_sigmoid(&mut cs, &pre[b], f, one)?.add_scaled(-pow2::<F>(f), &label[b]),
                 Task::Linear => pre[b].floor_shift(f, one),
-                Task::Softmax => return Err(SynthesisError::Unsatisfiable("softmax needs an MLP".into())),
+                Task::Softmax => return Err(SynthesisError::Unsatisfiable("softmax has its own step".into())),
             };
             err.push(Lin::num(&mul(cs.namespace(|| "mask"), &mask[b], &target)?));
         }

@@ -51,6 +51,9 @@ pub struct Layout {
     pub upd_bits: u32,
     /// Widths of an MLP's hidden-layer quantities (`None` without one).
     pub mlp: Option<MlpLayout>,
+    /// Unsigned width of a softmax denominator of multinomial logistic
+    /// regression (`None` for other models; an MLP's is in [`MlpLayout`]).
+    pub softmax_sum_bits: Option<u32>,
 }
 
 /// Slot widths of the quantities an MLP step packs beyond the data (see
@@ -136,6 +139,11 @@ impl Layout {
             }
         }
         let mlp = if spec.model.is_mlp() { Some(mlp_layout(spec, lr_q, upd_shift, upd_bits)?) } else { None };
+        let softmax_sum_bits = if spec.model.task == Task::Softmax && mlp.is_none() {
+            Some(softmax_regression_layout(spec, lr_q, fwd_bits)?)
+        } else {
+            None
+        };
         let fwd_slots = slots_per_element(fwd_bits, b);
         let bwd_slots = slots_per_element(bwd_bits, d);
         Ok(Self {
@@ -150,6 +158,7 @@ impl Layout {
             bwd_slots,
             upd_bits,
             mlp,
+            softmax_sum_bits,
         })
     }
 
@@ -196,7 +205,7 @@ impl Layout {
     pub fn macs_per_step(&self) -> usize {
         match self.mlp_shape() {
             Some(shape) => shape.macs_per_step(self.batch()),
-            None => 2 * self.batch() * self.features(),
+            None => 2 * self.batch() * self.features() * self.spec.model.outputs(),
         }
     }
 
@@ -209,6 +218,25 @@ impl Layout {
     pub fn mlp_hyper(&self) -> MlpHyper {
         MlpHyper { format: self.spec.format, lr_q: self.lr_q, batch: self.batch() }
     }
+}
+
+/// Checks that `softmax2` over the logits of multinomial logistic regression
+/// fits (the format, the saturation test on the pre-activation's bits, f64's
+/// exact range for the candle trainer's division) and returns the width of
+/// its denominator.
+fn softmax_regression_layout(spec: &TrainSpec, lr_q: i64, fwd_bits: u32) -> Result<u32, CoreError> {
+    let (fmt, k) = (spec.format, spec.model.outputs());
+    MlpHyper { format: fmt, lr_q, batch: spec.batch_size }.validate(k)?;
+    // exp2's saturation reads the bits from f + K - 1 below the sign bit
+    if fwd_bits <= fmt.frac_bits + fmt.total_bits() {
+        return Err(CoreError::InvalidSpec(format!("{fmt} is too narrow for softmax regression's logits")));
+    }
+    let exp_max = crate::mlp::exp2_approx(i128::from(fmt.max()), fmt) as u128;
+    let sum_bits = 128 - (k as u128 * exp_max).leading_zeros();
+    if sum_bits + fmt.frac_bits > F64_EXACT_BITS {
+        return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for an exact softmax in f64")));
+    }
+    Ok(sum_bits)
 }
 
 fn mlp_layout(spec: &TrainSpec, lr_q: i64, upd_shift: u32, upd_bits: u32) -> Result<MlpLayout, CoreError> {

@@ -4,7 +4,8 @@
 use crate::data::Batch;
 use crate::mlp::{mlp_step_traced, Mlp, MlpTrace};
 use crate::sgd::{sgd_step, LinearModel, StepTrace};
-use crate::{CoreError, Layout, TrainSpec};
+use crate::softmax_regression::{softmax_step, SoftmaxRegression, SoftmaxTrace};
+use crate::{CoreError, Layout, Task, TrainSpec};
 use serde::{Deserialize, Serialize};
 
 /// Intermediate values of one step, per architecture.
@@ -14,15 +15,21 @@ pub enum Trace {
     Linear(StepTrace),
     /// One-hidden-layer MLP.
     Mlp(MlpTrace),
+    /// Multinomial logistic regression.
+    Softmax(SoftmaxTrace),
 }
 
-/// A fixed-point model: logistic/linear regression or a one-hidden-layer MLP.
+/// A fixed-point model: logistic/linear regression, a one-hidden-layer MLP
+/// or multinomial logistic regression.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Model {
     /// One dense layer with a bias.
     Linear(LinearModel),
     /// One hidden clipped-ReLU layer, sigmoid or softmax output.
     Mlp(Mlp),
+    /// One dense layer, one logit per class, softmax output. (Appended, so
+    /// the wire encoding of the other variants is unchanged.)
+    Softmax(SoftmaxRegression),
 }
 
 impl From<LinearModel> for Model {
@@ -37,12 +44,20 @@ impl From<Mlp> for Model {
     }
 }
 
+impl From<SoftmaxRegression> for Model {
+    fn from(m: SoftmaxRegression) -> Self {
+        Model::Softmax(m)
+    }
+}
+
 impl Model {
-    /// The federation's first global model: zeros for a linear model, seeded
-    /// Glorot-uniform weights (`model.init_seed`) for an MLP.
+    /// The federation's first global model: zeros for a model without a
+    /// hidden layer, seeded Glorot-uniform weights (`model.init_seed`) for an
+    /// MLP.
     pub fn initial(spec: &TrainSpec) -> Self {
         match spec.model.mlp_shape() {
             Some(shape) => Model::Mlp(Mlp::init(shape, spec.format, spec.model.init_seed)),
+            None if spec.model.task == Task::Softmax => Model::Softmax(SoftmaxRegression::zeros(spec.model.features, spec.model.classes)),
             None => Model::Linear(LinearModel::zeros(spec.model.features)),
         }
     }
@@ -52,6 +67,7 @@ impl Model {
         match self {
             Model::Linear(m) => m.params(),
             Model::Mlp(m) => m.params(),
+            Model::Softmax(m) => m.params(),
         }
     }
 
@@ -61,6 +77,7 @@ impl Model {
         match (self, other) {
             (Model::Linear(a), Model::Linear(b)) => a.weights.len() == b.weights.len(),
             (Model::Mlp(a), Model::Mlp(b)) => a.shape == b.shape,
+            (Model::Softmax(a), Model::Softmax(b)) => (a.features, a.classes) == (b.features, b.classes),
             _ => false,
         }
     }
@@ -73,6 +90,7 @@ impl Model {
         Ok(match self {
             Model::Linear(_) => Model::Linear(LinearModel::from_params(params)?),
             Model::Mlp(m) => Model::Mlp(Mlp::from_params(m.shape, params)?),
+            Model::Softmax(m) => Model::Softmax(SoftmaxRegression::from_params(m.features, m.classes, params)?),
         })
     }
 
@@ -80,6 +98,7 @@ impl Model {
     /// the format.
     pub fn validate(&self, layout: &Layout) -> Result<(), CoreError> {
         match (self, layout.mlp_shape()) {
+            (Model::Softmax(m), _) => m.validate(layout),
             (Model::Linear(m), None) => m.validate(layout),
             (Model::Mlp(m), Some(shape)) if m.shape == shape => m.validate(layout.spec.format),
             (Model::Mlp(m), Some(shape)) => Err(CoreError::InvalidData(format!(
@@ -108,6 +127,10 @@ impl Model {
                 let (next, t) = mlp_step_traced(&layout.mlp_hyper(), m, batch)?;
                 (Model::Mlp(next), Trace::Mlp(t))
             }
+            Model::Softmax(m) => {
+                let (next, t) = softmax_step(layout, m, batch)?;
+                (Model::Softmax(next), Trace::Softmax(t))
+            }
         })
     }
 
@@ -121,6 +144,7 @@ impl Model {
                 vec![n as f64 / (fmt.one() as f64).powi(2)]
             }
             Model::Mlp(m) => m.forward(fmt, x).2.iter().map(|&z| fmt.to_f64(z as i64)).collect(),
+            Model::Softmax(m) => m.logits(fmt, x).iter().map(|&z| fmt.to_f64(z as i64)).collect(),
         }
     }
 
@@ -136,6 +160,9 @@ impl Model {
                     ("output.weight", vec![s.hidden, s.outputs], m.w2.clone()),
                     ("output.bias", vec![s.outputs], m.b2.clone()),
                 ]
+            }
+            Model::Softmax(m) => {
+                vec![("weight", vec![m.features, m.classes], m.weights.clone()), ("bias", vec![m.classes], m.bias.clone())]
             }
         }
     }
@@ -160,6 +187,15 @@ mod tests {
         assert!(Model::initial(&lin.spec).validate(&mlp).is_err());
         let other = Layout::new(&spec(ModelSpec::mlp(3, 5, Task::Softmax, 3))).unwrap();
         assert!(m.validate(&other).is_err());
+        let soft = Layout::new(&spec(ModelSpec::softmax_regression(3, 3))).unwrap();
+        let s = Model::initial(&soft.spec);
+        assert!(matches!(s, Model::Softmax(_)) && s.validate(&soft).is_ok());
+        for (model, layout) in [(&s, &mlp), (&s, &lin), (&m, &soft), (&Model::initial(&lin.spec), &soft)] {
+            assert!(model.validate(layout).is_err(), "{model:?}");
+        }
+        let four = Layout::new(&spec(ModelSpec::softmax_regression(3, 4))).unwrap();
+        assert!(s.validate(&four).is_err());
+        assert_eq!(s.with_params(&s.params()).unwrap(), s);
         let p = m.params();
         assert_eq!(m.with_params(&p).unwrap(), m);
         assert!(m.with_params(&p[1..]).is_err());
@@ -168,6 +204,7 @@ mod tests {
     #[test]
     fn invalid_architectures_are_refused() {
         for bad in [
+            ModelSpec::softmax_regression(3, 1),
             ModelSpec::linear(3, Task::Softmax),
             ModelSpec::mlp(3, 4, Task::Softmax, 1),
             ModelSpec::mlp(3, 4, Task::Linear, 0),

@@ -57,8 +57,8 @@ impl LinearModel {
 
     /// Checks shape and that every parameter fits the format.
     pub fn validate(&self, layout: &Layout) -> Result<(), CoreError> {
-        if layout.mlp.is_some() {
-            return Err(CoreError::InvalidData("a linear model for a spec with a hidden layer".into()));
+        if layout.mlp.is_some() || layout.spec.model.task == Task::Softmax {
+            return Err(CoreError::InvalidData("a one-output linear model for a spec with a hidden layer or classes".into()));
         }
         if self.weights.len() != layout.features() {
             return Err(CoreError::InvalidData(format!("model has {} weights, spec {} features", self.weights.len(), layout.features())));
@@ -120,7 +120,7 @@ pub fn sgd_step(layout: &Layout, model: &LinearModel, batch: &Batch) -> Result<(
         let e = match layout.spec.model.task {
             Task::Logistic => hard_sigmoid(z, f) - batch.y[b] as i128 * one,
             Task::Linear => z,
-            Task::Softmax => return Err(CoreError::InvalidSpec("softmax needs an MLP".into())),
+            Task::Softmax => return Err(CoreError::InvalidSpec("softmax has its own model".into())),
         };
         pre.push(n);
         err.push(if batch.mask[b] { e } else { 0 });

@@ -15,8 +15,9 @@ pub enum Task {
     /// Regression with squared error: gradient `z - y`, targets in the
     /// fixed-point format.
     Linear,
-    /// Multiclass classification (MLP only): `softmax2` output, cross-entropy
-    /// gradient `p - onehot(y)`, labels `0..classes`.
+    /// Multiclass classification: `softmax2` output, cross-entropy gradient
+    /// `p - onehot(y)`, labels `0..classes`; without a hidden layer this is
+    /// multinomial logistic regression.
     Softmax,
 }
 
@@ -32,8 +33,9 @@ impl Task {
 }
 
 /// Model architecture: one dense layer over `features` inputs plus a bias
-/// (`hidden = 0`), or an MLP with one hidden clipped-ReLU layer of `hidden`
-/// units (see `candor_core::mlp`).
+/// per output (`hidden = 0`: logistic, linear or, with task "softmax",
+/// multinomial logistic regression), or an MLP with one hidden clipped-ReLU
+/// layer of `hidden` units (see `candor_core::mlp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -58,6 +60,11 @@ impl ModelSpec {
     /// A model without a hidden layer.
     pub fn linear(features: usize, task: Task) -> Self {
         Self { features, task, hidden: 0, classes: 0, init_seed: 0 }
+    }
+
+    /// Multinomial (softmax) logistic regression: no hidden layer.
+    pub fn softmax_regression(features: usize, classes: usize) -> Self {
+        Self { features, task: Task::Softmax, hidden: 0, classes, init_seed: 0 }
     }
 
     /// An MLP `features -> hidden -> outputs`: one sigmoid output for
@@ -99,7 +106,6 @@ impl ModelSpec {
     pub fn validate(&self) -> Result<(), CoreError> {
         let bad = |m: &str| Err(CoreError::InvalidSpec(m.to_string()));
         match self.task {
-            Task::Softmax if self.hidden == 0 => bad("task \"softmax\" needs a hidden layer (model.hidden > 0)"),
             Task::Softmax if !(2..=64).contains(&self.classes) => bad("task \"softmax\" needs model.classes in 2..=64"),
             Task::Linear if self.hidden > 0 => bad("an MLP (model.hidden > 0) needs task \"logistic\" or \"softmax\""),
             Task::Logistic | Task::Linear if self.classes != 0 => bad("model.classes applies to task \"softmax\" only"),
@@ -154,7 +160,7 @@ impl TrainSpec {
             u64::from(self.epochs),
             self.steps_per_fold as u64,
         ];
-        if self.model.is_mlp() {
+        if self.model.is_mlp() || self.model.task == Task::Softmax {
             // appended, so that a linear spec's words are unchanged
             words.extend([self.model.hidden as u64, self.model.outputs() as u64]);
         }
