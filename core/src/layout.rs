@@ -139,11 +139,8 @@ impl Layout {
             }
         }
         let mlp = if spec.model.is_mlp() { Some(mlp_layout(spec, lr_q, upd_shift, upd_bits)?) } else { None };
-        let softmax_sum_bits = if spec.model.task == Task::Softmax && mlp.is_none() {
-            Some(softmax_regression_layout(spec, lr_q, fwd_bits)?)
-        } else {
-            None
-        };
+        let softmax_sum_bits =
+            if spec.model.task == Task::Softmax && mlp.is_none() { Some(softmax_regression_layout(spec, lr_q, fwd_bits)?) } else { None };
         let fwd_slots = slots_per_element(fwd_bits, b);
         let bwd_slots = slots_per_element(bwd_bits, d);
         Ok(Self {

@@ -3,8 +3,9 @@
 //! - `cargo bench -p candor-participant --bench proving`: logistic regression
 //!   on breast cancer (30 features, 455 rows) for batch sizes 8/16/32 and
 //!   1/4/8 SGD steps per fold;
-//! - `... -- mlp`: the MLPs, digits 64-16-10 and breast cancer 30-16-1, at
-//!   batch 16, and where their step circuits' constraints go;
+//! - `... -- mlp`: the MLPs, digits 64-16-10 and breast cancer 30-16-1, and
+//!   multinomial logistic regression on digits (64-10), at batch 16, and
+//!   where their step circuits' constraints go;
 //! - `... -- CONFIG BATCH SPF`: one configuration;
 //! - `... -- checkpoint [CONFIG BATCH SPF]`: the cost of proving checkpoints
 //!   (default: the shipped logistic config, batch 16, 3 steps per fold):
@@ -45,7 +46,7 @@ fn peak_rss_mb() -> f64 {
 
 const PROVERS: [&str; 2] = ["upstream", "patched"];
 const LINEAR: &str = "configs/local-breast-cancer.toml";
-const MLPS: [&str; 2] = ["configs/local-digits-mlp.toml", "configs/local-breast-cancer-mlp.toml"];
+const MLPS: [&str; 3] = ["configs/local-digits-mlp.toml", "configs/local-digits-softmax.toml", "configs/local-breast-cancer-mlp.toml"];
 
 fn layout_of(config: &str, batch: usize, spf: usize) -> (LocalConfig, Layout) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
@@ -62,6 +63,7 @@ fn shape(layout: &Layout) -> String {
     let m = &layout.spec.model;
     match layout.mlp_shape() {
         Some(s) => format!("MLP {}-{}-{}", s.features, s.hidden, s.outputs),
+        None if m.task == candor_core::Task::Softmax => format!("softmax regression {}-{}", m.features, m.classes),
         None => format!("{:?} {}", m.task, m.features),
     }
 }
@@ -89,7 +91,7 @@ fn profile(config: &str, batch: usize, spf: usize) -> String {
 fn one(config: &str, batch: usize, spf: usize, prover: &str) -> String {
     use_upstream_prover(prover == "upstream");
     let (cfg, layout) = layout_of(config, batch, spf);
-    let (train, _) = load_data(&cfg.data, &cfg.spec).unwrap();
+    let (train, _, _) = load_data(&cfg.data, &cfg.spec).unwrap();
     let data = PrivateData::new(&layout, &train, [3; 32]).unwrap();
 
     let step_cons = step_size(&layout.spec).unwrap().constraints;
@@ -172,7 +174,7 @@ fn one(config: &str, batch: usize, spf: usize, prover: &str) -> String {
 /// Proving with and without checkpoints, and resuming from one.
 fn checkpoints(config: &str, batch: usize, spf: usize) {
     let (cfg, layout) = layout_of(config, batch, spf);
-    let (train, _) = load_data(&cfg.data, &cfg.spec).unwrap();
+    let (train, _, _) = load_data(&cfg.data, &cfg.spec).unwrap();
     let data = PrivateData::new(&layout, &train, [3; 32]).unwrap();
     let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
     let statement = Statement {

@@ -11,6 +11,7 @@ pub mod local;
 pub mod mlp_trainer;
 pub mod model_trainer;
 pub mod round;
+pub mod softmax_trainer;
 pub mod trainer;
 
 pub use error::ParticipantError;

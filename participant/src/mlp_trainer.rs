@@ -18,17 +18,17 @@ use candor_core::data::{Batch, Dataset};
 use candor_core::mlp::{class_of, Mlp, MlpHyper, MlpShape};
 use candor_core::{CoreError, FixedFormat};
 
-/// Tensors of one batch: `x` is `B x d`, `y` the label column, `onehot`
-/// `B x k` (k = 1: the label itself), `mask` a column.
-struct BatchTensors {
-    x: Tensor,
-    onehot: Tensor,
-    mask: Tensor,
+/// Tensors of one batch: `x` is `B x d`, `onehot` `B x k` (k = 1: the label
+/// itself), `mask` a column.
+pub(crate) struct BatchTensors {
+    pub(crate) x: Tensor,
+    pub(crate) onehot: Tensor,
+    pub(crate) mask: Tensor,
 }
 
 impl BatchTensors {
-    fn new(batch: &Batch, shape: MlpShape, dtype: DType, dev: &Device) -> Result<Self, ParticipantError> {
-        let (rows, k) = (batch.y.len(), shape.outputs);
+    pub(crate) fn new(batch: &Batch, features: usize, k: usize, dtype: DType, dev: &Device) -> Result<Self, ParticipantError> {
+        let rows = batch.y.len();
         let onehot: Vec<f64> = if k == 1 {
             batch.y.iter().map(|&y| y as f64).collect()
         } else {
@@ -36,7 +36,7 @@ impl BatchTensors {
         };
         let t = |v: Vec<f64>, s: (usize, usize)| Tensor::from_vec(v, s, dev)?.to_dtype(dtype);
         Ok(Self {
-            x: t(batch.x.iter().map(|&v| v as f64).collect(), (rows, shape.features))?,
+            x: t(batch.x.iter().map(|&v| v as f64).collect(), (rows, features))?,
             onehot: t(onehot, (rows, k))?,
             mask: t(batch.mask.iter().map(|&m| f64::from(u8::from(m))).collect(), (rows, 1))?,
         })
@@ -102,7 +102,7 @@ impl FixedMlpTrainer {
         if batch.y.len() != self.hyper.batch || batch.y.iter().any(|&y| !(0..classes).contains(&y)) {
             return Err(CoreError::InvalidData("batch size or labels do not match the model".into()).into());
         }
-        let t = BatchTensors::new(batch, self.shape, DType::F64, &self.dev)?;
+        let t = BatchTensors::new(batch, self.shape.features, self.shape.outputs, DType::F64, &self.dev)?;
         let floor_div = |v: &Tensor, d: f64| v.affine(1.0 / d, 0.0)?.floor();
         let z1 = floor_div(&t.x.matmul(&self.w1)?.broadcast_add(&self.b1.affine(one, 0.0)?)?, one)?;
         let a = z1.clamp(0.0, max)?;
@@ -149,7 +149,7 @@ impl FixedMlpTrainer {
 }
 
 /// `softmax2` of `candor_core::mlp` on a `B x k` tensor of logits.
-fn softmax2(z: &Tensor, fmt: FixedFormat) -> Result<Tensor, ParticipantError> {
+pub(crate) fn softmax2(z: &Tensor, fmt: FixedFormat) -> Result<Tensor, ParticipantError> {
     let one = fmt.one() as f64;
     let u = (z.clamp(fmt.min() as f64, fmt.max() as f64)? - fmt.min() as f64)?;
     let n = u.affine(1.0 / one, 0.0)?.floor()?;
@@ -215,7 +215,7 @@ impl FloatMlpTrainer {
             y: rows.iter().map(|&b| batch.y[b]).collect(),
             mask: vec![true; rows.len()],
         };
-        let t = BatchTensors::new(&sub, self.shape, DType::F32, &self.dev)?;
+        let t = BatchTensors::new(&sub, self.shape.features, self.shape.outputs, DType::F32, &self.dev)?;
         let x = t.x.affine(1.0 / format.one() as f64, 0.0)?;
         let (z2, z1) = self.logits(&x)?;
         let p = if self.shape.outputs == 1 {

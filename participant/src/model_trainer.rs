@@ -3,17 +3,21 @@
 //! circuit) and [`ReferenceTrainer`] (float32, the accuracy reference).
 
 use crate::mlp_trainer::{FixedMlpTrainer, FloatMlpTrainer};
+use crate::softmax_trainer::{FixedSoftmaxTrainer, FloatSoftmaxTrainer};
 use crate::trainer::{FixedTrainer, FloatTrainer};
 use crate::ParticipantError;
 use candor_core::data::{Batch, Dataset};
 use candor_core::{Layout, Model};
 
-/// Exact fixed-point SGD of a linear model or an MLP.
+/// Exact fixed-point SGD of a linear model, an MLP or multinomial logistic
+/// regression.
 pub enum ExactTrainer {
     /// Logistic or linear regression.
     Linear(FixedTrainer),
     /// One-hidden-layer MLP.
     Mlp(FixedMlpTrainer),
+    /// Multinomial logistic regression.
+    Softmax(FixedSoftmaxTrainer),
 }
 
 impl ExactTrainer {
@@ -23,6 +27,7 @@ impl ExactTrainer {
         Ok(match model {
             Model::Linear(m) => ExactTrainer::Linear(FixedTrainer::new(layout, m)?),
             Model::Mlp(m) => ExactTrainer::Mlp(FixedMlpTrainer::new(layout.mlp_hyper(), m)?),
+            Model::Softmax(m) => ExactTrainer::Softmax(FixedSoftmaxTrainer::new(layout, m)?),
         })
     }
 
@@ -31,6 +36,7 @@ impl ExactTrainer {
         match self {
             ExactTrainer::Linear(t) => t.step(batch),
             ExactTrainer::Mlp(t) => t.step(batch),
+            ExactTrainer::Softmax(t) => t.step(batch),
         }
     }
 
@@ -49,6 +55,7 @@ impl ExactTrainer {
         Ok(match self {
             ExactTrainer::Linear(t) => Model::Linear(t.model()?),
             ExactTrainer::Mlp(t) => Model::Mlp(t.model()?),
+            ExactTrainer::Softmax(t) => Model::Softmax(t.model()?),
         })
     }
 }
@@ -59,6 +66,8 @@ pub enum ReferenceTrainer {
     Linear(FloatTrainer),
     /// One-hidden-layer MLP.
     Mlp(FloatMlpTrainer),
+    /// Multinomial logistic regression.
+    Softmax(FloatSoftmaxTrainer),
 }
 
 impl ReferenceTrainer {
@@ -68,6 +77,7 @@ impl ReferenceTrainer {
         Ok(match model {
             Model::Linear(m) => ReferenceTrainer::Linear(FloatTrainer::new(layout, m)?),
             Model::Mlp(m) => ReferenceTrainer::Mlp(FloatMlpTrainer::new(m, layout.spec.format, layout.spec.learning_rate)?),
+            Model::Softmax(m) => ReferenceTrainer::Softmax(FloatSoftmaxTrainer::new(m, layout.spec.format, layout.spec.learning_rate)?),
         })
     }
 
@@ -83,6 +93,14 @@ impl ReferenceTrainer {
                 }
                 Ok(())
             }
+            ReferenceTrainer::Softmax(t) => {
+                for _ in 0..epochs {
+                    for b in batches {
+                        t.step(b, layout.spec.format)?;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -91,6 +109,7 @@ impl ReferenceTrainer {
         match self {
             ReferenceTrainer::Linear(t) => t.evaluate_dataset(layout, data),
             ReferenceTrainer::Mlp(t) => t.accuracy(data, layout.spec.format),
+            ReferenceTrainer::Softmax(t) => t.accuracy(data, layout.spec.format),
         }
     }
 }

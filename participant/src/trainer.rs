@@ -68,8 +68,8 @@ impl FixedTrainer {
             pre = (pre - t.y.affine(one, 0.0)?)?;
         }
         let z = pre.affine(1.0 / one, 0.0)?.floor()?;
-        // a softmax spec always has a hidden layer (ModelSpec::validate), so
-        // it never reaches this linear trainer
+        // a softmax spec has its own model (LinearModel::validate refuses
+        // it), so it never reaches this trainer
         let err = match l.spec.model.task {
             // clamp(1/2 + floor(z/4), 0, 1) - y
             Task::Logistic | Task::Softmax => {

@@ -1,12 +1,14 @@
-//! The candle MLP trainer is bit-identical to the integer reference
-//! (`candor_core::mlp`) on random shapes, models and batches across the
-//! format range, for the sigmoid and the softmax head, and overflows exactly
-//! when the reference does.
+//! The candle MLP and multinomial logistic regression trainers are
+//! bit-identical to their integer references (`candor_core::mlp`,
+//! `candor_core::softmax_regression`) on random shapes, models and batches
+//! across the format range, and overflow exactly when the reference does.
 
 use candor_core::data::Batch;
 use candor_core::mlp::{mlp_step, Mlp, MlpHyper, MlpShape};
-use candor_core::FixedFormat;
+use candor_core::softmax_regression::{softmax_step, SoftmaxRegression};
+use candor_core::{FixedFormat, Layout, ModelSpec, TrainSpec};
 use candor_participant::mlp_trainer::FixedMlpTrainer;
+use candor_participant::softmax_trainer::FixedSoftmaxTrainer;
 use proptest::prelude::*;
 
 fn case() -> impl Strategy<Value = (MlpHyper, Mlp, Vec<Batch>)> {
@@ -35,6 +37,31 @@ fn case() -> impl Strategy<Value = (MlpHyper, Mlp, Vec<Batch>)> {
         })
 }
 
+fn softmax_case() -> impl Strategy<Value = (Layout, SoftmaxRegression, Vec<Batch>)> {
+    (1usize..8, 2usize..7, prop_oneof![Just(1usize), Just(2), Just(4), Just(8)], 6u32..11, 0.0f64..1.0, any::<bool>()).prop_flat_map(
+        |(d, k, b, frac, lr, small)| {
+            let format = FixedFormat { frac_bits: frac, int_bits: 3 };
+            // at least one quantum, at most 1.0
+            let learning_rate = (1 + (lr * (format.one() - 1) as f64) as i64) as f64 / format.one() as f64;
+            let spec = TrainSpec {
+                model: ModelSpec::softmax_regression(d, k),
+                format,
+                learning_rate,
+                batch_size: b,
+                epochs: 1,
+                steps_per_fold: 1,
+            };
+            let layout = Layout::new(&spec).unwrap();
+            let (lo, hi) = if small { (-format.one(), format.one()) } else { (format.min(), format.max()) };
+            let batch =
+                (prop::collection::vec(lo..=hi, b * d), prop::collection::vec(0..k as i64, b), prop::collection::vec(any::<bool>(), b))
+                    .prop_map(|(x, y, mask)| Batch { x, y, mask });
+            let model = prop::collection::vec(lo..=hi, (d + 1) * k).prop_map(move |p| SoftmaxRegression::from_params(d, k, &p).unwrap());
+            (Just(layout), model, prop::collection::vec(batch, 1..4))
+        },
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 
@@ -46,6 +73,26 @@ proptest! {
             let candle = trainer.step(batch);
             match mlp_step(&hyper, &reference, batch) {
                 Ok(next) => {
+                    prop_assert!(candle.is_ok(), "candle failed: {:?}", candle.err());
+                    prop_assert_eq!(trainer.model().unwrap(), next.clone());
+                    reference = next;
+                }
+                Err(e) => {
+                    prop_assert!(candle.is_err(), "reference failed ({e}) but candle did not");
+                    break;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn candle_softmax_regression_matches_integer_reference((layout, model, batches) in softmax_case()) {
+        let mut trainer = FixedSoftmaxTrainer::new(&layout, &model).unwrap();
+        let mut reference = model;
+        for batch in &batches {
+            let candle = trainer.step(batch);
+            match softmax_step(&layout, &reference, batch) {
+                Ok((next, _)) => {
                     prop_assert!(candle.is_ok(), "candle failed: {:?}", candle.err());
                     prop_assert_eq!(trainer.model().unwrap(), next.clone());
                     reference = next;
