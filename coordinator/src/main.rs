@@ -7,6 +7,8 @@ use candor_coordinator::audit::audit;
 use candor_coordinator::config::CoordinatorConfig;
 use candor_coordinator::node::Coordinator;
 use candor_coordinator::store::Store;
+use candor_core::dataset::Study;
+use candor_core::summary::{normalization_toml, Summary};
 use candor_core::{Layout, TrainSpec};
 use candor_protocols::net::{keygen, load_key};
 use clap::{Parser, Subcommand};
@@ -51,6 +53,21 @@ enum Cmd {
         #[arg(long)]
         study: PathBuf,
     },
+    /// Compute a study's feature normalization (and, for regression, its
+    /// target standardization) and print it as the study's [normalization]
+    /// table: from data files read under the study, or from the hospitals'
+    /// `candor-participant summarize` outputs (sums only, no rows).
+    Normalize {
+        /// Study file (its label, features, delimiter and spec are used).
+        #[arg(long)]
+        study: PathBuf,
+        /// Data files to summarize (repeat for several).
+        #[arg(long)]
+        data: Vec<PathBuf>,
+        /// Summaries written by `candor-participant summarize` (repeat).
+        #[arg(long)]
+        summary: Vec<PathBuf>,
+    },
     /// Re-verify every stored commitment and training proof and recompute
     /// every aggregate.
     Audit {
@@ -83,6 +100,7 @@ fn main() -> anyhow::Result<()> {
             let (fed, node) = cfg.federation(&study, participants)?;
             let keys = Arc::new(TrainKeys::for_training(&layout, KeySource::train(Some(&cache), &study.params)?)?);
             let eval = cfg.eval_csv.as_ref().map(|p| study.load_csv(p)).transpose()?;
+            let eval = eval.map(|data| candor_core::eval::TestSet { data, target: study.normalization.target });
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let mut c = Coordinator::new(load_key(&cfg.key)?, fed, keys, node, eval)?.exit_when_finished();
@@ -112,6 +130,19 @@ fn main() -> anyhow::Result<()> {
             println!("# training fold: {}", candor_circuits::padding::advice(&train)?);
             let (commit, _) = data.sizes();
             println!("# commitment step: {commit}");
+        }
+        Cmd::Normalize { study, data, summary } => {
+            anyhow::ensure!(!data.is_empty() || !summary.is_empty(), "name at least one --data file or --summary");
+            let study = Study::load(&study)?;
+            let mut parts = data.iter().map(|p| study.summarize(p)).collect::<Result<Vec<_>, _>>()?;
+            for p in &summary {
+                let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+                parts.push(toml::from_str(&text).with_context(|| format!("{}: not a summary", p.display()))?);
+            }
+            let norm = Summary::combine(&parts, &study.spec)?;
+            let rows: u64 = parts.iter().map(|p| p.rows).sum();
+            println!("# computed from {rows} rows in {} file(s) by `candor-coordinator normalize`", parts.len());
+            print!("{}", normalization_toml(&norm)?);
         }
         Cmd::Audit { config, db } => {
             let cfg = CoordinatorConfig::load(&config)?;

@@ -16,8 +16,7 @@ use crate::CoordinatorError;
 use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::{model_digest, Statement, VerifiedUpdate};
-use candor_core::data::Dataset;
-use candor_core::eval::evaluate;
+use candor_core::eval::TestSet;
 use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
@@ -119,7 +118,7 @@ pub struct Coordinator {
     done_tx: mpsc::Sender<Done>,
     done_rx: mpsc::Receiver<Done>,
     export_dir: Option<PathBuf>,
-    eval: Option<Dataset>,
+    eval: Option<TestSet>,
     exit_when_finished: bool,
     gauges: Arc<NetGauges>,
     /// Requests per peer; those over it are answered `Busy` at once, without
@@ -153,7 +152,7 @@ impl Coordinator {
         fed: Federation,
         keys: Arc<TrainKeys>,
         cfg: NodeConfig,
-        eval: Option<Dataset>,
+        eval: Option<TestSet>,
     ) -> Result<Self, CoordinatorError> {
         // before the database is touched (and again right before binding)
         check_address_free(&cfg.listen)?;
@@ -494,7 +493,7 @@ impl Coordinator {
             Action::Closed { round, aggregated, model } => {
                 // the machine has moved on: its global model is the round's result
                 let global = self.machine.global().clone();
-                let test = self.eval.as_ref().map(|test| evaluate(&self.keys.layout, &global, test));
+                let test = self.eval.as_ref().map(|test| test.evaluate(&self.keys.layout, &global));
                 let metrics = test.as_ref().map_or(serde_json::Value::Null, |t| serde_json::to_value(t).unwrap_or_default());
                 let verify_secs = self.board.verify_secs(round);
                 let mut m = serde_json::json!({ "aggregated": aggregated.len(), "test": metrics, "verify_secs": verify_secs });

@@ -31,7 +31,7 @@ fn coordinator(fed: Federation, db: &Path, token: Option<&str>) -> Coordinator {
     let mut cfg = node_config(db, "/ip4/127.0.0.1/tcp/0");
     cfg.status = Some(StatusConfig { listen: "127.0.0.1:0".parse().unwrap(), token: token.map(Into::into), study: "status-test".into() });
     let eval = fixtures::dataset(&common::spec(), 32, 77);
-    Coordinator::new(Keypair::ed25519_from_bytes([99; 32]).unwrap(), fed, keys(), cfg, Some(eval)).unwrap()
+    Coordinator::new(Keypair::ed25519_from_bytes([99; 32]).unwrap(), fed, keys(), cfg, Some(eval.into())).unwrap()
 }
 
 /// `(status, body, WWW-Authenticate values)` of a GET, off the runtime.

@@ -1,6 +1,7 @@
 //! Evaluating a fixed-point model on quantized data.
 
 use crate::data::Dataset;
+use crate::dataset::TargetScale;
 use crate::mlp::class_of;
 use crate::{Layout, Model, Task};
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,53 @@ pub struct Metrics {
     pub loss: f64,
 }
 
-/// Metrics of `model` on `data` (rows with any label).
+impl Metrics {
+    /// These metrics with a regression's squared error in the target's own
+    /// units (unchanged without a target standardization).
+    pub fn in_units(self, target: Option<&TargetScale>) -> Self {
+        match target {
+            Some(t) if self.accuracy.is_none() => Metrics { loss: t.squared_error(self.loss), ..self },
+            _ => self,
+        }
+    }
+
+    /// A headline metric (accuracy, or a regression's squared error) in the
+    /// target's own units.
+    pub fn metric_in_units(metric: f64, layout: &Layout, target: Option<&TargetScale>) -> f64 {
+        match target {
+            Some(t) if layout.spec.model.task == Task::Linear => t.squared_error(metric),
+            _ => metric,
+        }
+    }
+}
+
+/// A held-out set and the target standardization (regression) its metrics
+/// are reported back in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestSet {
+    /// Quantized rows.
+    pub data: Dataset,
+    /// How the targets were standardized, if they were.
+    pub target: Option<TargetScale>,
+}
+
+impl From<Dataset> for TestSet {
+    fn from(data: Dataset) -> Self {
+        Self { data, target: None }
+    }
+}
+
+impl TestSet {
+    /// Metrics of `model`, a regression's squared error in the target's
+    /// units.
+    pub fn evaluate(&self, layout: &Layout, model: &Model) -> Metrics {
+        evaluate(layout, model, &self.data).in_units(self.target.as_ref())
+    }
+}
+
+/// Metrics of `model` on `data` (rows with any label), a regression's
+/// squared error in the model's (standardized) units: see
+/// [`Metrics::in_units`].
 pub fn evaluate(layout: &Layout, model: &Model, data: &Dataset) -> Metrics {
     let fmt = layout.spec.format;
     let d = data.features;

@@ -16,6 +16,7 @@ pub mod model;
 pub mod sgd;
 pub mod softmax_regression;
 pub mod spec;
+pub mod summary;
 pub mod table;
 
 pub use error::CoreError;

@@ -5,6 +5,7 @@
 //! Every error names the file, and for a cell its line (the header is line
 //! 1) and column; they are all raised while reading, before any training.
 
+use crate::dataset::TargetScale;
 use crate::{CoreError, TrainSpec};
 use std::io::Read;
 use std::path::Path;
@@ -259,20 +260,33 @@ impl Table {
 
     /// Reads a table whose column `label` holds labels: separated by
     /// `delimiter` as configured ([`Delimiter::parse`]; sniffed when
-    /// `None`), every label checked against the spec's task while lines
-    /// still match the file.
-    pub fn read_labelled(path: &Path, delimiter: Option<&str>, label: &str, spec: &TrainSpec) -> Result<Self, CoreError> {
-        let table = Self::read_with(path, delimiter.map(Delimiter::parse).transpose()?)?;
-        table.check_labels(label, spec)?;
+    /// `None`), every label checked against the spec's task (regression
+    /// targets standardized by `target`) while lines still match the file.
+    pub fn read_labelled(
+        path: &Path,
+        delimiter: Option<&str>,
+        label: &str,
+        spec: &TrainSpec,
+        target: Option<&TargetScale>,
+    ) -> Result<Self, CoreError> {
+        let table = Self::read_configured(path, delimiter)?;
+        table.check_labels(label, spec, target)?;
         Ok(table)
     }
 
+    /// Reads a table separated by `delimiter` as configured
+    /// ([`Delimiter::parse`]; sniffed when `None`).
+    pub fn read_configured(path: &Path, delimiter: Option<&str>) -> Result<Self, CoreError> {
+        Self::read_with(path, delimiter.map(Delimiter::parse).transpose()?)
+    }
+
     /// Checks every label against the task (0 or 1; a class; a target the
-    /// format holds), naming the file, line and column of the first bad one.
-    pub fn check_labels(&self, label: &str, spec: &TrainSpec) -> Result<(), CoreError> {
+    /// format holds, once standardized by `target`), naming the file, line
+    /// and column of the first bad one.
+    pub fn check_labels(&self, label: &str, spec: &TrainSpec, target: Option<&TargetScale>) -> Result<(), CoreError> {
         let l = self.column(label)?;
         for (row, line) in self.rows.iter().zip(&self.lines) {
-            if let Err(why) = crate::dataset::label_value(row[l], spec) {
+            if let Err(why) = crate::dataset::label_value(row[l], spec, target) {
                 return Err(CoreError::Csv(format!("{}: line {line}, column {label}: {why}", self.source)));
             }
         }

@@ -11,7 +11,7 @@ use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedState
 use candor_core::dataset::{quantize, shuffled, Normalization};
 use candor_core::eval::{evaluate, Metrics};
 use candor_core::table::Table;
-use candor_core::{Layout, TrainSpec};
+use candor_core::{Layout, Task, TrainSpec};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -115,12 +115,22 @@ pub struct LocalReport {
     pub float_reference: f64,
 }
 
-/// Loads, splits and quantizes the data: (train in commit order, test).
-pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset), ParticipantError> {
+/// Loads, splits and quantizes the data: (train in commit order, test, the
+/// normalization fitted on the training rows: features, and for regression
+/// the target, whose scale metrics are reported back in).
+pub fn load_data(
+    cfg: &DataConfig,
+    spec: &TrainSpec,
+) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset, Normalization), ParticipantError> {
     if cfg.path.as_os_str().is_empty() {
         return Err(candor_core::CoreError::InvalidSpec("[data] needs a path: the data file".into()).into());
     }
-    let table = Table::read_labelled(&cfg.path, cfg.delimiter.as_deref(), &cfg.label, spec)?;
+    let table = Table::read_configured(&cfg.path, cfg.delimiter.as_deref())?;
+    // classification labels are checked before anything is fitted;
+    // regression targets once their standardization is known
+    if spec.model.task != Task::Linear {
+        table.check_labels(&cfg.label, spec, None)?;
+    }
     let (x, y) = table.select_for(cfg.features.as_deref(), &cfg.label, spec)?;
     let mut idx: Vec<usize> = (0..x.len()).collect();
     rand::seq::SliceRandom::shuffle(&mut idx[..], &mut ChaCha20Rng::seed_from_u64(cfg.seed));
@@ -129,43 +139,56 @@ pub fn load_data(cfg: &DataConfig, spec: &TrainSpec) -> Result<(candor_core::dat
     let pick = |ids: &[usize]| (ids.iter().map(|&i| x[i].clone()).collect::<Vec<_>>(), ids.iter().map(|&i| y[i]).collect::<Vec<_>>());
     let (xtr, ytr) = pick(train_idx);
     let (xte, yte) = pick(test_idx);
-    let norm = Normalization::fit(&xtr);
+    let norm = Normalization::fit_for(&xtr, &ytr, spec);
+    table.check_labels(&cfg.label, spec, norm.target.as_ref())?;
     let train = quantize(&xtr, &ytr, &norm, spec)?;
     let test = quantize(&xte, &yte, &norm, spec)?;
-    Ok((shuffled(&train, cfg.seed ^ 0x5eed), test))
+    Ok((shuffled(&train, cfg.seed ^ 0x5eed), test, norm))
 }
 
 /// A split given as files: each hospital's rows and the held-out rows, read
 /// under `cfg` (label, features, delimiter) and standardized with the
-/// statistics of all hospitals' rows. Returns the hospitals' data sets in
-/// file order and the test set.
+/// statistics of all hospitals' rows (targets too, for regression). Returns
+/// the hospitals' data sets in file order, the test set and the
+/// normalization.
 pub fn load_given(
     cfg: &DataConfig,
     hospitals: &[PathBuf],
     test: &Path,
     spec: &TrainSpec,
-) -> Result<(Vec<candor_core::data::Dataset>, candor_core::data::Dataset), ParticipantError> {
+) -> Result<(Vec<candor_core::data::Dataset>, candor_core::data::Dataset, Normalization), ParticipantError> {
     // the features by name, as the first file has them (all its columns but
     // the label unless named): every file is read by those names, so that
     // files whose columns come in another order still line up
     let mut names: Option<Vec<String>> = cfg.features.clone();
+    let mut tables = vec![];
     let mut read = |path: &Path| -> Result<(Vec<Vec<f64>>, Vec<f64>), ParticipantError> {
-        let table = Table::read_labelled(path, cfg.delimiter.as_deref(), &cfg.label, spec)?;
+        let table = Table::read_configured(path, cfg.delimiter.as_deref())?;
+        if spec.model.task != Task::Linear {
+            table.check_labels(&cfg.label, spec, None)?;
+        }
         let features = names.get_or_insert_with(|| table.columns.iter().filter(|c| **c != cfg.label.trim()).cloned().collect());
-        Ok(table.select_for(Some(features), &cfg.label, spec)?)
+        let rows = table.select_for(Some(features), &cfg.label, spec)?;
+        tables.push(table);
+        Ok(rows)
     };
     let shares = hospitals.iter().map(|p| read(p)).collect::<Result<Vec<_>, _>>()?;
     let (xte, yte) = read(test)?;
     let pooled: Vec<Vec<f64>> = shares.iter().flat_map(|(x, _)| x.iter().cloned()).collect();
-    let norm = Normalization::fit(&pooled);
+    let pooled_y: Vec<f64> = shares.iter().flat_map(|(_, y)| y.iter().copied()).collect();
+    let norm = Normalization::fit_for(&pooled, &pooled_y, spec);
+    for t in &tables {
+        t.check_labels(&cfg.label, spec, norm.target.as_ref())?;
+    }
     let shares = shares.iter().map(|(x, y)| quantize(x, y, &norm, spec)).collect::<Result<Vec<_>, _>>()?;
-    Ok((shares, quantize(&xte, &yte, &norm, spec)?))
+    let test = quantize(&xte, &yte, &norm, spec)?;
+    Ok((shares, test, norm))
 }
 
 /// Runs commit, train, prove, write, verify.
 pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow::Result<(LocalReport, VerifiedUpdate)> {
     let layout = Layout::new(&cfg.spec)?;
-    let (train, test) = load_data(&cfg.data, &cfg.spec)?;
+    let (train, test, norm) = load_data(&cfg.data, &cfg.spec)?;
     let mut seed = [0u8; 32];
     ChaCha20Rng::seed_from_u64(cfg.data.seed).fill(&mut seed);
     let data = PrivateData::new(&layout, &train, seed)?;
@@ -223,8 +246,8 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         verify_secs,
         proof_bytes: file.proof.len(),
         params_digest: keys.digest_hex(),
-        test: evaluate(&layout, verified.model(), &test),
-        float_reference: float.evaluate_dataset(&layout, &test)?,
+        test: evaluate(&layout, verified.model(), &test).in_units(norm.target.as_ref()),
+        float_reference: Metrics::metric_in_units(float.evaluate_dataset(&layout, &test)?, &layout, norm.target.as_ref()),
     };
     std::fs::write(out.join("commitment.msgpack"), rmp_serde::to_vec_named(&(commitment, cproof))?)?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;

@@ -46,6 +46,15 @@ enum Cmd {
         #[arg(long)]
         until_round: Option<u64>,
     },
+    /// Print this hospital's column sums (rows, per-feature sums and sums of
+    /// squares; the target's for regression) as TOML: the consortium combines
+    /// all hospitals' with `candor-coordinator normalize --summary` into the
+    /// study's [normalization]. Sums reveal no row.
+    Summarize {
+        /// Hospital config.
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Commit a CSV, train with proof, write the proof, verify it.
     Local {
         /// Run config (TOML): data source and training spec.
@@ -76,6 +85,11 @@ fn main() -> anyhow::Result<()> {
             let cfg = HospitalConfig::load(&config)?;
             let key = candor_protocols::net::keygen(&cfg.key).with_context(|| format!("writing {}", cfg.key.display()))?;
             println!("{}", key.public().to_peer_id());
+        }
+        Cmd::Summarize { config } => {
+            let cfg = HospitalConfig::load(&config)?;
+            let summary = cfg.study()?.summarize(&cfg.data)?;
+            print!("{}", toml::to_string(&summary)?);
         }
         Cmd::Commit { config } => {
             let cfg = HospitalConfig::load(&config)?;

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod adversary;
+pub mod baseline;
 pub mod config;
 mod error;
 pub mod hub;

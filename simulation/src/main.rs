@@ -168,11 +168,17 @@ fn main() -> anyhow::Result<()> {
     let metric = if report.initial.accuracy.is_some() { "accuracy" } else { "MSE" };
     let last = report.final_metrics();
     println!(
-        "final test {metric}: {:.4} ({}); centralized float32 reference: {:.4}",
+        "final test {metric}: {:.4} ({}); centralized float32 on the same schedule: {:.4}",
         last.accuracy.unwrap_or(last.loss),
         report.mode,
         report.centralized_float_reference.metric
     );
+    if let Some(b) = &report.centralized_baseline {
+        println!(
+            "centralized baseline (float32, {} epochs, best of a learning-rate grid: {}): {metric} {:.4}",
+            b.epochs, b.learning_rate, b.metric
+        );
+    }
     println!(
         "{} updates accepted, {} refused, {} tampered accepted; {:.1} s in all (setup {:.1}, commitments {:.1}, training {:.1}, proving {:.1} of which compression {:.1}, verifying {:.1})",
         t.accepted,

@@ -140,6 +140,19 @@ pub struct Reference {
     pub metric: f64,
 }
 
+/// The centralized baseline: float32 trained to convergence on all training
+/// rows (`crate::baseline::converged`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Baseline {
+    /// The learning rate of the grid that fit the training rows best.
+    pub learning_rate: f64,
+    /// Epochs it trained.
+    pub epochs: u32,
+    /// Test accuracy (classification) or MSE (regression, in the target's
+    /// units).
+    pub metric: f64,
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -156,8 +169,10 @@ pub struct Report {
     pub rounds: Vec<RoundRecord>,
     /// Totals.
     pub totals: Totals,
-    /// Centralized float32 candle reference.
+    /// Centralized float32 candle reference on the federation's schedule.
     pub centralized_float_reference: Reference,
+    /// Centralized float32 baseline trained to convergence.
+    pub centralized_baseline: Option<Baseline>,
     /// Digest of the training circuit's public parameters (proofs on).
     pub params_digest: Option<String>,
 }
@@ -173,7 +188,17 @@ impl Report {
         reference: Reference,
     ) -> Self {
         let mode = if config.federation.proofs { "verified" } else { "unverified" };
-        Self { mode, config, participants, initial, rounds, totals, centralized_float_reference: reference, params_digest: None }
+        Self {
+            mode,
+            config,
+            participants,
+            initial,
+            rounds,
+            totals,
+            centralized_float_reference: reference,
+            centralized_baseline: None,
+            params_digest: None,
+        }
     }
 
     /// The last round's test metrics.
@@ -283,9 +308,12 @@ impl Report {
         let err = |e: &dyn std::fmt::Display| SimError::Report(format!("plot {}: {e}", path.display()));
         let (label, pts) = self.series();
         let reference = self.centralized_float_reference.metric;
+        let baseline = self.centralized_baseline.as_ref().map(|b| b.metric).filter(|m| m.is_finite());
         let last = pts.last().map_or(1.0, |p| p.0).max(1.0);
-        let lo = pts.iter().map(|p| p.1).chain([reference]).fold(f64::INFINITY, f64::min);
-        let hi = pts.iter().map(|p| p.1).chain([reference]).fold(f64::NEG_INFINITY, f64::max);
+        // a diverged same-schedule reference is left off the scale
+        let lines = [Some(reference).filter(|m| m.is_finite()), baseline];
+        let lo = pts.iter().map(|p| p.1).chain(lines.iter().flatten().copied()).fold(f64::INFINITY, f64::min);
+        let hi = pts.iter().map(|p| p.1).chain(lines.iter().flatten().copied()).fold(f64::NEG_INFINITY, f64::max);
         let pad = ((hi - lo) * 0.1).max(0.01);
         let root = SVGBackend::new(path, (760, 440)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| err(&e))?;
@@ -312,11 +340,21 @@ impl Report {
             .label(fed)
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, 4, BLUE.filled()))).map_err(|e| err(&e))?;
-        chart
-            .draw_series(LineSeries::new(vec![(0.0, reference), (last, reference)], RED.stroke_width(1)))
-            .map_err(|e| err(&e))?
-            .label("centralized float32 reference")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(1)));
+        if lines[0].is_some() {
+            chart
+                .draw_series(LineSeries::new(vec![(0.0, reference), (last, reference)], RED.stroke_width(1)))
+                .map_err(|e| err(&e))?
+                .label("centralized float32, same schedule")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(1)));
+        }
+        if let (Some(b), Some(m)) = (&self.centralized_baseline, baseline) {
+            let green = RGBColor(0, 140, 60);
+            chart
+                .draw_series(LineSeries::new(vec![(0.0, m), (last, m)], green.stroke_width(2)))
+                .map_err(|e| err(&e))?
+                .label(format!("centralized baseline: float32, {} epochs at lr {}", b.epochs, b.learning_rate))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], green.stroke_width(2)));
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::LowerRight)

@@ -3,11 +3,12 @@
 //! evaluate.
 
 use crate::adversary::Tamper;
+use crate::baseline::{converged, same_schedule};
 use crate::config::SimConfig;
 use crate::hub::{Hub, Verifier};
 use crate::member::{Ctx, Effort, Member};
 use crate::partition::{class_counts, partition};
-use crate::report::{Accepted, MemberInfo, Reference, Refused, Report, RoundRecord, Totals};
+use crate::report::{Accepted, MemberInfo, Refused, Report, RoundRecord, Totals};
 use crate::transport::Wire;
 use crate::SimError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
@@ -15,13 +16,12 @@ use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{model_digest_with, verify_commitment};
 use candor_coordinator::round::{DigestFn, Participant, PeerKey, Policy, RoundMachine, Setup};
 use candor_coordinator::strategy::Weighted;
-use candor_core::data::{batches, Dataset};
+use candor_core::data::Dataset;
 use candor_core::dataset::{select_rows, shuffled};
 use candor_core::eval::evaluate;
 use candor_core::Layout;
 use candor_core::Model;
 use candor_participant::local::{load_data, load_given};
-use candor_participant::model_trainer::ReferenceTrainer;
 use candor_protocols::{Codec, Limits, Request, Response, Submission};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rand::{Rng, SeedableRng};
@@ -53,11 +53,11 @@ pub fn run(
     let layout = Layout::new(&cfg.spec)?;
     // `pooled`: the training rows in one seeded order, for the centralized
     // reference (a given split's `train` is in file order)
-    let (train, test, shares, pooled) = match &cfg.split {
+    let (train, test, shares, pooled, norm) = match &cfg.split {
         Some(split) => {
             // the given files, one after another; each participant's share
             // is its file's rows
-            let (files, test) = load_given(&cfg.data, &split.hospitals, &split.test, &cfg.spec)?;
+            let (files, test, norm) = load_given(&cfg.data, &split.hospitals, &split.test, &cfg.spec)?;
             let mut shares = vec![];
             let mut train = Dataset { features: cfg.spec.model.features, x: vec![], y: vec![] };
             for f in files {
@@ -66,15 +66,17 @@ pub fn run(
                 train.y.extend(f.y);
             }
             let pooled = shuffled(&train, cfg.data.seed ^ 0x5eed);
-            (train, test, shares, pooled)
+            (train, test, shares, pooled, norm)
         }
         None => {
-            let (train, test) = load_data(&cfg.data, &cfg.spec)?;
+            let (train, test, norm) = load_data(&cfg.data, &cfg.spec)?;
             let shares = partition(&train, fed.participants, cfg.partition, cfg.data.seed)?;
             let pooled = train.clone();
-            (train, test, shares, pooled)
+            (train, test, shares, pooled, norm)
         }
     };
+    // regression targets are standardized: errors are reported in their units
+    let target = norm.target.as_ref();
     // class counts only mean something for classification
     let counts = match cfg.spec.model.task {
         candor_core::Task::Logistic | candor_core::Task::Softmax => class_counts(&train, &shares),
@@ -141,7 +143,8 @@ pub fn run(
     let mut rounds = vec![];
     let mut global = initial.clone();
     for round in 1..=fed.rounds {
-        let record = run_round(&ctx, &cfg.federation.strategy, &mut hub, &mut members, round, &global, &test, bars)?;
+        let mut record = run_round(&ctx, &cfg.federation.strategy, &mut hub, &mut members, round, &global, &test, bars)?;
+        record.0.test = record.0.test.in_units(target);
         if let Some(m) = &record.1 {
             global = m.clone();
         }
@@ -149,7 +152,8 @@ pub fn run(
         rounds.push(record.0);
     }
 
-    let reference = float_reference(&layout, &pooled, &test, fed.rounds)?;
+    let reference = same_schedule(&layout, &pooled, &test, fed.rounds, target)?;
+    let baseline = converged(&layout, &pooled, &test, target)?;
     let info = members
         .iter()
         .zip(&counts)
@@ -161,7 +165,8 @@ pub fn run(
         })
         .collect();
     let totals = Totals::of(&rounds, started.elapsed().as_secs_f64(), setup_secs, commit_secs);
-    let mut report = Report::new(cfg.clone(), info, evaluate(&layout, &initial, &test), rounds, totals, reference);
+    let mut report = Report::new(cfg.clone(), info, evaluate(&layout, &initial, &test).in_units(target), rounds, totals, reference);
+    report.centralized_baseline = Some(baseline);
     report.params_digest = params_digest;
     Ok(report)
 }
@@ -281,15 +286,6 @@ fn run_round(
         global_digest: model_digest_with(&ctx.hasher, &ctx.layout, &new_global).to_string(),
     };
     Ok((record, closed.model))
-}
-
-/// The centralized float32 candle reference: all training rows in one
-/// place, trained for as many epochs as the federation ran.
-fn float_reference(layout: &Layout, train: &Dataset, test: &Dataset, rounds: u64) -> Result<Reference, SimError> {
-    let epochs = u32::try_from(rounds).unwrap_or(u32::MAX).saturating_mul(layout.spec.epochs);
-    let mut float = ReferenceTrainer::new(layout, &Model::initial(&layout.spec))?;
-    float.train_batches(layout, &batches(layout, train)?, epochs)?;
-    Ok(Reference { epochs, metric: float.evaluate_dataset(layout, test)? })
 }
 
 /// A participant's identity from its seed: a real ed25519 PeerId.

@@ -39,16 +39,16 @@ fn daemon_federations_load_with_their_data() {
 
 #[test]
 fn simulation_and_local_configs_load() {
-    for name in ["simulate-breast-cancer", "simulate-digits-mlp", "simulate-breast-cancer-mlp"] {
+    for name in ["simulate-breast-cancer", "simulate-digits-mlp", "simulate-digits-softmax", "simulate-breast-cancer-mlp"] {
         let cfg = SimConfig::load(&root().join(format!("configs/{name}.toml"))).unwrap();
         cfg.validate().unwrap();
         assert_eq!(cfg.spec.model.task == Task::Softmax, name.contains("digits"));
     }
     std::env::set_current_dir(root()).unwrap();
-    for name in ["local-breast-cancer", "local-digits-mlp", "local-breast-cancer-mlp"] {
+    for name in ["local-breast-cancer", "local-digits-mlp", "local-digits-softmax", "local-breast-cancer-mlp"] {
         let cfg = LocalConfig::load(Path::new(&format!("configs/{name}.toml"))).unwrap();
         let layout = Layout::new(&cfg.spec).unwrap();
-        let (train, test) = load_data(&cfg.data, &cfg.spec).unwrap();
+        let (train, test, _) = load_data(&cfg.data, &cfg.spec).unwrap();
         train.validate(&layout).unwrap();
         assert!(test.rows() > 0);
     }
@@ -66,9 +66,11 @@ fn shipped_configs_pin_what_their_specs_derive() {
         "configs/simulate-breast-cancer.toml",
         "configs/simulate-breast-cancer-mlp.toml",
         "configs/simulate-digits-mlp.toml",
+        "configs/simulate-digits-softmax.toml",
         "configs/local-breast-cancer.toml",
         "configs/local-breast-cancer-mlp.toml",
         "configs/local-digits-mlp.toml",
+        "configs/local-digits-softmax.toml",
     ];
     for f in files {
         let t: toml::Table = toml::from_str(&std::fs::read_to_string(root().join(f)).unwrap()).unwrap();

@@ -156,3 +156,47 @@ fn a_given_split_runs_on_the_hospitals_own_files() {
     let e = cfg.validate().unwrap_err().to_string();
     assert!(e.contains("3 hospital files for 4 participants"), "{e}");
 }
+
+fn shipped(name: &str) -> SimConfig {
+    let mut cfg = SimConfig::load(&root().join(format!("configs/{name}.toml"))).unwrap();
+    cfg.data.path = root().join(&cfg.data.path);
+    cfg.federation.proofs = false;
+    cfg
+}
+
+#[test]
+fn regression_on_raw_targets_in_the_hundreds_reports_errors_in_their_units() {
+    // mean_area runs from 143 to 2501: only standardized does it fit Q3.9
+    let report = run(&shipped("simulate-breast-cancer-regression"));
+    let (start, end) = (report.initial, report.final_metrics());
+    assert_eq!(end.accuracy, None);
+    // the zero model predicts the mean: its MSE is the target's variance
+    // (about 350^2 square pixels), and training explains most of it
+    assert!(start.loss > 80_000.0 && start.loss < 200_000.0, "{start:?}");
+    assert!(end.loss < 0.2 * start.loss, "{start:?} -> {end:?}");
+    let reference = report.centralized_float_reference.metric;
+    assert!(reference > 1_000.0 && reference < 0.2 * start.loss, "float reference {reference} in square pixels");
+    // a target beyond the format once standardized names its line
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("examples/data/breast_cancer.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[5].split(',').map(String::from).collect();
+    cells[3] = "1e7".into(); // mean_area of the file's line 6
+    lines[5] = cells.join(",");
+    std::fs::write(dir.path().join("bad.csv"), lines.join("\n")).unwrap();
+    let mut cfg = shipped("simulate-breast-cancer-regression");
+    cfg.data.path = dir.path().join("bad.csv");
+    let hidden = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+    let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err().to_string();
+    assert!(e.contains("line 6, column mean_area") && e.contains("standard deviations"), "{e}");
+}
+
+#[test]
+fn multinomial_logistic_regression_learns_the_digits() {
+    let mut cfg = shipped("simulate-digits-softmax");
+    cfg.federation.rounds = 2;
+    let report = run(&cfg);
+    let end = report.final_metrics().accuracy.unwrap();
+    assert!(end > 0.9, "digits accuracy {end}");
+    assert!(report.centralized_float_reference.metric > 0.9);
+}
