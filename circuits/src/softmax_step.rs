@@ -27,6 +27,7 @@ use nova_snark::frontend::{ConstraintSystem, SynthesisError, Variable};
 /// `features x classes` row-major, then biases) and the batch's elements;
 /// returns the new parameters. `forged` (tests only) claims one softmax
 /// quotient one higher: `(row, class)`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     l: &Layout,

@@ -7,7 +7,8 @@ use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, DataCommitment};
 use candor_circuits::CircuitError;
 use candor_core::sgd::LinearModel;
-use candor_core::{Layout, Task, TrainSpec};
+use candor_core::softmax_regression::SoftmaxRegression;
+use candor_core::{Layout, Model, Task, TrainSpec};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -59,6 +60,16 @@ fn changed_weight_is_rejected() {
     let mut p = s.proven.model.params();
     p[2] += 1;
     let m = s.proven.model.with_params(&p).unwrap();
+    assert!(rejected(verify_training(&s.keys, &s.statement, &m, s.proven.samples, &s.proven.proof)));
+}
+
+#[test]
+fn the_proven_numbers_relabelled_as_another_model_type_are_rejected() {
+    // same parameters in the same order, so the same digests: only the
+    // model's type differs, and it must match the spec's task
+    let s = setup();
+    let p = s.proven.model.params();
+    let m = Model::Softmax(SoftmaxRegression::from_params(5, 1, &p).unwrap());
     assert!(rejected(verify_training(&s.keys, &s.statement, &m, s.proven.samples, &s.proven.proof)));
 }
 

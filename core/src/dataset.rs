@@ -106,6 +106,9 @@ impl Normalization {
                 self.std.len()
             )));
         }
+        if let Some(i) = self.mean.iter().position(|m| !m.is_finite()) {
+            return Err(CoreError::InvalidData(format!("[normalization] mean of feature {i} is {}: it must be finite", self.mean[i])));
+        }
         if let Some(i) = self.std.iter().position(|s| !(s.is_finite() && *s > 0.0)) {
             return Err(CoreError::InvalidData(format!("[normalization] std of feature {i} is {}: it must be positive", self.std[i])));
         }

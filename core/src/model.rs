@@ -193,6 +193,9 @@ mod tests {
         for (model, layout) in [(&s, &mlp), (&s, &lin), (&m, &soft), (&Model::initial(&lin.spec), &soft)] {
             assert!(model.validate(layout).is_err(), "{model:?}");
         }
+        // the numbers of a linear model relabelled as a one-class softmax
+        let relabelled = Model::Softmax(SoftmaxRegression::from_params(3, 1, &Model::initial(&lin.spec).params()).unwrap());
+        assert!(relabelled.validate(&lin).is_err());
         let four = Layout::new(&spec(ModelSpec::softmax_regression(3, 4))).unwrap();
         assert!(s.validate(&four).is_err());
         assert_eq!(s.with_params(&s.params()).unwrap(), s);

@@ -71,7 +71,9 @@ impl SoftmaxRegression {
     /// format.
     pub fn validate(&self, layout: &Layout) -> Result<(), CoreError> {
         let spec = &layout.spec.model;
-        if spec.is_mlp() || self.features != spec.features || self.classes != spec.outputs() {
+        // the task too: a one-class "softmax" model carries exactly a linear
+        // model's numbers, and must not pass for one
+        if spec.is_mlp() || spec.task != crate::Task::Softmax || self.features != spec.features || self.classes != spec.outputs() {
             return Err(CoreError::InvalidData(format!(
                 "model is a {}-feature {}-class softmax regression, the spec a {}-feature {}-class {}",
                 self.features,

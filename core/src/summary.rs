@@ -1,98 +1,115 @@
 //! Per-hospital column summaries that combine into a study's
-//! [`Normalization`]: row count, per-feature sums and sums of squares (and
-//! the target's, for regression). A summary reveals aggregates only, no row,
-//! so a consortium can standardize features on all hospitals' data without
-//! pooling it.
+//! [`Normalization`]: row count, per-feature mean and sum of squared
+//! deviations (and the target's, for regression). A summary reveals
+//! aggregates only, no row, so a consortium can standardize features on all
+//! hospitals' data without pooling it. Summaries merge with Chan et al.'s
+//! pairwise update, which stays accurate where sums of squares would cancel
+//! (a large mean with a small spread), and give exactly what
+//! [`Normalization::fit_for`] gives on the pooled rows, up to rounding.
 
 use crate::dataset::{Normalization, TargetScale};
 use crate::table::Table;
 use crate::{CoreError, Task, TrainSpec};
 use serde::{Deserialize, Serialize};
 
-/// Sums over one data file's rows.
+/// Moments of one column over some rows.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moments {
+    /// Mean.
+    pub mean: f64,
+    /// Sum of squared deviations from the mean.
+    pub m2: f64,
+}
+
+impl Moments {
+    fn of(values: impl Iterator<Item = f64> + Clone, n: f64) -> Self {
+        let mean = values.clone().sum::<f64>() / n;
+        Self { mean, m2: values.map(|v| (v - mean).powi(2)).sum() }
+    }
+
+    /// Merges `other` over `nb` rows into `self` over `na` rows.
+    fn merge(self, na: f64, other: Self, nb: f64) -> Self {
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        Self { mean: self.mean + delta * nb / n, m2: self.m2 + other.m2 + delta * delta * na * nb / n }
+    }
+
+    /// Mean and population standard deviation (1 for a constant column, as
+    /// [`Normalization::fit`] has it).
+    fn mean_std(self, n: f64) -> (f64, f64) {
+        let var = self.m2 / n;
+        (self.mean, if var > 0.0 { var.sqrt() } else { 1.0 })
+    }
+
+    fn is_finite(&self) -> bool {
+        self.mean.is_finite() && self.m2.is_finite() && self.m2 >= 0.0
+    }
+}
+
+/// Moments of one data file's columns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Summary {
-    /// Rows summed.
+    /// Rows summarized.
     pub rows: u64,
     /// Feature names, in the study's order.
     pub features: Vec<String>,
-    /// Sum per feature.
-    pub sum: Vec<f64>,
-    /// Sum of squares per feature.
-    pub sum_sq: Vec<f64>,
-    /// Sum and sum of squares of a regression target.
+    /// Moments per feature.
+    pub columns: Vec<Moments>,
+    /// Moments of a regression target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<[f64; 2]>,
+    pub target: Option<Moments>,
 }
 
 impl Summary {
-    /// Sums a table's feature columns (named, or all but the label) and, for
-    /// regression, its targets.
+    /// Summarizes a table's feature columns (named, or all but the label)
+    /// and, for regression, its targets.
     pub fn of(table: &Table, features: Option<&[String]>, label: &str, spec: &TrainSpec) -> Result<Self, CoreError> {
         let (x, y) = table.select_for(features, label, spec)?;
-        let names = match features {
-            Some(f) => f.iter().map(|s| s.trim().to_string()).collect(),
-            None => table.columns.iter().filter(|c| **c != label.trim()).cloned().collect(),
-        };
-        let d = spec.model.features;
-        let (mut sum, mut sum_sq) = (vec![0.0; d], vec![0.0; d]);
-        for row in &x {
-            for (i, v) in row.iter().enumerate() {
-                sum[i] += v;
-                sum_sq[i] += v * v;
-            }
-        }
-        let target = (spec.model.task == Task::Linear).then(|| [y.iter().sum(), y.iter().map(|v| v * v).sum()]);
-        Ok(Self { rows: x.len() as u64, features: names, sum, sum_sq, target })
+        let names = table.feature_columns(features, label)?.into_iter().map(|c| table.columns[c].clone()).collect();
+        let n = x.len().max(1) as f64;
+        let columns = (0..spec.model.features).map(|i| Moments::of(x.iter().map(|r| r[i]), n)).collect();
+        let target = (spec.model.task == Task::Linear).then(|| Moments::of(y.iter().copied(), n));
+        Ok(Self { rows: x.len() as u64, features: names, columns, target })
     }
 
     /// The normalization of all the summarized rows together: means and
-    /// (population) standard deviations, 1 where a column is constant.
-    /// Summaries must name the same features in the same order.
+    /// (population) standard deviations. Summaries must name the same
+    /// features in the same order, and hold finite numbers.
     pub fn combine(parts: &[Summary], spec: &TrainSpec) -> Result<Normalization, CoreError> {
         let bad = |m: String| Err(CoreError::InvalidData(m));
         let Some(first) = parts.first() else { return bad("no summaries to combine".into()) };
         let d = spec.model.features;
+        let regression = spec.model.task == Task::Linear;
         for (k, p) in parts.iter().enumerate() {
+            let k = k + 1;
             if p.features != first.features {
-                return bad(format!("summary {} has features {:?}, summary 1 {:?}", k + 1, p.features, first.features));
+                return bad(format!("summary {k} has features {:?}, summary 1 {:?}", p.features, first.features));
             }
-            if p.sum.len() != d || p.sum_sq.len() != d {
-                return bad(format!("summary {} sums {} features, the spec has {d}", k + 1, p.sum.len()));
+            if p.columns.len() != d || p.features.len() != d {
+                return bad(format!("summary {k} has {} columns, the spec {d} features", p.columns.len()));
             }
-            if p.target.is_some() != (spec.model.task == Task::Linear) {
-                return bad(format!(
-                    "summary {} has {} target sums; a {:?} spec needs them exactly for regression",
-                    k + 1,
-                    if p.target.is_some() { "" } else { "no" },
-                    spec.model.task
-                ));
+            if p.target.is_some() != regression {
+                let has = if p.target.is_some() { "has" } else { "lacks" };
+                return bad(format!("summary {k} {has} target moments; a {:?} spec needs them exactly for regression", spec.model.task));
+            }
+            if !p.columns.iter().chain(&p.target).all(Moments::is_finite) {
+                return bad(format!("summary {k} holds a number that is not finite (or a negative m2)"));
             }
         }
-        let n: u64 = parts.iter().map(|p| p.rows).sum();
-        if n == 0 {
-            return bad("the summaries cover no rows".into());
-        }
-        let n = n as f64;
-        let moments = |s: f64, ss: f64| {
-            let mean = s / n;
-            // population variance; rounding can push a constant column a
-            // hair below zero
-            let var = (ss / n - mean * mean).max(0.0);
-            let std = if var > 1e-12 * (1.0 + mean * mean) { var.sqrt() } else { 1.0 };
-            (mean, std)
+        let rows = parts.iter().try_fold(0u64, |acc, p| acc.checked_add(p.rows));
+        let Some(total) = rows.filter(|&n| n > 0) else { return bad("the summaries cover no rows, or too many to count".into()) };
+        let merge = |pick: &dyn Fn(&Summary) -> Moments| {
+            let (_, m) = parts.iter().filter(|p| p.rows > 0).fold((0f64, None::<Moments>), |(na, acc), p| {
+                let nb = p.rows as f64;
+                (na + nb, Some(acc.map_or(pick(p), |a| a.merge(na, pick(p), nb))))
+            });
+            m.expect("some summary has rows").mean_std(total as f64)
         };
-        let (mut mean, mut std) = (Vec::with_capacity(d), Vec::with_capacity(d));
-        for i in 0..d {
-            let (m, s) = moments(parts.iter().map(|p| p.sum[i]).sum(), parts.iter().map(|p| p.sum_sq[i]).sum());
-            mean.push(m);
-            std.push(s);
-        }
-        // every summary has target sums exactly when the task is regression
-        let target = (spec.model.task == Task::Linear).then(|| {
-            let [s, ss] = parts.iter().filter_map(|p| p.target).fold([0.0; 2], |a, b| [a[0] + b[0], a[1] + b[1]]);
-            let (mean, std) = moments(s, ss);
+        let (mean, std) = (0..d).map(|i| merge(&|p| p.columns[i])).unzip();
+        let target = regression.then(|| {
+            let (mean, std) = merge(&|p| p.target.expect("checked above"));
             TargetScale { mean, std }
         });
         Ok(Normalization { mean, std, target })
@@ -140,6 +157,8 @@ mod tests {
     fn hospitals_summaries_combine_to_the_pooled_fit() {
         let a = table("a,b,y\n1,10,100\n2,10,300\n");
         let b = table("b,a,y\n10,6,200\n10,3,150\n5,1,250\n");
+        // a large mean with a small spread, where sums of squares cancel
+        let c = table("a,b,y\n1e9,3,1\n1e9,3.001,2\n");
         let names = vec!["a".to_string(), "b".to_string()];
         let s = spec(Task::Linear);
         let parts = [Summary::of(&a, Some(&names), "y", &s).unwrap(), Summary::of(&b, Some(&names), "y", &s).unwrap()];
@@ -156,6 +175,14 @@ mod tests {
         let text = format!("label = \"y\"\n{}\n[spec]\nlearning_rate = 0.5\nbatch_size = 4\nepochs = 1\nsteps_per_fold = 1\n[spec.model]\nfeatures = 2\ntask = \"linear\"\n", normalization_toml(&n).unwrap());
         let study: Study = toml::from_str(&text).unwrap();
         assert_eq!(study.normalization, n);
+        // split across two summaries, the tiny spread beside a huge mean
+        // survives, and a constant column gets 1 as fit gives it
+        let one = |t: &str| Summary::of(&table(t), Some(&names), "y", &s).unwrap();
+        let halves = [one("a,b,y\n1e9,3,1\n"), one("a,b,y\n1e9,3.001,2\n")];
+        let m = Summary::combine(&halves, &s).unwrap();
+        let whole = Summary::combine(&[Summary::of(&c, Some(&names), "y", &s).unwrap()], &s).unwrap();
+        assert_eq!((m.std[0], whole.std[0]), (1.0, 1.0));
+        assert!((m.std[1] - 0.0005).abs() < 1e-9 && (whole.std[1] - 0.0005).abs() < 1e-9, "{m:?}");
     }
 
     #[test]
@@ -166,6 +193,12 @@ mod tests {
         let e = Summary::combine(&[a.clone(), b], &s).unwrap_err().to_string();
         assert!(e.contains("summary 2 has features"), "{e}");
         assert!(Summary::combine(&[], &s).is_err());
-        assert!(Summary::combine(&[a], &spec(Task::Linear)).unwrap_err().to_string().contains("target sums"));
+        assert!(Summary::combine(std::slice::from_ref(&a), &spec(Task::Linear)).unwrap_err().to_string().contains("target moments"));
+        let mut nan = a.clone();
+        nan.columns[0].mean = f64::NAN;
+        assert!(Summary::combine(&[nan], &s).unwrap_err().to_string().contains("not finite"));
+        let mut huge = a.clone();
+        huge.rows = u64::MAX;
+        assert!(Summary::combine(&[huge, a], &s).is_err());
     }
 }

@@ -329,7 +329,8 @@ impl Table {
         self.select(features, label)
     }
 
-    fn feature_columns(&self, features: Option<&[String]>, label: &str) -> Result<Vec<usize>, CoreError> {
+    /// Indices of the feature columns: the named ones, or all but the label.
+    pub fn feature_columns(&self, features: Option<&[String]>, label: &str) -> Result<Vec<usize>, CoreError> {
         let l = self.column(label)?;
         match features {
             Some(names) => names.iter().map(|n| self.column(n)).collect(),

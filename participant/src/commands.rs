@@ -44,6 +44,12 @@ pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result
 /// registration for the coordinator's operator.
 pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration> {
     let key = load_key(&cfg.key)?;
+    // data that would fail a round is refused before the secret is drawn
+    let findings = crate::check::check(cfg)?;
+    for w in &findings.warnings {
+        tracing::warn!("{w}");
+    }
+    anyhow::ensure!(findings.errors.is_empty(), "the data and the study's spec do not fit:\n{findings}");
     let (study, layout, data) = private_data(cfg, true)?;
     tracing::info!(batches = data.batches().len(), "proving the data commitment");
     let keys = DataKeys::for_commitment(&layout, KeySource::data(Some(cache), &study.params)?)?;

@@ -46,6 +46,15 @@ enum Cmd {
         #[arg(long)]
         until_round: Option<u64>,
     },
+    /// Check that the hospital's data and the study's spec fit: cells and
+    /// labels, values the format clips, a dry run of one round (with a
+    /// learning rate or format that passes when it overflows), the proving
+    /// cost. Exits non-zero on a problem; `commit` runs it first.
+    Check {
+        /// Hospital config.
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// Print this hospital's column sums (rows, per-feature sums and sums of
     /// squares; the target's for regression) as TOML: the consortium combines
     /// all hospitals' with `candor-coordinator normalize --summary` into the
@@ -85,6 +94,11 @@ fn main() -> anyhow::Result<()> {
             let cfg = HospitalConfig::load(&config)?;
             let key = candor_protocols::net::keygen(&cfg.key).with_context(|| format!("writing {}", cfg.key.display()))?;
             println!("{}", key.public().to_peer_id());
+        }
+        Cmd::Check { config } => {
+            let findings = candor_participant::check::check(&HospitalConfig::load(&config)?)?;
+            print!("{findings}");
+            anyhow::ensure!(findings.errors.is_empty(), "{} problem(s): see above", findings.errors.len());
         }
         Cmd::Summarize { config } => {
             let cfg = HospitalConfig::load(&config)?;

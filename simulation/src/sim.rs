@@ -77,6 +77,13 @@ pub fn run(
     };
     // regression targets are standardized: errors are reported in their units
     let target = norm.target.as_ref();
+    // a spec whose first round would overflow fails now, with advice, not
+    // after the setup and the commitments
+    if let Err((step, e)) = candor_core::check::dry_run(&layout, &pooled) {
+        let advice = candor_core::check::passing_learning_rate(&cfg.spec, &pooled)
+            .map_or_else(|| "no smaller learning rate passes; try more int_bits".into(), |lr| format!("learning_rate = {lr} passes"));
+        return Err(SimError::Config(format!("one epoch over the training rows fails at SGD step {step}: {e}; {advice}")));
+    }
     // class counts only mean something for classification
     let counts = match cfg.spec.model.task {
         candor_core::Task::Logistic | candor_core::Task::Softmax => class_counts(&train, &shares),
@@ -153,7 +160,8 @@ pub fn run(
     }
 
     let reference = same_schedule(&layout, &pooled, &test, fed.rounds, target)?;
-    let baseline = converged(&layout, &pooled, &test, target)?;
+    // a baseline that diverged everywhere is left out, not the run
+    let baseline = converged(&layout, &pooled, &test, target).inspect_err(|e| tracing::warn!("no centralized baseline: {e}")).ok();
     let info = members
         .iter()
         .zip(&counts)
@@ -166,7 +174,7 @@ pub fn run(
         .collect();
     let totals = Totals::of(&rounds, started.elapsed().as_secs_f64(), setup_secs, commit_secs);
     let mut report = Report::new(cfg.clone(), info, evaluate(&layout, &initial, &test).in_units(target), rounds, totals, reference);
-    report.centralized_baseline = Some(baseline);
+    report.centralized_baseline = baseline;
     report.params_digest = params_digest;
     Ok(report)
 }

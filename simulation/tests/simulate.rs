@@ -124,6 +124,14 @@ fn bad_configs_are_refused_with_a_reason() {
     cfg.federation.participants = 10_000;
     let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err();
     assert!(e.to_string().contains("cannot be dealt"), "{e}");
+    // a format too narrow for the weights this data needs: refused before
+    // any setup, with a learning rate that passes
+    cfg.federation.participants = 3;
+    cfg.spec.format = candor_core::FixedFormat { frac_bits: 9, int_bits: 1 };
+    cfg.spec.learning_rate = 1.0;
+    cfg.spec.epochs = 50;
+    let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err().to_string();
+    assert!(e.contains("fails at SGD step") && e.contains("updated weight") && e.contains("passes"), "{e}");
 }
 
 #[test]
