@@ -4,6 +4,7 @@
 #   bash examples/federation.sh                      # logistic regression, breast cancer
 #   bash examples/federation.sh configs/digits-mlp   # 64-16-10 MLP, handwritten digits
 #   bash examples/federation.sh configs/breast-cancer-mlp
+#   bash examples/federation.sh configs/breast-cancer-regression   # linear regression, standardized target
 # A config directory holds coordinator.toml and hospital-{a,b,c}.toml; their
 # files go to run/ (top-level configs) or run/NAME (configs/NAME).
 set -euo pipefail

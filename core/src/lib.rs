@@ -14,6 +14,7 @@ pub mod fixed;
 pub mod layout;
 pub mod mlp;
 pub mod model;
+pub mod parquet_table;
 pub mod sgd;
 pub mod softmax_regression;
 pub mod spec;

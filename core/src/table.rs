@@ -1,9 +1,11 @@
 //! A hospital's tabular file, read as it comes: comma-, tab-, semicolon-,
 //! pipe- or whitespace-separated (sniffed from the header line, or named in
-//! config), plain or gzip-compressed (known by its magic bytes).
+//! config), plain or gzip-compressed, or Parquet (both known by their magic
+//! bytes; `crate::parquet_table`).
 //!
 //! Every error names the file, and for a cell its line (the header is line
-//! 1) and column; they are all raised while reading, before any training.
+//! 1; in Parquet, its row) and column; they are all raised while reading,
+//! before any training.
 
 use crate::dataset::TargetScale;
 use crate::{CoreError, TrainSpec};
@@ -71,8 +73,11 @@ pub struct Table {
     pub columns: Vec<String>,
     /// Rows of values, every one finite.
     pub rows: Vec<Vec<f64>>,
-    /// The line in the file of each row (the header is line 1).
+    /// Where each row is in the file: its line (the header is line 1), or
+    /// for Parquet its row number (the first is 1).
     pub lines: Vec<u64>,
+    /// What [`lines`](Self::lines) count: `"line"` or `"row"`.
+    pub place: &'static str,
 }
 
 /// A cell's text as quoted in a message: at most 40 characters.
@@ -148,9 +153,16 @@ impl Table {
 
     /// Reads a table with a header row, separated by `delimiter` (sniffed
     /// when `None`); every cell must be a finite number.
+    /// Parquet files are known by their first bytes; `delimiter` does not
+    /// apply to them.
     pub fn read_with(path: &Path, configured: Option<Delimiter>) -> Result<Self, CoreError> {
         let source = path.display().to_string();
         let err = |m: String| CoreError::Csv(format!("{source}: {m}"));
+        let mut magic = [0u8; 4];
+        let head = std::fs::File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| err(e.to_string()))?;
+        if head == 4 && &magic == crate::parquet_table::MAGIC {
+            return crate::parquet_table::read(path);
+        }
         let bytes = contents(path).map_err(err)?;
         let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
         let index = LineIndex::new(bytes);
@@ -168,7 +180,7 @@ impl Table {
             delimiter.describe(),
             if configured.is_some() { "as configured" } else { "found in the header line" }
         );
-        let mut table = Self { source: source.clone(), columns: vec![], rows: vec![], lines: vec![] };
+        let mut table = Self { source: source.clone(), columns: vec![], rows: vec![], lines: vec![], place: "line" };
         match delimiter {
             Delimiter::Byte(b) => table.read_delimited(bytes, b, &index, &how)?,
             Delimiter::Whitespace => table.read_whitespace(bytes, &index, &how)?,
@@ -181,6 +193,15 @@ impl Table {
 
     fn fail(&self, m: String) -> CoreError {
         CoreError::Csv(format!("{}: {m}", self.source))
+    }
+
+    /// Checks the column names (a Parquet file's schema).
+    pub(crate) fn check_columns(&self) -> Result<(), CoreError> {
+        check_header(&self.columns).map_err(|m| self.fail(m.replace("line 1", "the schema")))?;
+        if self.columns.len() < 2 {
+            return Err(self.fail("has one column, a table needs a label and a feature".into()));
+        }
+        Ok(())
     }
 
     /// Checks the header and takes its names.
@@ -287,7 +308,7 @@ impl Table {
         let l = self.column(label)?;
         for (row, line) in self.rows.iter().zip(&self.lines) {
             if let Err(why) = crate::dataset::label_value(row[l], spec, target) {
-                return Err(CoreError::Csv(format!("{}: line {line}, column {label}: {why}", self.source)));
+                return Err(CoreError::Csv(format!("{}: {} {line}, column {label}: {why}", self.source, self.place)));
             }
         }
         Ok(())

@@ -200,9 +200,17 @@ fn regression_on_raw_targets_in_the_hundreds_reports_errors_in_their_units() {
 }
 
 #[test]
-fn multinomial_logistic_regression_learns_the_digits() {
+fn multinomial_logistic_regression_learns_the_digits_held_out_in_parquet() {
+    // the daemons' split: each hospital's CSV, the held-out rows as a
+    // Parquet file written by pyarrow
     let mut cfg = shipped("simulate-digits-softmax");
     cfg.federation.rounds = 2;
+    let data = root().join("examples/data");
+    cfg.data.path = PathBuf::new();
+    cfg.split = Some(candor_sim::config::GivenSplit {
+        hospitals: ["digits-hospital-a.csv", "digits-hospital-b.csv", "digits-hospital-c.csv"].map(|f| data.join(f)).into(),
+        test: data.join("digits_test.parquet"),
+    });
     let report = run(&cfg);
     let end = report.final_metrics().accuracy.unwrap();
     assert!(end > 0.9, "digits accuracy {end}");
