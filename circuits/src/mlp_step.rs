@@ -221,25 +221,16 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     let row0 = col0 + l.fwd_columns() * l.fwd_chunks();
     for j in 0..h {
         // W1 column j from the committed row packing.
-        for c in 0..l.bwd_chunks() {
-            let mut cs = cs.namespace(|| format!("g1_{j}_{c}"));
-            let feats = row_chunk_features(l, c);
-            let mut grad = Lin::zero();
-            for b in 0..bs {
-                let r = Lin::num(&elems[row0 + b * l.bwd_chunks() + c]);
-                grad = grad.add(&Lin::num(&mul(cs.namespace(|| format!("dr{b}")), &delta[b * h + j], &r)?));
-            }
-            let mut expect = grad.scale(-lr);
-            for i in feats.clone() {
-                expect = expect.add_scaled(pow2::<F>(l.bwd_bits * (i - feats.start) as u32) * dd, &params[p.w1(i, j)]);
-            }
-            let vals: Vec<i128> = feats.clone().map(|i| t.upd[p.w1(i, j)]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (l.bwd_bits, l.upd_bits), one)?;
-            enforce_eq(cs.namespace(|| "slots"), &claimed, &expect);
-            for (bit, i) in bits.into_iter().zip(feats) {
-                upd[p.w1(i, j)] = Some(bit);
-            }
-        }
+        let deltas: Vec<Lin<F>> = (0..bs).map(|b| delta[b * h + j].clone()).collect();
+        update_from_rows(
+            &mut cs.namespace(|| format!("g1_{j}")),
+            l,
+            &elems[row0..],
+            &deltas,
+            (params, &t.upd, &mut upd),
+            |i| p.w1(i, j),
+            one,
+        )?;
         let dsum = (0..bs).fold(Lin::zero(), |acc, b| acc.add(&delta[b * h + j]));
         let expect = params[p.b1(j)].clone().scale(dd).add_scaled(-lr_one, &dsum);
         upd[p.b1(j)] = Some(claim_one(cs, &format!("b1_{j}"), t.upd[p.b1(j)], l.upd_bits, &expect, one)?);
@@ -279,6 +270,44 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             Ok(Lin::num(&alloc_lin(cs.namespace(|| format!("w{i}")), &u.floor_shift(l.upd_shift, one))?))
         })
         .collect()
+}
+
+/// One parameter per feature (`index(i)` is feature `i`'s) updated from the
+/// committed row packing `rows` (`R_b` per row and feature chunk): per chunk,
+/// `sum_b e_b R_b` puts every feature's gradient in its slot, and one
+/// decomposition per parameter proves `w D - lr G` (its high bits are the
+/// new weight). `errs` holds one error per row; the decompositions go into
+/// `upd`. Shared by the MLP's hidden layer and softmax regression.
+pub(crate) fn update_from_rows<F: CircuitField, CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    l: &Layout,
+    rows: &[nova_snark::frontend::num::AllocatedNum<F>],
+    errs: &[Lin<F>],
+    (params, values, upd): (&[Lin<F>], &[i128], &mut [Option<Bits<F>>]),
+    index: impl Fn(usize) -> usize,
+    one: Variable,
+) -> Result<(), SynthesisError> {
+    let (lr, dd) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift));
+    for c in 0..l.bwd_chunks() {
+        let mut cs = cs.namespace(|| format!("chunk{c}"));
+        let feats = row_chunk_features(l, c);
+        let mut grad = Lin::zero();
+        for (b, e) in errs.iter().enumerate() {
+            let r = Lin::num(&rows[b * l.bwd_chunks() + c]);
+            grad = grad.add(&Lin::num(&mul(cs.namespace(|| format!("er{b}")), e, &r)?));
+        }
+        let mut expect = grad.scale(-lr);
+        for i in feats.clone() {
+            expect = expect.add_scaled(pow2::<F>(l.bwd_bits * (i - feats.start) as u32) * dd, &params[index(i)]);
+        }
+        let vals: Vec<i128> = feats.clone().map(|i| values[index(i)]).collect();
+        let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (l.bwd_bits, l.upd_bits), one)?;
+        enforce_eq(cs.namespace(|| "slots"), &claimed, &expect);
+        for (bit, i) in bits.into_iter().zip(feats) {
+            upd[index(i)] = Some(bit);
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn claim_one<F: CircuitField, CS: ConstraintSystem<F>>(

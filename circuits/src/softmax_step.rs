@@ -14,8 +14,8 @@
 
 use crate::field::{fe, pow2};
 use crate::gadgets::{alloc_lin, enforce_eq, mul, Bits, Lin};
-use crate::mlp_step::{claim_one, claim_slots, softmax2};
-use crate::packing::{col_chunk_rows, meta_elements, row_chunk_features};
+use crate::mlp_step::{claim_one, claim_slots, softmax2, update_from_rows};
+use crate::packing::{col_chunk_rows, meta_elements};
 use crate::sgd_circuit::Meta;
 use crate::CircuitField;
 use candor_core::softmax_regression::SoftmaxTrace;
@@ -83,25 +83,8 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     let row0 = col0 + l.fwd_columns() * l.fwd_chunks();
     let mut upd: Vec<Option<Bits<F>>> = (0..params.len()).map(|_| None).collect();
     for c in 0..k {
-        for ch in 0..l.bwd_chunks() {
-            let mut cs = cs.namespace(|| format!("grad{c}_{ch}"));
-            let feats = row_chunk_features(l, ch);
-            let mut grad = Lin::zero();
-            for b in 0..bs {
-                let r = Lin::num(&elems[row0 + b * l.bwd_chunks() + ch]);
-                grad = grad.add(&Lin::num(&mul(cs.namespace(|| format!("er{b}")), &err[b * k + c], &r)?));
-            }
-            let mut expect = grad.scale(-lr);
-            for i in feats.clone() {
-                expect = expect.add_scaled(pow2::<F>(l.bwd_bits * (i - feats.start) as u32) * dd, &params[w(i, c)]);
-            }
-            let vals: Vec<i128> = feats.clone().map(|i| t.upd[w(i, c)]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (l.bwd_bits, l.upd_bits), one)?;
-            enforce_eq(cs.namespace(|| "slots"), &claimed, &expect);
-            for (bit, i) in bits.into_iter().zip(feats) {
-                upd[w(i, c)] = Some(bit);
-            }
-        }
+        let errs: Vec<Lin<F>> = (0..bs).map(|b| err[b * k + c].clone()).collect();
+        update_from_rows(&mut cs.namespace(|| format!("grad{c}")), l, &elems[row0..], &errs, (params, &t.upd, &mut upd), |i| w(i, c), one)?;
         let esum = (0..bs).fold(Lin::zero(), |acc, b| acc.add(&err[b * k + c]));
         let expect = params[bias(c)].clone().scale(dd).add_scaled(-lr * pow2::<F>(f), &esum);
         upd[bias(c)] = Some(claim_one(cs, &format!("bias{c}"), t.upd[bias(c)], l.upd_bits, &expect, one)?);
