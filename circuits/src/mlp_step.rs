@@ -272,6 +272,10 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         .collect()
 }
 
+/// The parameters, their update values `w D - lr G` (the witness) and the
+/// decompositions proven so far, by parameter index.
+pub(crate) type Updates<'a, F> = (&'a [Lin<F>], &'a [i128], &'a mut [Option<Bits<F>>]);
+
 /// One parameter per feature (`index(i)` is feature `i`'s) updated from the
 /// committed row packing `rows` (`R_b` per row and feature chunk): per chunk,
 /// `sum_b e_b R_b` puts every feature's gradient in its slot, and one
@@ -283,7 +287,7 @@ pub(crate) fn update_from_rows<F: CircuitField, CS: ConstraintSystem<F>>(
     l: &Layout,
     rows: &[nova_snark::frontend::num::AllocatedNum<F>],
     errs: &[Lin<F>],
-    (params, values, upd): (&[Lin<F>], &[i128], &mut [Option<Bits<F>>]),
+    (params, values, upd): Updates<'_, F>,
     index: impl Fn(usize) -> usize,
     one: Variable,
 ) -> Result<(), SynthesisError> {
