@@ -56,7 +56,7 @@ enum Cmd {
     /// Compute a study's feature normalization (and, for regression, its
     /// target standardization) and print it as the study's [normalization]
     /// table: from data files read under the study, or from the hospitals'
-    /// `candor-participant summarize` outputs (sums only, no rows).
+    /// `candor-participant summarize` outputs (aggregates only, no rows).
     Normalize {
         /// Study file (its label, features, delimiter and spec are used).
         #[arg(long)]
@@ -138,6 +138,10 @@ fn main() -> anyhow::Result<()> {
             for p in &summary {
                 let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
                 parts.push(toml::from_str(&text).with_context(|| format!("{}: not a summary", p.display()))?);
+            }
+            if let (Some(named), Some(first)) = (&study.features, parts.first()) {
+                let named: Vec<&str> = named.iter().map(|n| n.trim()).collect();
+                anyhow::ensure!(first.features == named, "the summaries have features {:?}, the study names {named:?}", first.features);
             }
             let norm = Summary::combine(&parts, &study.spec)?;
             let rows: u64 = parts.iter().map(|p| p.rows).sum();

@@ -81,7 +81,7 @@ pub struct Table {
 }
 
 /// A cell's text as quoted in a message: at most 40 characters.
-fn quote(v: &str) -> String {
+pub(crate) fn quote(v: &str) -> String {
     match v.char_indices().nth(40) {
         Some((end, _)) => format!("{:?}…", &v[..end]),
         None => format!("{v:?}"),
@@ -158,9 +158,7 @@ impl Table {
     pub fn read_with(path: &Path, configured: Option<Delimiter>) -> Result<Self, CoreError> {
         let source = path.display().to_string();
         let err = |m: String| CoreError::Csv(format!("{source}: {m}"));
-        let mut magic = [0u8; 4];
-        let head = std::fs::File::open(path).and_then(|mut f| f.read(&mut magic)).map_err(|e| err(e.to_string()))?;
-        if head == 4 && &magic == crate::parquet_table::MAGIC {
+        if crate::parquet_table::is_parquet(path) {
             return crate::parquet_table::read(path);
         }
         let bytes = contents(path).map_err(err)?;
@@ -195,9 +193,10 @@ impl Table {
         CoreError::Csv(format!("{}: {m}", self.source))
     }
 
-    /// Checks the column names (a Parquet file's schema).
-    pub(crate) fn check_columns(&self) -> Result<(), CoreError> {
-        check_header(&self.columns).map_err(|m| self.fail(m.replace("line 1", "the schema")))?;
+    /// Checks the column names of a Parquet file's schema (numbers are
+    /// names there: pandas writes integer column names as "0", "1", ...).
+    pub(crate) fn check_names(&self) -> Result<(), CoreError> {
+        check_names(&self.columns).map_err(|m| self.fail(m.replace("line 1", "the schema")))?;
         if self.columns.len() < 2 {
             return Err(self.fail("has one column, a table needs a label and a feature".into()));
         }
@@ -378,6 +377,11 @@ fn check_header(columns: &[String]) -> Result<(), String> {
             quote(&columns.join(","))
         ));
     }
+    check_names(columns)
+}
+
+/// Names that are present and distinct.
+fn check_names(columns: &[String]) -> Result<(), String> {
     if let Some(i) = columns.iter().position(String::is_empty) {
         return Err(format!("line 1: column {} has no name", i + 1));
     }

@@ -9,7 +9,7 @@
 use crate::config::HospitalConfig;
 use candor_circuits::padding::step_size;
 use candor_core::check::{clipped, dry_run, passing_format, passing_learning_rate};
-use candor_core::dataset::quantize;
+use candor_core::dataset::{quantize, shuffled};
 use candor_core::table::Table;
 use candor_core::Layout;
 
@@ -35,10 +35,12 @@ impl std::fmt::Display for Findings {
     }
 }
 
-/// Checks the hospital's data under its study. Errors reading the study or
-/// the data (a bad cell, label or target, a column count) are returned as
-/// errors; findings about training are in [`Findings`].
-pub fn check(cfg: &HospitalConfig) -> anyhow::Result<Findings> {
+/// Checks the hospital's data under its study, the dry run in the commit
+/// order `order` (a seed, as `commit` shuffles with it) or, without one, in
+/// file order. Errors reading the study or the data (a bad cell, label or
+/// target, a column count) are returned as errors; findings about training
+/// are in [`Findings`].
+pub fn check(cfg: &HospitalConfig, order: Option<u64>) -> anyhow::Result<Findings> {
     let study = cfg.study()?;
     let spec = &study.spec;
     let layout = Layout::new(spec)?;
@@ -46,6 +48,10 @@ pub fn check(cfg: &HospitalConfig) -> anyhow::Result<Findings> {
     let table = Table::read_labelled(&cfg.data, study.delimiter.as_deref(), &study.label, spec, study.normalization.target.as_ref())?;
     let (x, y) = table.select_for(study.features.as_deref(), &study.label, spec)?;
     let data = quantize(&x, &y, &study.normalization, spec)?;
+    let data = match order {
+        Some(seed) => shuffled(&data, seed),
+        None => data,
+    };
     let names = table.feature_columns(study.features.as_deref(), &study.label)?;
     let mut out = Findings::default();
     out.notes.push(format!("{}: {} rows of {} features read under {}", cfg.data.display(), data.rows(), data.features, spec.format));
@@ -61,7 +67,11 @@ pub fn check(cfg: &HospitalConfig) -> anyhow::Result<Findings> {
 
     match dry_run(&layout, &data) {
         Ok(steps) => {
-            out.notes.push(format!("a round ({} epoch(s), {steps} SGD steps) trains from the initial model without overflow", spec.epochs))
+            let rows = if order.is_some() { "the commit order" } else { "file order: `commit` checks again in the commit order" };
+            out.notes.push(format!(
+                "a round ({} epoch(s), {steps} SGD steps, rows in {rows}) trains from the initial model without overflow",
+                spec.epochs
+            ))
         }
         Err((step, e)) => {
             let mut advice = vec![];
@@ -94,12 +104,26 @@ mod tests {
     #[test]
     fn the_shipped_hospital_passes_and_clipped_columns_are_named() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
-        let f = check(&HospitalConfig::load(&root.join("hospital-a.toml")).unwrap()).unwrap();
+        let f = check(&HospitalConfig::load(&root.join("hospital-a.toml")).unwrap(), None).unwrap();
         assert!(f.errors.is_empty(), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("152 rows of 30 features")), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("trains from the initial model without overflow")), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("4 folds per round of 3 SGD step(s)")), "{f}");
         // the sample's outliers beyond 8 standard deviations, by column name
         assert!(f.warnings.iter().any(|w| w.starts_with("column se_area: 1 of 152")), "{f}");
+    }
+
+    #[test]
+    fn every_shipped_hospital_commits_in_several_orders() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        for dir in ["", "digits-mlp", "breast-cancer-mlp", "breast-cancer-regression"] {
+            for h in ["a", "b", "c"] {
+                let cfg = HospitalConfig::load(&root.join(dir).join(format!("hospital-{h}.toml"))).unwrap();
+                for order in [None, Some(7)] {
+                    let f = check(&cfg, order).unwrap();
+                    assert!(f.errors.is_empty(), "{dir}/hospital-{h} in order {order:?}: {f}");
+                }
+            }
+        }
     }
 }

@@ -44,13 +44,14 @@ pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result
 /// registration for the coordinator's operator.
 pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration> {
     let key = load_key(&cfg.key)?;
-    // data that would fail a round is refused before the secret is drawn
-    let findings = crate::check::check(cfg)?;
+    let (study, layout, data) = private_data(cfg, true)?;
+    // data that would fail its first round, in the very order committed, is
+    // refused before the commitment is proven
+    let findings = crate::check::check(cfg, Some(cfg.commit_order(&secret(cfg, false)?)))?;
     for w in &findings.warnings {
         tracing::warn!("{w}");
     }
     anyhow::ensure!(findings.errors.is_empty(), "the data and the study's spec do not fit:\n{findings}");
-    let (study, layout, data) = private_data(cfg, true)?;
     tracing::info!(batches = data.batches().len(), "proving the data commitment");
     let keys = DataKeys::for_commitment(&layout, KeySource::data(Some(cache), &study.params)?)?;
     let (c, proof) = prove_commitment(&keys, &data)?;

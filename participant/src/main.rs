@@ -55,10 +55,10 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Print this hospital's column sums (rows, per-feature sums and sums of
-    /// squares; the target's for regression) as TOML: the consortium combines
-    /// all hospitals' with `candor-coordinator normalize --summary` into the
-    /// study's [normalization]. Sums reveal no row.
+    /// Print this hospital's column summary (row count, per-feature mean and
+    /// sum of squared deviations; the target's for regression) as TOML: the
+    /// consortium combines all hospitals' with `candor-coordinator normalize
+    /// --summary` into the study's [normalization]. It reveals no row.
     Summarize {
         /// Hospital config.
         #[arg(long)]
@@ -96,7 +96,14 @@ fn main() -> anyhow::Result<()> {
             println!("{}", key.public().to_peer_id());
         }
         Cmd::Check { config } => {
-            let findings = candor_participant::check::check(&HospitalConfig::load(&config)?)?;
+            let cfg = HospitalConfig::load(&config)?;
+            // the commit order, once `commit` has drawn the secret (or a
+            // study fixes it); file order before
+            let order = match std::fs::read(&cfg.secret) {
+                Ok(b) => Some(cfg.commit_order(&b.try_into().map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", cfg.secret.display()))?)),
+                Err(_) => cfg.commit_order_seed,
+            };
+            let findings = candor_participant::check::check(&cfg, order)?;
             print!("{findings}");
             anyhow::ensure!(findings.errors.is_empty(), "{} problem(s): see above", findings.errors.len());
         }

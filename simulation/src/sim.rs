@@ -77,12 +77,25 @@ pub fn run(
     };
     // regression targets are standardized: errors are reported in their units
     let target = norm.target.as_ref();
-    // a spec whose first round would overflow fails now, with advice, not
-    // after the setup and the commitments
-    if let Err((step, e)) = candor_core::check::dry_run(&layout, &pooled) {
-        let advice = candor_core::check::passing_learning_rate(&cfg.spec, &pooled)
-            .map_or_else(|| "no smaller learning rate passes; try more int_bits".into(), |lr| format!("learning_rate = {lr} passes"));
-        return Err(SimError::Config(format!("one epoch over the training rows fails at SGD step {step}: {e}; {advice}")));
+    // each member's seed and its rows in commit order
+    let mut rng = ChaCha20Rng::seed_from_u64(cfg.data.seed ^ 0x6d65_6d62_6572);
+    let committed: Vec<([u8; 32], Dataset)> = shares
+        .iter()
+        .map(|share| {
+            let mut seed = [0u8; 32];
+            rng.fill(&mut seed);
+            (seed, shuffled(&select_rows(&train, share), u64::from_le_bytes(seed[..8].try_into().expect("8 bytes"))))
+        })
+        .collect();
+    // a spec whose first round would overflow at a member (its rows, in its
+    // order, from the initial model) fails now, with advice, not after the
+    // setup and the commitments
+    for (i, (_, rows)) in committed.iter().enumerate() {
+        if let Err((step, e)) = candor_core::check::dry_run(&layout, rows) {
+            let advice = candor_core::check::passing_learning_rate(&cfg.spec, rows)
+                .map_or_else(|| "no smaller learning rate passes; try more int_bits".into(), |lr| format!("learning_rate = {lr} passes"));
+            return Err(SimError::Config(format!("participant {}'s first round fails at SGD step {step}: {e}; {advice}", i + 1)));
+        }
     }
     // class counts only mean something for classification
     let counts = match cfg.spec.model.task {
@@ -101,16 +114,12 @@ pub fn run(
     // members commit their data; the coordinator admits each after checking
     // its commitment proof
     let t = Instant::now();
-    let mut rng = ChaCha20Rng::seed_from_u64(cfg.data.seed ^ 0x6d65_6d62_6572);
     let honest = fed.participants - fed.malicious;
     let bar = bar(bars, fed.participants, "committing data");
     let mut members = Vec::with_capacity(fed.participants);
     let mut admitted = BTreeMap::new();
     let mut verified = BTreeMap::new();
-    for (i, share) in shares.iter().enumerate() {
-        let mut seed = [0u8; 32];
-        rng.fill(&mut seed);
-        let rows = shuffled(&select_rows(&train, share), u64::from_le_bytes(seed[..8].try_into().expect("8 bytes")));
+    for (i, (seed, rows)) in committed.into_iter().enumerate() {
         let data = PrivateData::new(&layout, &rows, seed)?;
         let peer = peer_id(seed)?;
         let name = format!("hospital-{:0w$}", i + 1, w = digits(fed.participants));

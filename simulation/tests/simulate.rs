@@ -129,9 +129,11 @@ fn bad_configs_are_refused_with_a_reason() {
     cfg.federation.participants = 3;
     cfg.spec.format = candor_core::FixedFormat { frac_bits: 9, int_bits: 1 };
     cfg.spec.learning_rate = 1.0;
-    cfg.spec.epochs = 50;
+    cfg.spec.epochs = 200;
     let e = candor_sim::sim::run(&cfg, None, &hidden, |_| {}).unwrap_err().to_string();
-    assert!(e.contains("fails at SGD step") && e.contains("updated weight") && e.contains("passes"), "{e}");
+    assert!(e.contains("participant 1's first round fails at SGD step") && e.contains("updated weight"), "{e}");
+    // with advice: here no smaller learning rate keeps 200 epochs in Q1.9
+    assert!(e.contains("learning_rate = ") || e.contains("try more int_bits"), "{e}");
 }
 
 #[test]
