@@ -128,18 +128,10 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     let (mut act, mut pass) = (vec![Lin::zero(); bs * h], vec![Lin::zero(); bs * h]);
     for c in 0..l.fwd_chunks() {
         let rows = col_chunk_rows(l, c);
-        let slots: F = rows.clone().map(|s| pow2::<F>(l.fwd_bits * (s - rows.start) as u32)).sum();
         for j in 0..h {
             let mut cs = cs.namespace(|| format!("hidden{c}_{j}"));
-            let mut sum = Lin::zero();
-            for i in 0..d {
-                let x = Lin::num(&elems[col0 + i * l.fwd_chunks() + c]);
-                sum = sum.add(&Lin::num(&mul(cs.namespace(|| format!("wx{i}")), &params[p.w1(i, j)], &x)?));
-            }
-            sum = sum.add_scaled(slots * pow2::<F>(f), &params[p.b1(j)]);
             let vals: Vec<i128> = rows.clone().map(|b| t.pre1[b * h + j]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "pre", &vals, (l.fwd_bits, l.fwd_bits), one)?;
-            enforce_eq(cs.namespace(|| "slots"), &claimed, &sum);
+            let bits = pre_from_columns(&mut cs, l, (&elems[col0..], c), (params, |i| p.w1(i, j), p.b1(j)), &vals, one)?;
             for (s, b) in rows.clone().enumerate() {
                 let (a, ps) = relu(&mut cs.namespace(|| format!("relu{s}")), &bits[s], l)?;
                 act[b * h + j] = a;
@@ -270,6 +262,34 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             Ok(Lin::num(&alloc_lin(cs.namespace(|| format!("w{i}")), &u.floor_shift(l.upd_shift, one))?))
         })
         .collect()
+}
+
+/// One unit's pre-activations `sum_i W_i X_i + b 2^f` for the rows of column
+/// chunk `c`, from the committed column packing `cols` (`X_i` per feature and
+/// chunk): `d` products, and one decomposition per row that proves its slot
+/// (and holds its floor by `2^f`). `weight(i)` indexes feature `i`'s weight
+/// in `params`, `bias` the unit's bias; `values` are the rows' witnessed
+/// pre-activations. Shared by the MLP's hidden layer and softmax
+/// regression's logits.
+pub(crate) fn pre_from_columns<F: CircuitField, CS: ConstraintSystem<F>>(
+    cs: &mut CS,
+    l: &Layout,
+    (cols, c): (&[nova_snark::frontend::num::AllocatedNum<F>], usize),
+    (params, weight, bias): (&[Lin<F>], impl Fn(usize) -> usize, usize),
+    values: &[i128],
+    one: Variable,
+) -> Result<Vec<Bits<F>>, SynthesisError> {
+    let rows = col_chunk_rows(l, c);
+    let slots: F = rows.clone().map(|s| pow2::<F>(l.fwd_bits * (s - rows.start) as u32)).sum();
+    let mut sum = Lin::zero();
+    for i in 0..l.features() {
+        let x = Lin::num(&cols[i * l.fwd_chunks() + c]);
+        sum = sum.add(&Lin::num(&mul(cs.namespace(|| format!("wx{i}")), &params[weight(i)], &x)?));
+    }
+    sum = sum.add_scaled(slots * pow2::<F>(l.spec.format.frac_bits), &params[bias]);
+    let (bits, claimed) = claim_slots(cs, "pre", values, (l.fwd_bits, l.fwd_bits), one)?;
+    enforce_eq(cs.namespace(|| "slots"), &claimed, &sum);
+    Ok(bits)
 }
 
 /// The parameters, their update values `w D - lr G` (the witness) and the

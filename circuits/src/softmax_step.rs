@@ -13,8 +13,8 @@
 //!   `w D - lr G`, whose high bits are the new weight.
 
 use crate::field::{fe, pow2};
-use crate::gadgets::{alloc_lin, enforce_eq, mul, Bits, Lin};
-use crate::mlp_step::{claim_one, claim_slots, softmax2, update_from_rows};
+use crate::gadgets::{alloc_lin, mul, Bits, Lin};
+use crate::mlp_step::{claim_one, pre_from_columns, softmax2, update_from_rows};
 use crate::packing::{col_chunk_rows, meta_elements};
 use crate::sgd_circuit::Meta;
 use crate::CircuitField;
@@ -47,18 +47,10 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     let mut pre: Vec<Option<Bits<F>>> = (0..bs * k).map(|_| None).collect();
     for ch in 0..l.fwd_chunks() {
         let rows = col_chunk_rows(l, ch);
-        let slots: F = rows.clone().map(|s| pow2::<F>(l.fwd_bits * (s - rows.start) as u32)).sum();
         for c in 0..k {
             let mut cs = cs.namespace(|| format!("logit{ch}_{c}"));
-            let mut sum = Lin::zero();
-            for i in 0..d {
-                let x = Lin::num(&elems[col0 + i * l.fwd_chunks() + ch]);
-                sum = sum.add(&Lin::num(&mul(cs.namespace(|| format!("wx{i}")), &params[w(i, c)], &x)?));
-            }
-            sum = sum.add_scaled(slots * pow2::<F>(f), &params[bias(c)]);
             let vals: Vec<i128> = rows.clone().map(|b| t.pre[b * k + c]).collect();
-            let (bits, claimed) = claim_slots(&mut cs, "pre", &vals, (l.fwd_bits, l.fwd_bits), one)?;
-            enforce_eq(cs.namespace(|| "slots"), &claimed, &sum);
+            let bits = pre_from_columns(&mut cs, l, (&elems[col0..], ch), (params, |i| w(i, c), bias(c)), &vals, one)?;
             for (b, bit) in rows.clone().zip(bits) {
                 pre[b * k + c] = Some(bit);
             }
