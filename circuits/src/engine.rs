@@ -3,7 +3,7 @@
 
 use crate::commit_circuit::CommitCircuit;
 use crate::hash::Hasher;
-use crate::sgd_circuit::SgdFoldCircuit;
+use crate::step::SgdFoldCircuit;
 use crate::verifier::Digest;
 use crate::{field, CircuitError};
 use candor_core::{Layout, ParamsPin};

@@ -17,14 +17,12 @@ pub mod field;
 pub mod fixtures;
 pub mod gadgets;
 pub mod hash;
-pub mod mlp_step;
 pub mod packing;
 pub mod padding;
 pub mod profile;
 pub mod prover;
-pub mod sgd_circuit;
-mod softmax_step;
 pub mod state;
+pub mod step;
 pub mod verifier;
 
 pub use error::CircuitError;

@@ -11,7 +11,7 @@
 
 use crate::engine::{Keys, Scalar, TrainKeys, E1};
 use crate::hash::Hasher;
-use crate::sgd_circuit::SgdFoldCircuit;
+use crate::step::SgdFoldCircuit;
 use crate::CircuitError;
 use candor_core::{Layout, TrainSpec};
 use nova_snark::frontend::num::AllocatedNum;

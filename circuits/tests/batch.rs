@@ -9,7 +9,7 @@ use candor_circuits::fixtures;
 use candor_circuits::prover::{prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_training, Statement, TrainingStatement};
 use candor_circuits::{encoding, CircuitError};
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
 use rmpv::Value;
 

@@ -8,7 +8,7 @@ use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::fixtures;
 use candor_circuits::prover::{prove_training, prove_training_resumable, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_training, Statement, TrainingStatement};
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;

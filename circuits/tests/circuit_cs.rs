@@ -4,9 +4,9 @@
 use candor_circuits::commit_circuit::{commit_native, CommitCircuit};
 use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
-use candor_circuits::sgd_circuit::{Forgery, SgdFoldCircuit};
+use candor_circuits::step::{Forgery, SgdFoldCircuit};
 use candor_core::data::batches;
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task};
 use ff::Field;
 use nova_snark::frontend::num::AllocatedNum;

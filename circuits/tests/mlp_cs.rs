@@ -1,13 +1,13 @@
 //! The MLP step circuit on a test constraint system: honest folds satisfy it
-//! and reproduce the integer reference (`candor_core::mlp`) exactly, through
+//! and reproduce the integer reference (`candor_core::model::mlp`) exactly, through
 //! ReLU and softmax saturation; forged witnesses (hidden pre-activation,
 //! ReLU sign, softmax quotient, hidden-weight update) do not.
 
 use candor_circuits::commit_circuit::{commit_native, CommitCircuit};
 use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
-use candor_circuits::mlp_step::MlpForgery;
-use candor_circuits::sgd_circuit::{advance, Forgery};
+use candor_circuits::step::MlpForgery;
+use candor_circuits::step::{advance, Forgery};
 use candor_core::data::{batches, Batch};
 use candor_core::fixed::floor_shift;
 use candor_core::model::Trace;
@@ -39,7 +39,7 @@ fn fixture(spec: TrainSpec, saturate: bool) -> Fixture {
 }
 
 /// The traces of the fold's steps, natively.
-fn traces(fx: &Fixture) -> Vec<candor_core::mlp::MlpTrace> {
+fn traces(fx: &Fixture) -> Vec<candor_core::model::mlp::MlpTrace> {
     let mut st = fx.input.clone();
     let mut out = vec![];
     for (batch, blind) in fx.circuit.batches().iter().zip(fx.circuit.blinds()) {

@@ -1,17 +1,17 @@
 //! Multinomial logistic regression in-circuit: honest folds satisfy the step
 //! circuit and reproduce the integer reference
-//! (`candor_core::softmax_regression`) exactly, through the softmax clamp on
+//! (`candor_core::model::softmax`) exactly, through the softmax clamp on
 //! both sides; forged witnesses (logit, softmax quotient, weight and bias
 //! updates) do not; an end-to-end Nova proof verifies and attests the
 //! reference model, and its tampered twins are rejected.
 
 use candor_circuits::engine::{KeySource, TrainKeys};
 use candor_circuits::fixtures;
-use candor_circuits::sgd_circuit::{advance, Forgery};
+use candor_circuits::step::{advance, Forgery};
 use candor_circuits::verifier::{verify_training, TrainingStatement};
 use candor_core::fixed::floor_shift;
+use candor_core::model::linear::LinearModel;
 use candor_core::model::Trace;
-use candor_core::sgd::LinearModel;
 use candor_core::{CoreError, Layout, Model, Task, TrainSpec};
 use std::sync::OnceLock;
 

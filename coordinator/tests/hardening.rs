@@ -8,7 +8,7 @@ mod common;
 use candor_coordinator::node::DEFAULT_REQUESTS_PER_MINUTE;
 use candor_coordinator::store::Store;
 use candor_coordinator::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_protocols::{RejectCode, Request, Response, Submission, MAX_REASON_BYTES};
 use common::*;
 use libp2p::identity::Keypair;

@@ -8,7 +8,7 @@ use candor_circuits::verifier::{verify_training, Statement};
 use candor_circuits::CircuitError;
 use candor_coordinator::audit::audit;
 use candor_coordinator::store::Store;
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_participant::daemon::Outcome;
 use candor_protocols::net::{build_swarm, NetConfig};
 use candor_protocols::{Limits, RejectCode, Request, Response, Submission};

@@ -4,7 +4,7 @@
 use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_coordinator::round::{Action, Event, OpenRound, Participant, PeerKey, Policy, Progress, RoundMachine, Setup, Update};
 use candor_coordinator::strategy::StrategyConfig;
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_core::Model;
 use candor_core::{FixedFormat, ModelSpec, Task, TrainSpec};
 use candor_protocols::{RejectCode, Request, Response, Submission};

@@ -12,7 +12,7 @@ use candor_coordinator::node::Federation;
 use candor_coordinator::node::{Coordinator, StatusConfig};
 use candor_coordinator::status::view::StatusView;
 use candor_coordinator::store::Store;
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_participant::daemon::Outcome;
 use candor_protocols::{Limits, RejectCode, Request, Submission};
 use common::{ask, code, dkeys, federation_with, hospitals, keys, node_config, participate, start_on};

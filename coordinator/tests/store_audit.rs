@@ -10,7 +10,7 @@ use candor_coordinator::audit::audit;
 use candor_coordinator::round::{Admitted, PeerKey};
 use candor_coordinator::store::Store;
 use candor_coordinator::strategy::{StrategyConfig, Weighted};
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 
 use crate::data::Dataset;
 use crate::dataset::TargetScale;
-use crate::mlp::class_of;
+use crate::model::mlp::class_of;
 use crate::{Layout, Model, Task};
 use serde::{Deserialize, Serialize};
 

@@ -12,7 +12,7 @@
 //! widths below are worst-case bounds derived from the input ranges.
 
 use crate::fixed::signed_bits_for;
-use crate::mlp::{MlpHyper, MlpShape};
+use crate::spec::MlpShape;
 use crate::{CoreError, Task, TrainSpec};
 
 /// Bits of a field element we let a packing use: Pasta fields have 255-bit
@@ -210,11 +210,21 @@ impl Layout {
     pub fn mlp_shape(&self) -> Option<MlpShape> {
         self.spec.model.mlp_shape()
     }
+}
 
-    /// The MLP's step hyperparameters.
-    pub fn mlp_hyper(&self) -> MlpHyper {
-        MlpHyper { format: self.spec.format, lr_q: self.lr_q, batch: self.batch() }
+/// Checks the learning rate (in `(0, 1]`) and that the format keeps every
+/// intermediate of `softmax2` over `outputs` classes inside `i128` (it shifts
+/// by up to `2^(int_bits+1)`).
+fn check_softmax2(spec: &TrainSpec, lr_q: i64, outputs: usize) -> Result<(), CoreError> {
+    let fmt = spec.format;
+    if lr_q <= 0 || lr_q > fmt.one() {
+        return Err(CoreError::InvalidSpec("the learning rate must be in (0, 1]".into()));
     }
+    let classes_bits = usize::BITS - outputs.max(1).leading_zeros();
+    if fmt.int_bits > 5 || 2 * fmt.frac_bits + 2 + (1 << (fmt.int_bits + 1)) + classes_bits >= 120 {
+        return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for softmax2")));
+    }
+    Ok(())
 }
 
 /// Checks that `softmax2` over the logits of multinomial logistic regression
@@ -223,12 +233,12 @@ impl Layout {
 /// its denominator.
 fn softmax_regression_layout(spec: &TrainSpec, lr_q: i64, fwd_bits: u32) -> Result<u32, CoreError> {
     let (fmt, k) = (spec.format, spec.model.outputs());
-    MlpHyper { format: fmt, lr_q, batch: spec.batch_size }.validate(k)?;
+    check_softmax2(spec, lr_q, k)?;
     // exp2's saturation reads the bits from f + K - 1 below the sign bit
     if fwd_bits <= fmt.frac_bits + fmt.total_bits() {
         return Err(CoreError::InvalidSpec(format!("{fmt} is too narrow for softmax regression's logits")));
     }
-    let exp_max = crate::mlp::exp2_approx(i128::from(fmt.max()), fmt) as u128;
+    let exp_max = crate::activation::exp2_approx(i128::from(fmt.max()), fmt) as u128;
     let sum_bits = 128 - (k as u128 * exp_max).leading_zeros();
     if sum_bits + fmt.frac_bits > F64_EXACT_BITS {
         return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for an exact softmax in f64")));
@@ -240,7 +250,7 @@ fn mlp_layout(spec: &TrainSpec, lr_q: i64, upd_shift: u32, upd_bits: u32) -> Res
     let (h, k) = (spec.model.hidden, spec.model.outputs());
     let fmt = spec.format;
     let f = fmt.frac_bits;
-    MlpHyper { format: fmt, lr_q, batch: spec.batch_size }.validate(k)?;
+    check_softmax2(spec, lr_q, k)?;
     let half = 1u128 << (fmt.total_bits() - 1);
     let (one, max) = (1u128 << f, half - 1);
     let pre2_bits = signed_bits_for(h as u128 * half * max + half * one);
@@ -253,7 +263,7 @@ fn mlp_layout(spec: &TrainSpec, lr_q: i64, upd_shift: u32, upd_bits: u32) -> Res
     // the W2 gradient sums e a over the batch; its bias e 2^f, and a <= MAX
     let g2_bound = half * (1u128 << upd_shift) + one * (spec.batch_size as u128 * one * half);
     let g2_bits = signed_bits_for(g2_bound).max(upd_bits);
-    let exp_max = crate::mlp::exp2_approx(i128::from(fmt.max()), fmt) as u128;
+    let exp_max = crate::activation::exp2_approx(i128::from(fmt.max()), fmt) as u128;
     let sum_bits = 128 - (k as u128 * exp_max).leading_zeros();
     // the candle trainer divides exp * 2^f exactly in f64
     if sum_bits + f > F64_EXACT_BITS || g2_bits > F64_EXACT_BITS {

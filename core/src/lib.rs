@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod activation;
 pub mod check;
 pub mod data;
 pub mod dataset;
@@ -12,11 +13,8 @@ mod error;
 pub mod eval;
 pub mod fixed;
 pub mod layout;
-pub mod mlp;
 pub mod model;
 pub mod parquet_table;
-pub mod sgd;
-pub mod softmax_regression;
 pub mod spec;
 pub mod summary;
 pub mod table;
@@ -25,4 +23,4 @@ pub use error::CoreError;
 pub use fixed::FixedFormat;
 pub use layout::Layout;
 pub use model::Model;
-pub use spec::{ModelSpec, ParamsPin, Task, TrainSpec};
+pub use spec::{MlpShape, ModelSpec, ParamsPin, Task, TrainSpec};

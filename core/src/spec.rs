@@ -35,7 +35,7 @@ impl Task {
 /// Model architecture: one dense layer over `features` inputs plus a bias
 /// per output (`hidden = 0`: logistic, linear or, with task "softmax",
 /// multinomial logistic regression), or an MLP with one hidden clipped-ReLU
-/// layer of `hidden` units (see `candor_core::mlp`).
+/// layer of `hidden` units (see `candor_core::model::mlp`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -79,8 +79,8 @@ impl ModelSpec {
     }
 
     /// The MLP's shape, if the model has a hidden layer.
-    pub fn mlp_shape(&self) -> Option<crate::mlp::MlpShape> {
-        self.is_mlp().then(|| crate::mlp::MlpShape { features: self.features, hidden: self.hidden, outputs: self.outputs() })
+    pub fn mlp_shape(&self) -> Option<MlpShape> {
+        self.is_mlp().then(|| MlpShape { features: self.features, hidden: self.hidden, outputs: self.outputs() })
     }
 
     /// Output units: `classes` for softmax, else 1.
@@ -179,4 +179,32 @@ pub struct ParamsPin {
     pub train: Option<String>,
     /// Digest of the data-commitment circuit's public parameters.
     pub data: Option<String>,
+}
+
+/// Architecture: `features -> hidden (clipped ReLU) -> outputs`. One output
+/// is binary classification (hard sigmoid), two or more are classes
+/// (`softmax2`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MlpShape {
+    /// Input features.
+    pub features: usize,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Output units: 1 (binary) or the number of classes.
+    pub outputs: usize,
+}
+
+impl MlpShape {
+    /// Number of parameters.
+    pub fn params(&self) -> usize {
+        (self.features + 1) * self.hidden + (self.hidden + 1) * self.outputs
+    }
+
+    /// Multiply-accumulates of one training step over `batch` rows (forward,
+    /// hidden error, both gradients).
+    pub fn macs_per_step(&self, batch: usize) -> usize {
+        let (d, h, k) = (self.features, self.hidden, self.outputs);
+        batch * (2 * d * h + 3 * h * k)
+    }
 }

@@ -1,5 +1,5 @@
 //! Accuracy of fixed-point MLP training (the candle trainer that is
-//! bit-identical to `candor_core::mlp`) against the float32 reference, on
+//! bit-identical to `candor_core::model::mlp`) against the float32 reference, on
 //! the bundled data: digits 64-16-10 (softmax2) and breast cancer 30-16-1
 //! (hard sigmoid); centralized, and federated (3 IID hospitals, FedAvg,
 //! one local epoch per round). No proofs: this settles the arithmetic.
@@ -8,10 +8,12 @@
 
 use candor_core::data::{Batch, Dataset};
 use candor_core::dataset::Normalization;
-use candor_core::mlp::{Mlp, MlpHyper, MlpShape};
+use candor_core::model::mlp::Mlp;
 use candor_core::table::Table;
 use candor_core::FixedFormat;
-use candor_participant::mlp_trainer::{FixedMlpTrainer, FloatMlpTrainer};
+use candor_core::{Layout, MlpShape, ModelSpec, Task, TrainSpec};
+use candor_participant::train::mlp::{FixedMlpTrainer, FloatMlpTrainer};
+use candor_participant::train::{Reference, Trainer};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::time::Instant;
@@ -64,11 +66,13 @@ fn run(name: &str, path: &str, label: &str, shape_of: impl Fn(usize) -> MlpShape
     let fmt = FixedFormat::default();
     let (train, test) = load(path, label, fmt);
     let shape = shape_of(train.features);
-    let hyper = MlpHyper { format: fmt, lr_q: fmt.quantize(lr).unwrap(), batch: 16 };
+    let (task, classes) = if shape.outputs == 1 { (Task::Logistic, 0) } else { (Task::Softmax, shape.outputs) };
+    let model = ModelSpec::mlp(shape.features, shape.hidden, task, classes);
+    let layout = Layout::new(&TrainSpec { model, format: fmt, learning_rate: lr, batch_size: 16, epochs: 1, steps_per_fold: 1 }).unwrap();
     let init = Mlp::init(shape, fmt, 42);
     let all = batches(&train, 16);
 
-    let mut fixed = FixedMlpTrainer::new(hyper, &init).unwrap();
+    let mut fixed = FixedMlpTrainer::new(&layout, &init).unwrap();
     let mut float = FloatMlpTrainer::new(&init, fmt, lr).unwrap();
     let mut curve = vec![];
     let mut fixed_secs = 0.0;
@@ -77,12 +81,12 @@ fn run(name: &str, path: &str, label: &str, shape_of: impl Fn(usize) -> MlpShape
             let t = Instant::now();
             fixed.step(b).unwrap();
             fixed_secs += t.elapsed().as_secs_f64();
-            float.step(b, fmt).unwrap();
+            float.step(b).unwrap();
         }
         curve.push(accuracy(&fixed.model().unwrap(), fmt, &test));
     }
     let per_step = fixed_secs / (epochs * all.len()) as f64;
-    let float_acc = float.accuracy(&test, fmt).unwrap();
+    let float_acc = float.evaluate(&test).unwrap();
 
     // federated: 3 IID shares, one local epoch per round, FedAvg weighted by rows
     let shares: Vec<Dataset> = (0..3)
@@ -97,7 +101,7 @@ fn run(name: &str, path: &str, label: &str, shape_of: impl Fn(usize) -> MlpShape
         let mut sum = vec![0i128; shape.params()];
         let mut n = 0i128;
         for s in &shares {
-            let mut tr = FixedMlpTrainer::new(hyper, &global).unwrap();
+            let mut tr = FixedMlpTrainer::new(&layout, &global).unwrap();
             for b in batches(s, 16) {
                 tr.step(&b).unwrap();
             }

@@ -9,10 +9,7 @@ pub mod config;
 pub mod daemon;
 mod error;
 pub mod local;
-pub mod mlp_trainer;
-pub mod model_trainer;
 pub mod round;
-pub mod softmax_trainer;
-pub mod trainer;
+pub mod train;
 
 pub use error::ParticipantError;

@@ -2,8 +2,8 @@
 //! proof, verify it. What a hospital's IT team runs to see the engine work
 //! before joining a federation.
 
-use crate::model_trainer::ReferenceTrainer;
 use crate::round::train_round;
+use crate::train::ReferenceTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::prover::{prove_commitment, PrivateData};
@@ -235,7 +235,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
     let verify_secs = t.elapsed().as_secs_f64();
 
     let mut float = ReferenceTrainer::new(&layout, &statement.global)?;
-    float.train_batches(&layout, data.batches(), layout.spec.epochs)?;
+    float.train_batches(data.batches(), layout.spec.epochs)?;
     let report = LocalReport {
         rows: commitment.rows,
         steps,
@@ -247,7 +247,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         proof_bytes: file.proof.len(),
         params_digest: keys.digest_hex(),
         test: evaluate(&layout, verified.model(), &test).in_units(norm.target.as_ref()),
-        float_reference: Metrics::metric_in_units(float.evaluate_dataset(&layout, &test)?, &layout, norm.target.as_ref()),
+        float_reference: Metrics::metric_in_units(float.evaluate_dataset(&test)?, &layout, norm.target.as_ref()),
     };
     std::fs::write(out.join("commitment.msgpack"), rmp_serde::to_vec_named(&(commitment, cproof))?)?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;

@@ -2,7 +2,7 @@
 //! proving, prove the same steps and check that the proof attests exactly
 //! candle's model (bit-exactness, checked on every run, not only in tests).
 
-use crate::model_trainer::ExactTrainer;
+use crate::train::ExactTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::prover::{prove_training, PrivateData};

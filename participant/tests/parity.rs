@@ -3,9 +3,10 @@
 //! across the whole format range, and overflows exactly when it does.
 
 use candor_core::data::Batch;
-use candor_core::sgd::{sgd_step, LinearModel};
+use candor_core::model::linear::{sgd_step, LinearModel};
 use candor_core::{FixedFormat, Layout, ModelSpec, Task, TrainSpec};
-use candor_participant::trainer::FixedTrainer;
+use candor_participant::train::linear::FixedTrainer;
+use candor_participant::train::Trainer;
 use proptest::prelude::*;
 
 fn layout(task: Task, d: usize, b: usize, lr: f64, frac: u32) -> Layout {

@@ -132,7 +132,7 @@ impl libp2p::request_response::Codec for Codec {
 mod tests {
     use super::*;
     use crate::Submission;
-    use candor_core::sgd::LinearModel;
+    use candor_core::model::linear::LinearModel;
     use futures::executor::block_on;
     use futures::io::Cursor;
     use libp2p::request_response::Codec as _;

@@ -78,7 +78,7 @@ pub fn flips_some_label(data: &Dataset, spec: &ModelSpec, fmt: FixedFormat) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_core::sgd::LinearModel;
+    use candor_core::model::linear::LinearModel;
 
     #[test]
     fn every_kind_comes_round_for_every_malicious_participant() {

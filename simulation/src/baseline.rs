@@ -16,7 +16,7 @@ use candor_core::data::{batches, Dataset};
 use candor_core::dataset::TargetScale;
 use candor_core::eval::Metrics;
 use candor_core::{Layout, Model, Task, TrainSpec};
-use candor_participant::model_trainer::ReferenceTrainer;
+use candor_participant::train::ReferenceTrainer;
 
 /// Learning rates the baseline tries.
 pub const BASELINE_RATES: [f64; 6] = [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125];
@@ -62,6 +62,6 @@ pub fn converged(layout: &Layout, train: &Dataset, test: &Dataset, target: Optio
 /// metric on the training rows and on the held-out rows.
 fn train_and_score(layout: &Layout, train: &Dataset, test: &Dataset, epochs: u32) -> Result<(f64, f64), SimError> {
     let mut float = ReferenceTrainer::new(layout, &Model::initial(&layout.spec))?;
-    float.train_batches(layout, &batches(layout, train)?, epochs)?;
-    Ok((float.evaluate_dataset(layout, train)?, float.evaluate_dataset(layout, test)?))
+    float.train_batches(&batches(layout, train)?, epochs)?;
+    Ok((float.evaluate_dataset(train)?, float.evaluate_dataset(test)?))
 }

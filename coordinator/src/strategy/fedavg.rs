@@ -34,7 +34,7 @@ impl Strategy for FedAvg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_core::sgd::LinearModel;
+    use candor_core::model::linear::LinearModel;
 
     #[test]
     fn weights_by_samples_with_floor() {
@@ -56,7 +56,7 @@ mod tests {
 
     #[test]
     fn averages_mlps_and_refuses_mixed_architectures() {
-        use candor_core::mlp::{Mlp, MlpShape};
+        use candor_core::{model::mlp::Mlp, MlpShape};
         let shape = MlpShape { features: 1, hidden: 1, outputs: 1 }; // 4 parameters
         let a = Model::from(Mlp::from_params(shape, &[4, 0, 8, -2]).unwrap());
         let b = Model::from(Mlp::from_params(shape, &[0, 4, 0, 2]).unwrap());

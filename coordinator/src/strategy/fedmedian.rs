@@ -31,7 +31,7 @@ impl Strategy for FedMedian {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_core::sgd::LinearModel;
+    use candor_core::model::linear::LinearModel;
 
     #[test]
     fn median_ignores_an_outlier() {

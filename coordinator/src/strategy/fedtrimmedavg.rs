@@ -40,7 +40,7 @@ impl Strategy for FedTrimmedAvg {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_core::sgd::LinearModel;
+    use candor_core::model::linear::LinearModel;
 
     #[test]
     fn trims_both_ends() {

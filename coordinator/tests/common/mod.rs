@@ -14,7 +14,7 @@ use candor_coordinator::node::{Coordinator, Federation, NodeConfig, DEFAULT_REQU
 use candor_coordinator::round::{Admitted, PeerKey, Policy};
 use candor_coordinator::strategy::StrategyConfig;
 use candor_coordinator::CoordinatorError;
-use candor_core::sgd::LinearModel;
+use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
 use candor_participant::daemon::{run, DaemonConfig, Outcome};
 use candor_protocols::net::NetConfig;

@@ -13,13 +13,14 @@
 //! w'     = floor((w D - lr G) / D)     D = B 2^(2f), overflow: error
 //! ```
 //!
-//! It is the MLP's output layer (`crate::mlp`) applied to the features
-//! directly, and the linear model's update rule (`crate::sgd`) once per
+//! It is the MLP's output layer ([`super::mlp`]) applied to the features
+//! directly, and the linear model's update rule ([`super::linear`]) once per
 //! class: every rounding a floor, every value in the format.
 
+use super::mlp::class_of;
+use crate::activation::softmax2;
 use crate::data::Batch;
 use crate::fixed::floor_shift;
-use crate::mlp::{class_of, softmax2};
 use crate::{CoreError, FixedFormat, Layout};
 use serde::{Deserialize, Serialize};
 

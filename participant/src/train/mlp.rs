@@ -1,6 +1,6 @@
 //! MLP training on candle: [`FixedMlpTrainer`] reproduces
-//! `candor_core::mlp` bit for bit on f64 tensors holding integers (as
-//! [`crate::trainer::FixedTrainer`] does for logistic regression);
+//! `candor_core::model::mlp` bit for bit on f64 tensors holding integers (as
+//! [`super::linear::FixedTrainer`] does for logistic regression);
 //! [`FloatMlpTrainer`] is the float32 accuracy reference (ReLU, exact
 //! sigmoid or softmax, cross-entropy).
 //!
@@ -12,11 +12,13 @@
 //! an integer `S`, the correctly rounded `n / S` never crosses an integer,
 //! so its floor is the integer quotient.
 
+use super::activation::{hard_sigmoid, relu_clipped, relu_passes, softmax2};
+use super::{Exact, Reference, Trainer};
 use crate::ParticipantError;
-use candle_core::{DType, Device, Tensor, D};
+use candle_core::{DType, Device, Tensor};
 use candor_core::data::{Batch, Dataset};
-use candor_core::mlp::{class_of, Mlp, MlpHyper, MlpShape};
-use candor_core::{CoreError, FixedFormat};
+use candor_core::model::mlp::{class_of, Mlp};
+use candor_core::{CoreError, FixedFormat, Layout, MlpShape, Model};
 
 /// Tensors of one batch: `x` is `B x d`, `onehot` `B x k` (k = 1: the label
 /// itself), `mask` a column.
@@ -45,7 +47,10 @@ impl BatchTensors {
 
 /// Exact fixed-point MLP SGD on candle.
 pub struct FixedMlpTrainer {
-    hyper: MlpHyper,
+    fmt: FixedFormat,
+    lr_q: i64,
+    batch: usize,
+    upd_shift: u32,
     shape: MlpShape,
     w1: Tensor,
     b1: Tensor,
@@ -61,11 +66,13 @@ fn column(v: &[i64], rows: usize, cols: usize, dev: &Device) -> Result<Tensor, P
 impl FixedMlpTrainer {
     /// Starts from `model`; refuses formats whose intermediates could leave
     /// f64's exact range.
-    pub fn new(hyper: MlpHyper, model: &Mlp) -> Result<Self, ParticipantError> {
-        hyper.validate(model.shape.outputs)?;
-        model.validate(hyper.format)?;
+    pub fn new(layout: &Layout, model: &Mlp) -> Result<Self, ParticipantError> {
+        if layout.mlp_shape() != Some(model.shape) {
+            return Err(CoreError::InvalidData("the model is not the spec's MLP".into()).into());
+        }
+        let fmt = layout.spec.format;
+        model.validate(fmt)?;
         let s = model.shape;
-        let fmt = hyper.format;
         let (f, v) = (fmt.frac_bits, fmt.total_bits());
         let lg = |n: usize| usize::BITS - (n.max(1) - 1).leading_zeros(); // ceil(log2 n)
                                                                           // magnitudes (values below 2^(v-1), errors at most 2^f, lr at most
@@ -73,17 +80,20 @@ impl FixedMlpTrainer {
                                                                           // (d + 1) 2^(2v); softmax
                                                                           // numerators below 2^(2f + 1) 2^(2^(int+1)) k; updates w 2^shift
         let widest = [
-            f + lg(hyper.batch) + lg(s.outputs.max(2)) + 2 * v,
+            f + lg(layout.batch()) + lg(s.outputs.max(2)) + 2 * v,
             lg(s.features.max(s.hidden) + 1) + 2 * v,
             2 * f + 1 + (1 << (fmt.int_bits + 1)) + lg(s.outputs),
-            hyper.upd_shift() + v,
+            layout.upd_shift + v,
         ];
         if widest.iter().any(|&b| b >= 52) {
             return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for exact f64 MLP training")).into());
         }
         let dev = Device::Cpu;
         Ok(Self {
-            hyper,
+            fmt,
+            lr_q: layout.lr_q,
+            batch: layout.batch(),
+            upd_shift: layout.upd_shift,
             shape: s,
             w1: column(&model.w1, s.features, s.hidden, &dev)?,
             b1: column(&model.b1, 1, s.hidden, &dev)?,
@@ -92,36 +102,36 @@ impl FixedMlpTrainer {
             dev,
         })
     }
+}
 
-    /// One SGD step.
-    pub fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
-        let fmt = self.hyper.format;
+impl Trainer for FixedMlpTrainer {
+    fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+        let fmt = self.fmt;
         let one = fmt.one() as f64;
         let (min, max) = (fmt.min() as f64, fmt.max() as f64);
         let classes = if self.shape.outputs == 1 { 2 } else { self.shape.outputs as i64 };
-        if batch.y.len() != self.hyper.batch || batch.y.iter().any(|&y| !(0..classes).contains(&y)) {
+        if batch.y.len() != self.batch || batch.y.iter().any(|&y| !(0..classes).contains(&y)) {
             return Err(CoreError::InvalidData("batch size or labels do not match the model".into()).into());
         }
         let t = BatchTensors::new(batch, self.shape.features, self.shape.outputs, DType::F64, &self.dev)?;
         let floor_div = |v: &Tensor, d: f64| v.affine(1.0 / d, 0.0)?.floor();
         let z1 = floor_div(&t.x.matmul(&self.w1)?.broadcast_add(&self.b1.affine(one, 0.0)?)?, one)?;
-        let a = z1.clamp(0.0, max)?;
+        let a = relu_clipped(&z1, fmt)?;
         let z2 = floor_div(&a.matmul(&self.w2)?.broadcast_add(&self.b2.affine(one, 0.0)?)?, one)?;
         let err = if self.shape.outputs == 1 {
-            let s = floor_div(&z2, 4.0)?.affine(1.0, one / 2.0)?.clamp(0.0, one)?;
-            (s - t.onehot.affine(one, 0.0)?)?
+            (hard_sigmoid(&z2, fmt)? - t.onehot.affine(one, 0.0)?)?
         } else {
             (softmax2(&z2, fmt)? - t.onehot.affine(one, 0.0)?)?
         };
         let err = err.broadcast_mul(&t.mask)?;
         let g2 = a.t()?.matmul(&err)?;
         let gb2 = err.sum_keepdim(0)?.affine(one, 0.0)?;
-        let passes = (z1.ge(0.0)?.to_dtype(DType::F64)? * z1.le(max)?.to_dtype(DType::F64)?)?;
+        let passes = relu_passes(&z1, fmt)?;
         let delta = (floor_div(&err.matmul(&self.w2.t()?)?, one)? * passes)?;
         let g1 = t.x.t()?.matmul(&delta)?;
         let gb1 = delta.sum_keepdim(0)?.affine(one, 0.0)?;
-        let d = 2f64.powi(self.hyper.upd_shift() as i32);
-        let lr = self.hyper.lr_q as f64;
+        let d = 2f64.powi(self.upd_shift as i32);
+        let lr = self.lr_q as f64;
         let step = |w: &Tensor, g: &Tensor| -> Result<Tensor, ParticipantError> {
             let w = floor_div(&(w.affine(d, 0.0)? - g.affine(lr, 0.0)?)?, d)?;
             let (lo, hi) = (w.min_keepdim(0)?.min_keepdim(1)?, w.max_keepdim(0)?.max_keepdim(1)?);
@@ -137,7 +147,9 @@ impl FixedMlpTrainer {
         (self.w1, self.b1, self.w2, self.b2) = next;
         Ok(())
     }
+}
 
+impl FixedMlpTrainer {
     /// The current model.
     pub fn model(&self) -> Result<Mlp, ParticipantError> {
         let ints = |t: &Tensor| -> Result<Vec<i64>, ParticipantError> {
@@ -148,28 +160,17 @@ impl FixedMlpTrainer {
     }
 }
 
-/// `softmax2` of `candor_core::mlp` on a `B x k` tensor of logits.
-pub(crate) fn softmax2(z: &Tensor, fmt: FixedFormat) -> Result<Tensor, ParticipantError> {
-    let one = fmt.one() as f64;
-    let u = (z.clamp(fmt.min() as f64, fmt.max() as f64)? - fmt.min() as f64)?;
-    let n = u.affine(1.0 / one, 0.0)?.floor()?;
-    let r = (u - n.affine(one, 0.0)?)?;
-    // 2^n as a product over the bits of n (exact, unlike exp)
-    let mut pow = n.ones_like()?;
-    for j in 0..=fmt.int_bits {
-        let hi = n.affine(1.0 / f64::from(1u32 << j), 0.0)?.floor()?;
-        let bit = (&hi - hi.affine(0.5, 0.0)?.floor()?.affine(2.0, 0.0)?)?;
-        pow = (pow * bit.affine(2f64.powi(1 << j) - 1.0, 1.0)?)?;
+impl Exact for FixedMlpTrainer {
+    fn model(&self) -> Result<Model, ParticipantError> {
+        Ok(Model::Mlp(FixedMlpTrainer::model(self)?))
     }
-    let e = (r.affine(1.0, one)? * pow)?;
-    let s = e.sum_keepdim(D::Minus1)?;
-    Ok(e.affine(one, 0.0)?.broadcast_div(&s)?.floor()?)
 }
 
 /// Float32 MLP with ReLU and exact sigmoid/softmax cross-entropy: the
 /// accuracy reference.
 pub struct FloatMlpTrainer {
     shape: MlpShape,
+    format: FixedFormat,
     lr: f64,
     w1: Tensor,
     b1: Tensor,
@@ -188,6 +189,7 @@ impl FloatMlpTrainer {
         };
         Ok(Self {
             shape: s,
+            format,
             lr: learning_rate,
             w1: t(&model.w1, s.features, s.hidden)?,
             b1: t(&model.b1, 1, s.hidden)?,
@@ -202,9 +204,12 @@ impl FloatMlpTrainer {
         let a = z1.relu()?;
         Ok((a.matmul(&self.w2)?.broadcast_add(&self.b2)?, z1))
     }
+}
 
+impl Trainer for FloatMlpTrainer {
     /// One step over the real rows of a fixed-point batch.
-    pub fn step(&mut self, batch: &Batch, format: FixedFormat) -> Result<(), ParticipantError> {
+    fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+        let format = self.format;
         let rows: Vec<usize> = (0..batch.y.len()).filter(|&b| batch.mask[b]).collect();
         if rows.is_empty() {
             return Ok(());
@@ -237,9 +242,12 @@ impl FloatMlpTrainer {
         self.b2 = (&self.b2 - gb2.affine(scale, 0.0)?)?;
         Ok(())
     }
+}
 
+impl Reference for FloatMlpTrainer {
     /// Accuracy on a fixed-point data set.
-    pub fn accuracy(&self, data: &Dataset, format: FixedFormat) -> Result<f64, ParticipantError> {
+    fn evaluate(&self, data: &Dataset) -> Result<f64, ParticipantError> {
+        let format = self.format;
         let x =
             Tensor::from_vec(data.x.iter().map(|&v| format.to_f64(v) as f32).collect::<Vec<_>>(), (data.rows(), data.features), &self.dev)?;
         let z2 = self.logits(&x)?.0.to_vec2::<f32>()?;

@@ -1,12 +1,16 @@
 //! The model a federation trains, whichever architecture its spec names: the
 //! one type that travels in messages, is stored, aggregated and proven.
 
+pub mod linear;
+pub mod mlp;
+pub mod softmax;
+
 use crate::data::Batch;
-use crate::mlp::{mlp_step_traced, Mlp, MlpTrace};
-use crate::sgd::{sgd_step, LinearModel, StepTrace};
-use crate::softmax_regression::{softmax_step, SoftmaxRegression, SoftmaxTrace};
 use crate::{CoreError, Layout, Task, TrainSpec};
+use linear::{sgd_step, LinearModel, StepTrace};
+use mlp::{mlp_step_traced, Mlp, MlpTrace};
 use serde::{Deserialize, Serialize};
+use softmax::{softmax_step, SoftmaxRegression, SoftmaxTrace};
 
 /// Intermediate values of one step, per architecture.
 #[derive(Clone, Debug)]
@@ -124,7 +128,7 @@ impl Model {
                 (Model::Linear(next), Trace::Linear(t))
             }
             Model::Mlp(m) => {
-                let (next, t) = mlp_step_traced(&layout.mlp_hyper(), m, batch)?;
+                let (next, t) = mlp_step_traced(layout, m, batch)?;
                 (Model::Mlp(next), Trace::Mlp(t))
             }
             Model::Softmax(m) => {

@@ -1,6 +1,6 @@
 //! The integer reference of one fixed-point SGD step of a one-hidden-layer
 //! MLP: the definition that an MLP candle trainer and step circuit must
-//! reproduce bit for bit (as [`crate::sgd`] is for logistic regression).
+//! reproduce bit for bit (as [`super::linear`] is for logistic regression).
 //!
 //! Every operation is chosen so that a circuit gets it from decompositions
 //! it needs anyway. With `f` fractional bits, per row `b`:
@@ -19,7 +19,7 @@
 //! Output error `e_bk` (scale `2^f`), masked rows zero:
 //! one output: `hard_sigmoid(z2) - y 2^f`; several: `p_k - [k = y] 2^f` with
 //! `p = softmax2(z2)` below. Backward, with `D = B 2^(2f)` and the learning
-//! rate `lr` as in [`crate::sgd`]:
+//! rate `lr` as in [`super::linear`]:
 //!
 //! ```text
 //! G2_jk = sum_b e_bk a_bj            G_b2_k = sum_b e_bk 2^f
@@ -31,73 +31,12 @@
 //! `W2` in the hidden error is the step's starting `W2`, as in textbook
 //! backpropagation.
 
+use crate::activation::{hard_sigmoid, relu_clipped, relu_passes, softmax2};
 use crate::data::Batch;
 use crate::fixed::floor_shift;
-use crate::sgd::hard_sigmoid;
-use crate::{CoreError, FixedFormat};
+use crate::spec::MlpShape;
+use crate::{CoreError, FixedFormat, Layout};
 use serde::{Deserialize, Serialize};
-
-/// Architecture: `features -> hidden (clipped ReLU) -> outputs`. One output
-/// is binary classification (hard sigmoid), two or more are classes
-/// (`softmax2`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MlpShape {
-    /// Input features.
-    pub features: usize,
-    /// Hidden units.
-    pub hidden: usize,
-    /// Output units: 1 (binary) or the number of classes.
-    pub outputs: usize,
-}
-
-impl MlpShape {
-    /// Number of parameters.
-    pub fn params(&self) -> usize {
-        (self.features + 1) * self.hidden + (self.hidden + 1) * self.outputs
-    }
-
-    /// Multiply-accumulates of one training step over `batch` rows (forward,
-    /// hidden error, both gradients).
-    pub fn macs_per_step(&self, batch: usize) -> usize {
-        let (d, h, k) = (self.features, self.hidden, self.outputs);
-        batch * (2 * d * h + 3 * h * k)
-    }
-}
-
-/// Step hyperparameters in integer form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MlpHyper {
-    /// Fixed-point format of data, parameters and activations.
-    pub format: FixedFormat,
-    /// Learning rate as an integer in the format (positive).
-    pub lr_q: i64,
-    /// Rows per step, a power of two.
-    pub batch: usize,
-}
-
-impl MlpHyper {
-    /// `log2(batch) + 2f`: the shift of the update's floor division.
-    pub fn upd_shift(&self) -> u32 {
-        self.batch.trailing_zeros() + 2 * self.format.frac_bits
-    }
-
-    /// Checks the batch (a power of two), the learning rate (in `(0, 1]`)
-    /// and that the format keeps every intermediate of [`mlp_step`] for
-    /// `outputs` classes inside `i128` (`softmax2` shifts by up to
-    /// `2^(int_bits+1)`).
-    pub fn validate(&self, outputs: usize) -> Result<(), CoreError> {
-        let f = self.format.frac_bits;
-        if !self.batch.is_power_of_two() || self.lr_q <= 0 || self.lr_q > self.format.one() {
-            return Err(CoreError::InvalidSpec("batch must be a power of two and the learning rate in (0, 1]".into()));
-        }
-        let classes_bits = usize::BITS - outputs.max(1).leading_zeros();
-        if self.format.int_bits > 5 || 2 * f + 2 + (1 << (self.format.int_bits + 1)) + classes_bits >= 120 {
-            return Err(CoreError::InvalidSpec(format!("{} is too wide for the MLP's softmax2", self.format)));
-        }
-        Ok(())
-    }
-}
 
 /// MLP parameters in the format, row-major: `w1[i * hidden + j]`,
 /// `w2[j * outputs + k]`.
@@ -218,40 +157,6 @@ fn overflow(what: &'static str, value: i128, format: FixedFormat) -> CoreError {
     CoreError::Overflow { what, value, min: i128::from(format.min()), max: i128::from(format.max()) }
 }
 
-/// `clamp(z, 0, MAX)`: ReLU clipped at the format's largest value.
-pub fn relu_clipped(z: i128, format: FixedFormat) -> i128 {
-    z.clamp(0, i128::from(format.max()))
-}
-
-/// Where ReLU passes its input through: `0 <= z <= MAX`.
-pub fn relu_passes(z: i128, format: FixedFormat) -> bool {
-    (0..=i128::from(format.max())).contains(&z)
-}
-
-/// `2^z` interpolated linearly between integers, on `z` clamped to the
-/// format, offset by `2^(2^int_bits)` so that it is an integer: with
-/// `u = clamp(z) - MIN = n 2^f + r` (`0 <= r < 2^f`), it is `(2^f + r) 2^n`.
-/// In a circuit `n` and `r` are bit fields of `u` and `2^n` a product over
-/// the bits of `n`. Relative error against `2^z`: below 6.2%.
-pub fn exp2_approx(z: i128, format: FixedFormat) -> i128 {
-    let f = format.frac_bits;
-    let u = z.clamp(i128::from(format.min()), i128::from(format.max())) - i128::from(format.min());
-    let (n, r) = (u >> f, u & ((1 << f) - 1));
-    ((1i128 << f) + r) << n
-}
-
-/// Probabilities in the format: `p_k = floor(e_k 2^f / S)` with
-/// `e = exp2_approx(z)` and `S = sum_k e_k` (at least `2^f`, never zero),
-/// a constrained division in a circuit (quotient and remainder, the
-/// remainder range-checked below `S`). This is the softmax of `z ln 2`, up to
-/// the interpolation and the floor; it sums to `2^f` minus at most one unit
-/// per class.
-pub fn softmax2(z: &[i128], format: FixedFormat) -> Vec<i128> {
-    let e: Vec<i128> = z.iter().map(|&v| exp2_approx(v, format)).collect();
-    let s: i128 = e.iter().sum();
-    e.iter().map(|&v| (v << format.frac_bits).div_euclid(s)).collect()
-}
-
 /// Output error per row and output (scale `2^f`), zero for masked rows.
 pub fn output_error(shape: MlpShape, format: FixedFormat, z2: &[i128], label: i64, mask: bool) -> Vec<i128> {
     let f = format.frac_bits;
@@ -281,17 +186,19 @@ pub struct MlpTrace {
 
 /// One SGD step of the reference over a batch (`y`: 0/1 for one output,
 /// the class index otherwise). Labels out of range are an error.
-pub fn mlp_step(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<Mlp, CoreError> {
-    Ok(mlp_step_traced(hyper, model, batch)?.0)
+pub fn mlp_step(layout: &Layout, model: &Mlp, batch: &Batch) -> Result<Mlp, CoreError> {
+    Ok(mlp_step_traced(layout, model, batch)?.0)
 }
 
 /// [`mlp_step`] with its trace.
-pub fn mlp_step_traced(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<(Mlp, MlpTrace), CoreError> {
-    hyper.validate(model.shape.outputs)?;
-    let fmt = hyper.format;
+pub fn mlp_step_traced(layout: &Layout, model: &Mlp, batch: &Batch) -> Result<(Mlp, MlpTrace), CoreError> {
+    if layout.mlp_shape() != Some(model.shape) {
+        return Err(CoreError::InvalidData("the model is not the spec's MLP".into()));
+    }
+    let fmt = layout.spec.format;
     model.validate(fmt)?;
     let MlpShape { features: d, hidden: h, outputs: k } = model.shape;
-    let (bs, f) = (hyper.batch, fmt.frac_bits);
+    let (bs, f) = (layout.batch(), fmt.frac_bits);
     let one = 1i128 << f;
     if batch.y.len() != bs || batch.mask.len() != bs || batch.x.len() != bs * d {
         return Err(CoreError::InvalidData("batch shape does not match the spec".into()));
@@ -329,10 +236,10 @@ pub fn mlp_step_traced(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<(
         t.pre2.extend(pre2);
     }
     let grads = [g1, gb1, g2, gb2].concat();
-    let shift = hyper.upd_shift();
+    let shift = layout.upd_shift;
     let mut next = Vec::with_capacity(grads.len());
     for (w, g) in model.params().into_iter().zip(grads) {
-        let u = (i128::from(w) << shift) - i128::from(hyper.lr_q) * g;
+        let u = (i128::from(w) << shift) - i128::from(layout.lr_q) * g;
         let w2 = floor_shift(u, shift);
         if !fmt.contains(w2) {
             return Err(overflow("updated weight", w2, fmt));
@@ -347,46 +254,23 @@ pub fn mlp_step_traced(hyper: &MlpHyper, model: &Mlp, batch: &Batch) -> Result<(
 mod tests {
     use super::*;
 
+    use crate::{ModelSpec, Task, TrainSpec};
+
     const FMT: FixedFormat = FixedFormat { frac_bits: 9, int_bits: 3 };
 
-    #[test]
-    fn exp2_is_exact_at_integers_and_close_between() {
-        let one = 512i128;
-        // z = 0: u = 8.0, (2^f + 0) 2^8
-        assert_eq!(exp2_approx(0, FMT), 512 << 8);
-        assert_eq!(exp2_approx(one, FMT), 512 << 9);
-        assert_eq!(exp2_approx(-3 * one, FMT), 512 << 5);
-        // clamped outside the format
-        assert_eq!(exp2_approx(100 * one, FMT), exp2_approx(i128::from(FMT.max()), FMT));
-        assert_eq!(exp2_approx(-100 * one, FMT), 512);
-        let mut worst = 0f64;
-        for z in FMT.min()..=FMT.max() {
-            let exact = 2f64.powf(FMT.to_f64(z) + 8.0) * 512.0;
-            worst = worst.max((exp2_approx(i128::from(z), FMT) as f64 / exact - 1.0).abs());
-        }
-        assert!(worst < 0.062, "relative error {worst}");
-    }
-
-    #[test]
-    fn softmax2_tracks_float_softmax_of_z_ln2() {
-        let mut worst = 0f64;
-        let logits: [[f64; 3]; 5] = [[0.0, 0.0, 0.0], [1.0, 0.0, -1.0], [3.5, -2.25, 0.5], [-7.0, 7.5, 0.0], [20.0, -20.0, 0.0]];
-        for z in logits {
-            let q: Vec<i128> = z.iter().map(|&v| i128::from(FMT.quantize_clipped(v).unwrap())).collect();
-            let p = softmax2(&q, FMT);
-            let total: i128 = p.iter().sum();
-            assert!((512 - 3..=512).contains(&total), "{z:?}: sums to {total}");
-            // float softmax of the clamped logits in base 2
-            let zc: Vec<f64> = q.iter().map(|&v| FMT.to_f64(v as i64)).collect();
-            let s: f64 = zc.iter().map(|v| v.exp2()).sum();
-            for (pk, zk) in p.iter().zip(&zc) {
-                worst = worst.max((*pk as f64 / 512.0 - zk.exp2() / s).abs());
-            }
-        }
-        assert!(worst < 0.05, "max abs error {worst}");
-        // ordering is kept
-        let p = softmax2(&[300, 100, -100], FMT);
-        assert!(p[0] > p[1] && p[1] > p[2]);
+    /// The layout of `shape` at learning rate `lr_q / 2^9`, batches of 4.
+    fn layout(shape: MlpShape, lr_q: i64) -> Layout {
+        let task = if shape.outputs == 1 { Task::Logistic } else { Task::Softmax };
+        let classes = if shape.outputs == 1 { 0 } else { shape.outputs };
+        Layout::new(&TrainSpec {
+            model: ModelSpec::mlp(shape.features, shape.hidden, task, classes),
+            format: FMT,
+            learning_rate: lr_q as f64 / 512.0,
+            batch_size: 4,
+            epochs: 1,
+            steps_per_fold: 1,
+        })
+        .unwrap()
     }
 
     fn xor_batch() -> Batch {
@@ -399,7 +283,7 @@ mod tests {
     fn learns_xor_which_a_linear_model_cannot() {
         for outputs in [1, 2] {
             let shape = MlpShape { features: 2, hidden: 8, outputs };
-            let hyper = MlpHyper { format: FMT, lr_q: 256, batch: 4 };
+            let hyper = layout(shape, 256);
             let mut m = Mlp::init(shape, FMT, 7);
             let batch = xor_batch();
             for _ in 0..400 {
@@ -413,7 +297,7 @@ mod tests {
     #[test]
     fn masked_rows_do_not_train_and_zero_init_is_stuck() {
         let shape = MlpShape { features: 2, hidden: 3, outputs: 3 };
-        let hyper = MlpHyper { format: FMT, lr_q: 256, batch: 4 };
+        let hyper = layout(shape, 256);
         let m = Mlp::init(shape, FMT, 1);
         let masked = Batch { mask: vec![false; 4], y: vec![0, 1, 2, 0], ..xor_batch() };
         assert_eq!(mlp_step(&hyper, &m, &masked).unwrap(), m);
@@ -427,7 +311,7 @@ mod tests {
     #[test]
     fn bad_labels_shapes_and_overflow_are_errors() {
         let shape = MlpShape { features: 2, hidden: 2, outputs: 3 };
-        let hyper = MlpHyper { format: FMT, lr_q: 512, batch: 4 };
+        let hyper = layout(shape, 512);
         let m = Mlp::init(shape, FMT, 3);
         let bad = Batch { y: vec![0, 1, 3, 0], ..xor_batch() };
         assert!(matches!(mlp_step(&hyper, &m, &bad), Err(CoreError::InvalidData(_))));

@@ -1,18 +1,20 @@
-//! Training on candle tensors.
+//! Logistic and linear regression on candle.
 //!
 //! [`FixedTrainer`] is the trainer whose result is proven: the reference SGD
-//! of `candor_core::sgd`, on f64 tensors holding integers. f64 is exact for
+//! of `candor_core::model::linear`, on f64 tensors holding integers. f64 is exact for
 //! integers below 2^53 (the layout checks every intermediate stays below),
 //! scaling by a power of two is exact, and `floor` is the format's rounding;
 //! candle's CPU matmul supports only float types, and i64 division would
 //! truncate toward zero instead of flooring. [`FloatTrainer`] is plain f32
 //! logistic/linear regression, the accuracy reference.
 
+use super::activation::hard_sigmoid;
+use super::{Exact, Reference, Trainer};
 use crate::ParticipantError;
 use candle_core::{DType, Device, Tensor};
 use candor_core::data::{Batch, Dataset};
-use candor_core::sgd::LinearModel;
-use candor_core::{CoreError, FixedFormat, Layout, Task};
+use candor_core::model::linear::LinearModel;
+use candor_core::{CoreError, FixedFormat, Layout, Model, Task};
 
 /// A dense layer `pre = x w + b` (weights as a `features x 1` column).
 struct Dense {
@@ -56,9 +58,10 @@ impl FixedTrainer {
         let b = Tensor::from_vec(vec![model.bias as f64], (1, 1), &dev)?;
         Ok(Self { layout: layout.clone(), dense: Dense { w, b }, dev })
     }
+}
 
-    /// One SGD step over a batch.
-    pub fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+impl Trainer for FixedTrainer {
+    fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
         let l = &self.layout;
         let one = l.spec.format.one() as f64;
         let t = BatchTensors::new(batch, l.features(), DType::F64, &self.dev)?;
@@ -72,10 +75,7 @@ impl FixedTrainer {
         // it), so it never reaches this trainer
         let err = match l.spec.model.task {
             // clamp(1/2 + floor(z/4), 0, 1) - y
-            Task::Logistic | Task::Softmax => {
-                let s = z.affine(0.25, 0.0)?.floor()?.affine(1.0, one / 2.0)?.clamp(0.0, one)?;
-                (s - t.y.affine(one, 0.0)?)?
-            }
+            Task::Logistic | Task::Softmax => (hard_sigmoid(&z, l.spec.format)? - t.y.affine(one, 0.0)?)?,
             Task::Linear => z,
         };
         let err = (err * t.mask)?;
@@ -94,12 +94,20 @@ impl FixedTrainer {
         self.dense = Dense { w, b };
         Ok(())
     }
+}
 
+impl FixedTrainer {
     /// The current model.
     pub fn model(&self) -> Result<LinearModel, ParticipantError> {
         let w: Vec<f64> = self.dense.w.flatten_all()?.to_vec1()?;
         let b: Vec<f64> = self.dense.b.flatten_all()?.to_vec1()?;
         Ok(LinearModel { weights: w.into_iter().map(|v| v as i64).collect(), bias: b[0] as i64 })
+    }
+}
+
+impl Exact for FixedTrainer {
+    fn model(&self) -> Result<Model, ParticipantError> {
+        Ok(Model::Linear(FixedTrainer::model(self)?))
     }
 }
 
@@ -125,6 +133,7 @@ fn check_range(t: &Tensor, fmt: FixedFormat) -> Result<(), ParticipantError> {
 
 /// Float32 SGD with the exact logistic function: the accuracy reference.
 pub struct FloatTrainer {
+    layout: Layout,
     task: Task,
     lr: f64,
     batch: usize,
@@ -140,6 +149,7 @@ impl FloatTrainer {
         let fmt = layout.spec.format;
         let w: Vec<f32> = model.weights.iter().map(|&v| fmt.to_f64(v) as f32).collect();
         Ok(Self {
+            layout: layout.clone(),
             task: layout.spec.model.task,
             lr: layout.spec.learning_rate,
             batch: layout.batch(),
@@ -150,7 +160,7 @@ impl FloatTrainer {
     }
 
     /// One step on a batch given as real numbers (`rows x features`).
-    pub fn step(&mut self, x: &[Vec<f32>], y: &[f32]) -> Result<(), ParticipantError> {
+    pub fn step_rows(&mut self, x: &[Vec<f32>], y: &[f32]) -> Result<(), ParticipantError> {
         let (n, d) = (x.len(), self.w.dims()[0]);
         let xt = Tensor::from_vec(x.concat(), (n, d), &self.dev)?;
         let yt = Tensor::from_vec(y.to_vec(), (n, 1), &self.dev)?;
@@ -168,27 +178,9 @@ impl FloatTrainer {
         Ok(())
     }
 
-    /// `epochs` passes over fixed-point batches (their real rows,
-    /// dequantized): the float twin of [`crate::model_trainer::ExactTrainer::train`].
-    pub fn train_batches(&mut self, layout: &Layout, batches: &[Batch], epochs: u32) -> Result<(), ParticipantError> {
-        let (fmt, d) = (layout.spec.format, layout.features());
-        for _ in 0..epochs {
-            for b in batches {
-                let rows: Vec<usize> = (0..b.y.len()).filter(|&i| b.mask[i]).collect();
-                if rows.is_empty() {
-                    continue;
-                }
-                let x: Vec<Vec<f32>> =
-                    rows.iter().map(|&i| b.x[i * d..(i + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
-                let y: Vec<f32> = rows.iter().map(|&i| real_label(layout, b.y[i])).collect();
-                self.step(&x, &y)?;
-            }
-        }
-        Ok(())
-    }
-
     /// [`evaluate`](Self::evaluate) on a fixed-point data set.
-    pub fn evaluate_dataset(&self, layout: &Layout, data: &Dataset) -> Result<f64, ParticipantError> {
+    pub fn evaluate_dataset(&self, data: &Dataset) -> Result<f64, ParticipantError> {
+        let layout = &self.layout;
         let (fmt, d) = (layout.spec.format, data.features);
         let x: Vec<Vec<f32>> =
             (0..data.rows()).map(|r| data.x[r * d..(r + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
@@ -213,5 +205,25 @@ impl FloatTrainer {
             };
         }
         Ok(acc / x.len().max(1) as f64)
+    }
+}
+
+impl Trainer for FloatTrainer {
+    /// One step over the real rows of a fixed-point batch, dequantized.
+    fn step(&mut self, b: &Batch) -> Result<(), ParticipantError> {
+        let (fmt, d) = (self.layout.spec.format, self.layout.features());
+        let rows: Vec<usize> = (0..b.y.len()).filter(|&i| b.mask[i]).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let x: Vec<Vec<f32>> = rows.iter().map(|&i| b.x[i * d..(i + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
+        let y: Vec<f32> = rows.iter().map(|&i| real_label(&self.layout, b.y[i])).collect();
+        self.step_rows(&x, &y)
+    }
+}
+
+impl Reference for FloatTrainer {
+    fn evaluate(&self, data: &Dataset) -> Result<f64, ParticipantError> {
+        self.evaluate_dataset(data)
     }
 }

@@ -1,24 +1,24 @@
 //! One SGD step of multinomial logistic regression in-circuit: the arithmetic
-//! of `candor_core::softmax_regression`, bit for bit.
+//! of `candor_core::model::softmax`, bit for bit.
 //!
 //! It is the linear step once per class, with the MLP's softmax head:
 //!
 //! - logits: `sum_i W_ik X_i` over the committed column packing puts every
 //!   row's `pre_bk` in its slot (`d` products per class and chunk), proven by
 //!   one decomposition per row and class whose bits also feed `exp2`;
-//! - `softmax2` per row (`crate::mlp_step::softmax2`: a quotient and a
+//! - `softmax2` per row (`crate::gadgets::softmax2`: a quotient and a
 //!   remainder proven below the denominator), error `mask (q - onehot 2^f)`;
 //! - gradient: `sum_b e_bk R_b` over the committed row packing (`B` products
 //!   per class and feature chunk); one decomposition per parameter proves
 //!   `w D - lr G`, whose high bits are the new weight.
 
+use super::meta::Meta;
+use super::packed::{pre_from_columns, update_from_rows};
 use crate::field::{fe, pow2};
-use crate::gadgets::{alloc_lin, mul, Bits, Lin};
-use crate::mlp_step::{claim_one, pre_from_columns, softmax2, update_from_rows};
+use crate::gadgets::{alloc_lin, claim_one, mul, softmax2, Bits, Lin};
 use crate::packing::{col_chunk_rows, meta_elements};
-use crate::sgd_circuit::Meta;
 use crate::CircuitField;
-use candor_core::softmax_regression::SoftmaxTrace;
+use candor_core::model::softmax::SoftmaxTrace;
 use candor_core::Layout;
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::{ConstraintSystem, SynthesisError, Variable};

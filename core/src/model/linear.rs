@@ -21,6 +21,7 @@
 //! which is `floor(w - lr * mean-gradient)` exactly, mean taken over the
 //! batch size (padding rows included), every rounding a floor.
 
+use crate::activation::hard_sigmoid;
 use crate::fixed::floor_shift;
 use crate::{data::Batch, CoreError, Layout, Task};
 use serde::{Deserialize, Serialize};
@@ -80,15 +81,6 @@ pub struct StepTrace {
     pub err: Vec<i128>,
     /// Update value `w D - lr G` per parameter (the backward slot value).
     pub upd: Vec<i128>,
-}
-
-/// Piecewise-linear sigmoid on a format value `z`:
-/// `clamp(1/2 + floor(z / 4), 0, 1)`. It equals the logistic function at 0
-/// and is within 0.12 of it everywhere; as a gradient `sigma(z) - y` it
-/// stops pushing rows classified with margin `|z| >= 2`.
-pub fn hard_sigmoid(z: i128, frac_bits: u32) -> i128 {
-    let one = 1i128 << frac_bits;
-    (one / 2 + floor_shift(z, 2)).clamp(0, one)
 }
 
 fn check(ok: bool, what: &'static str, value: i128, min: i64, max: i64) -> Result<(), CoreError> {

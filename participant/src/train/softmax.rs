@@ -1,17 +1,19 @@
 //! Multinomial logistic regression on candle: [`FixedSoftmaxTrainer`]
-//! reproduces `candor_core::softmax_regression` bit for bit on f64 tensors
-//! holding integers (the exactness argument of [`crate::mlp_trainer`]: every
+//! reproduces `candor_core::model::softmax` bit for bit on f64 tensors
+//! holding integers (the exactness argument of [`super::mlp`]: every
 //! value below 2^53, which the layout checks, and the one division exact);
 //! [`FloatSoftmaxTrainer`] is the float32 accuracy reference (exact softmax,
 //! cross-entropy).
 
-use crate::mlp_trainer::{softmax2, BatchTensors};
+use super::activation::softmax2;
+use super::mlp::BatchTensors;
+use super::{Exact, Reference, Trainer};
 use crate::ParticipantError;
 use candle_core::{DType, Device, Tensor, D};
 use candor_core::data::{Batch, Dataset};
-use candor_core::mlp::class_of;
-use candor_core::softmax_regression::SoftmaxRegression;
-use candor_core::{CoreError, FixedFormat, Layout};
+use candor_core::model::mlp::class_of;
+use candor_core::model::softmax::SoftmaxRegression;
+use candor_core::{CoreError, FixedFormat, Layout, Model};
 
 fn tensor(v: &[i64], rows: usize, cols: usize, dev: &Device) -> Result<Tensor, ParticipantError> {
     Ok(Tensor::from_vec(v.iter().map(|&x| x as f64).collect::<Vec<_>>(), (rows, cols), dev)?)
@@ -34,9 +36,10 @@ impl FixedSoftmaxTrainer {
         let (d, k) = (model.features, model.classes);
         Ok(Self { layout: layout.clone(), w: tensor(&model.weights, d, k, &dev)?, b: tensor(&model.bias, 1, k, &dev)?, dev })
     }
+}
 
-    /// One SGD step.
-    pub fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+impl Trainer for FixedSoftmaxTrainer {
+    fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
         let l = &self.layout;
         let fmt = l.spec.format;
         let (d, k) = (l.features(), l.spec.model.outputs());
@@ -62,7 +65,9 @@ impl FixedSoftmaxTrainer {
         (self.w, self.b) = (w, b);
         Ok(())
     }
+}
 
+impl FixedSoftmaxTrainer {
     /// The current model.
     pub fn model(&self) -> Result<SoftmaxRegression, ParticipantError> {
         let ints = |t: &Tensor| -> Result<Vec<i64>, ParticipantError> {
@@ -73,9 +78,16 @@ impl FixedSoftmaxTrainer {
     }
 }
 
+impl Exact for FixedSoftmaxTrainer {
+    fn model(&self) -> Result<Model, ParticipantError> {
+        Ok(Model::Softmax(FixedSoftmaxTrainer::model(self)?))
+    }
+}
+
 /// Float32 multinomial logistic regression with the exact softmax: the
 /// accuracy reference.
 pub struct FloatSoftmaxTrainer {
+    format: FixedFormat,
     lr: f64,
     w: Tensor,
     b: Tensor,
@@ -90,12 +102,15 @@ impl FloatSoftmaxTrainer {
             Ok(Tensor::from_vec(v.iter().map(|&q| format.to_f64(q) as f32).collect::<Vec<_>>(), (r, c), &dev)?)
         };
         let (d, k) = (model.features, model.classes);
-        Ok(Self { lr: learning_rate, w: t(&model.weights, d, k)?, b: t(&model.bias, 1, k)?, dev })
+        Ok(Self { format, lr: learning_rate, w: t(&model.weights, d, k)?, b: t(&model.bias, 1, k)?, dev })
     }
+}
 
+impl Trainer for FloatSoftmaxTrainer {
     /// One step over the real rows of a fixed-point batch, the mean taken
     /// over the batch size as in the fixed-point step.
-    pub fn step(&mut self, batch: &Batch, format: FixedFormat) -> Result<(), ParticipantError> {
+    fn step(&mut self, batch: &Batch) -> Result<(), ParticipantError> {
+        let format = self.format;
         let (d, k) = self.w.dims2()?;
         let t = BatchTensors::new(batch, d, k, DType::F32, &self.dev)?;
         let x = t.x.affine(1.0 / format.one() as f64, 0.0)?;
@@ -108,9 +123,12 @@ impl FloatSoftmaxTrainer {
         self.b = (&self.b - err.sum_keepdim(0)?.affine(scale, 0.0)?)?;
         Ok(())
     }
+}
 
+impl Reference for FloatSoftmaxTrainer {
     /// Accuracy on a fixed-point data set.
-    pub fn accuracy(&self, data: &Dataset, format: FixedFormat) -> Result<f64, ParticipantError> {
+    fn evaluate(&self, data: &Dataset) -> Result<f64, ParticipantError> {
+        let format = self.format;
         let x =
             Tensor::from_vec(data.x.iter().map(|&v| format.to_f64(v) as f32).collect::<Vec<_>>(), (data.rows(), data.features), &self.dev)?;
         let z = x.matmul(&self.w)?.broadcast_add(&self.b)?.to_vec2::<f32>()?;
