@@ -1,26 +1,23 @@
 //! Candor's circuits: the data-commitment proof and the proof of local
 //! training (fixed-point SGD, `steps_per_fold` steps per Nova fold), their
-//! proving pipeline and their verification.
+//! parameters and their verification. Proving (which handles patient data)
+//! is in `candor-prover`, which the coordinator does not link.
 //!
 //! Everything here is generic over the field; only [`engine`] names curves.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod batch;
-pub mod checkpoint;
 pub mod commit_circuit;
 pub mod encoding;
 pub mod engine;
 mod error;
 pub mod field;
-#[doc(hidden)]
-pub mod fixtures;
 pub mod gadgets;
 pub mod hash;
 pub mod packing;
 pub mod padding;
 pub mod profile;
-pub mod prover;
 pub mod state;
 pub mod step;
 pub mod verifier;

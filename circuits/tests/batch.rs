@@ -5,12 +5,12 @@
 
 use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::{Compressed, KeySource, TrainCircuit, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_training, Statement, TrainingStatement};
 use candor_circuits::{encoding, CircuitError};
 use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
+use candor_prover::fixtures;
+use candor_prover::{prove_training, PrivateData, ProvenUpdate};
 use rmpv::Value;
 
 mod common;

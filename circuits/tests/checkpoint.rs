@@ -3,13 +3,13 @@
 //! model, participant) or a corrupted one is refused and deleted, and
 //! proving starts over.
 
-use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_training, prove_training_resumable, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_training, Statement, TrainingStatement};
 use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task, TrainSpec};
+use candor_prover::checkpoint::Checkpoints;
+use candor_prover::fixtures;
+use candor_prover::{prove_training, prove_training_resumable, PrivateData, ProvenUpdate};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::OnceLock;

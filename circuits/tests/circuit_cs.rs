@@ -2,12 +2,12 @@
 //! witnesses satisfy them and reproduce the native state, forged ones don't.
 
 use candor_circuits::commit_circuit::{commit_native, CommitCircuit};
-use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
 use candor_circuits::step::{Forgery, SgdFoldCircuit};
 use candor_core::data::batches;
 use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task};
+use candor_prover::fixtures;
 use ff::Field;
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;

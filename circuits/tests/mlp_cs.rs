@@ -4,7 +4,6 @@
 //! ReLU sign, softmax quotient, hidden-weight update) do not.
 
 use candor_circuits::commit_circuit::{commit_native, CommitCircuit};
-use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
 use candor_circuits::step::MlpForgery;
 use candor_circuits::step::{advance, Forgery};
@@ -12,6 +11,7 @@ use candor_core::data::{batches, Batch};
 use candor_core::fixed::floor_shift;
 use candor_core::model::Trace;
 use candor_core::{Layout, Model, TrainSpec};
+use candor_prover::fixtures;
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;
 use nova_snark::frontend::ConstraintSystem;

@@ -4,11 +4,11 @@
 //! rejected.
 
 use candor_circuits::engine::{KeySource, TrainKeys};
-use candor_circuits::fixtures;
 use candor_circuits::verifier::{verify_training, TrainingStatement};
 use candor_circuits::CircuitError;
 use candor_core::{model::mlp::Mlp, MlpShape};
 use candor_core::{Layout, Model, TrainSpec};
+use candor_prover::fixtures;
 use std::sync::OnceLock;
 
 mod common;

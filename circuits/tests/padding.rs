@@ -6,9 +6,9 @@
 //! it.
 
 use candor_circuits::engine::{KeySource, TrainKeys};
-use candor_circuits::fixtures;
 use candor_circuits::padding::{advice, step_size, Size};
 use candor_core::{Layout, Task, TrainSpec};
+use candor_prover::fixtures;
 
 fn keys(spec: &TrainSpec) -> TrainKeys {
     TrainKeys::for_training(&Layout::new(spec).unwrap(), KeySource::derive()).unwrap()

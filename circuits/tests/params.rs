@@ -4,9 +4,9 @@
 //! pin too; without a pin the cache is never read.
 
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::fixtures;
 use candor_circuits::CircuitError;
 use candor_core::{Layout, ParamsPin, Task, TrainSpec};
+use candor_prover::fixtures;
 use std::path::{Path, PathBuf};
 
 fn spec(learning_rate: f64) -> TrainSpec {

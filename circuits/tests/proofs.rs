@@ -2,13 +2,13 @@
 //! each tampered twin is rejected.
 
 use candor_circuits::engine::{Compressed, DataCircuit, KeySource, TrainCircuit, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, DataCommitment};
 use candor_circuits::CircuitError;
 use candor_core::model::linear::LinearModel;
 use candor_core::model::softmax::SoftmaxRegression;
 use candor_core::{Layout, Model, Task, TrainSpec};
+use candor_prover::fixtures;
+use candor_prover::{prove_commitment, prove_training, PrivateData};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;

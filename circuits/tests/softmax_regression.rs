@@ -6,13 +6,13 @@
 //! reference model, and its tampered twins are rejected.
 
 use candor_circuits::engine::{KeySource, TrainKeys};
-use candor_circuits::fixtures;
 use candor_circuits::step::{advance, Forgery};
 use candor_circuits::verifier::{verify_training, TrainingStatement};
 use candor_core::fixed::floor_shift;
 use candor_core::model::linear::LinearModel;
 use candor_core::model::Trace;
 use candor_core::{CoreError, Layout, Model, Task, TrainSpec};
+use candor_prover::fixtures;
 use std::sync::OnceLock;
 
 mod common;

@@ -26,13 +26,13 @@ mod common;
 
 use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_coordinator::round::Admitted;
 use candor_coordinator::store::Store;
 use candor_core::dataset::{select_rows, Study};
 use candor_core::Layout;
 use candor_participant::daemon::Outcome;
+use candor_prover::{prove_commitment, PrivateData};
 use common::process::{coordinator, start, write_config, write_config_for};
 use common::{hospitals, keys, participate_with, Hospital};
 use libp2p::identity::Keypair;

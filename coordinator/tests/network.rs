@@ -3,7 +3,6 @@
 mod common;
 
 use candor_circuits::engine::{Compressed, TrainCircuit};
-use candor_circuits::prover::prove_training;
 use candor_circuits::verifier::{verify_training, Statement};
 use candor_circuits::CircuitError;
 use candor_coordinator::audit::audit;
@@ -12,6 +11,7 @@ use candor_core::model::linear::LinearModel;
 use candor_participant::daemon::Outcome;
 use candor_protocols::net::{build_swarm, NetConfig};
 use candor_protocols::{Limits, RejectCode, Request, Response, Submission};
+use candor_prover::prove_training;
 use common::{dkeys, federation_with as federation, hospitals, keys, participate, start, Hospital};
 use futures::StreamExt;
 use libp2p::identity::Keypair;

@@ -6,7 +6,6 @@
 
 mod common;
 
-use candor_circuits::fixtures;
 use candor_coordinator::audit::audit;
 use candor_coordinator::node::Federation;
 use candor_coordinator::node::{Coordinator, StatusConfig};
@@ -15,6 +14,7 @@ use candor_coordinator::store::Store;
 use candor_core::model::linear::LinearModel;
 use candor_participant::daemon::Outcome;
 use candor_protocols::{Limits, RejectCode, Request, Submission};
+use candor_prover::fixtures;
 use common::{ask, code, dkeys, federation_with, hospitals, keys, node_config, participate, start_on};
 use libp2p::identity::Keypair;
 use std::net::SocketAddr;

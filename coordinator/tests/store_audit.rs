@@ -3,8 +3,6 @@
 //! honest database and fails on copies with one thing altered.
 
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_coordinator::audit::audit;
 use candor_coordinator::round::{Admitted, PeerKey};
@@ -12,6 +10,8 @@ use candor_coordinator::store::Store;
 use candor_coordinator::strategy::{StrategyConfig, Weighted};
 use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task};
+use candor_prover::fixtures;
+use candor_prover::{prove_commitment, prove_training, PrivateData};
 use std::collections::BTreeMap;
 use std::path::Path;
 

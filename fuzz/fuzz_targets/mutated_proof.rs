@@ -8,8 +8,8 @@
 #![no_main]
 
 use candor_circuits::engine::{Compressed, DataCircuit, DataKeys, KeySource, TrainCircuit, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
+use candor_prover::fixtures;
+use candor_prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement, TrainingStatement};
 use candor_core::{Layout, Task};
 use libfuzzer_sys::fuzz_target;

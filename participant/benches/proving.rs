@@ -18,16 +18,16 @@
 //! vendor/nova-snark/CANDOR-PATCHES.md). Prints Markdown tables.
 
 use candor_circuits::batch::{verify_training_batch, Submitted};
-use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys};
 use candor_circuits::padding::step_size;
 use candor_circuits::profile::{Category, Profile};
-use candor_circuits::prover::{prove_commitment, prove_training, prove_training_resumable, use_upstream_prover, PrivateData};
 use candor_circuits::step::SgdFoldCircuit;
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_core::{Layout, Model};
 use candor_participant::local::{load_data, LocalConfig};
 use candor_participant::train::ExactTrainer;
+use candor_prover::checkpoint::Checkpoints;
+use candor_prover::{prove_commitment, prove_training, prove_training_resumable, use_upstream_prover, PrivateData};
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::ConstraintSystem;
 use nova_snark::traits::circuit::StepCircuit;

@@ -2,11 +2,11 @@
 //! against the directory of the config file.
 
 use anyhow::Context;
-use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_core::dataset::Study;
 use candor_protocols::net::check_tcp_address;
 pub use candor_protocols::Registration;
+use candor_prover::checkpoint::Checkpoints;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 

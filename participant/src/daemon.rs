@@ -6,12 +6,12 @@
 //! proving a round twice, and a round's proof is checkpointed every few
 //! folds, so a restart mid-proof continues from the last checkpoint.
 
-use candor_circuits::checkpoint::Checkpoints;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::prover::{prove_training, prove_training_resumable, PrivateData};
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
 use candor_protocols::net::{build_swarm, check_tcp_address, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{bounded_reason, RejectCode, Request, Response, RoundAnnouncement, Submission};
+use candor_prover::checkpoint::Checkpoints;
+use candor_prover::{prove_training, prove_training_resumable, PrivateData};
 use futures::StreamExt;
 use libp2p::request_response::{self, OutboundRequestId};
 use libp2p::swarm::SwarmEvent;

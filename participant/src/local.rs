@@ -6,12 +6,12 @@ use crate::round::train_round;
 use crate::train::ReferenceTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement, VerifiedUpdate};
 use candor_core::dataset::{quantize, shuffled, Normalization};
 use candor_core::eval::{evaluate, Metrics};
 use candor_core::table::Table;
 use candor_core::{Layout, Task, TrainSpec};
+use candor_prover::{prove_commitment, PrivateData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -273,9 +273,9 @@ pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> anyh
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candor_circuits::fixtures;
     use candor_circuits::verifier::{DataCommitment, Digest};
     use candor_core::{Model, Task};
+    use candor_prover::fixtures;
 
     fn config() -> LocalConfig {
         LocalConfig {

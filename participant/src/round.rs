@@ -5,10 +5,10 @@
 use crate::train::ExactTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
-use candor_circuits::prover::{prove_training, PrivateData};
 use candor_circuits::verifier::{DataCommitment, Statement};
 use candor_core::data::Batch;
 use candor_core::{CoreError, Layout, Model};
+use candor_prover::{prove_training, PrivateData};
 use std::time::Instant;
 
 /// The result of a round's training.

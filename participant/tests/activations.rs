@@ -10,10 +10,10 @@
 use candle_core::{Device, Tensor};
 use candor_circuits::engine::Scalar;
 use candor_circuits::field::fe;
-use candor_circuits::fixtures;
 use candor_circuits::gadgets::{self, enforce_eq, Bits, Lin};
 use candor_core::{activation, FixedFormat, Layout, Task};
 use candor_participant::train::activation as candle;
+use candor_prover::fixtures;
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;
 use nova_snark::frontend::{ConstraintSystem, Variable};

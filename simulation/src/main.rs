@@ -103,7 +103,7 @@ impl Simulate {
         f.rounds = self.rounds.unwrap_or(f.rounds);
         f.malicious = self.malicious.unwrap_or(f.malicious);
         f.proofs &= !self.no_proof;
-        candor_circuits::prover::use_upstream_prover(self.upstream_prover);
+        candor_prover::use_upstream_prover(self.upstream_prover);
         let configured_beta = match f.strategy {
             StrategyConfig::FedTrimmedAvg { beta } => Some(beta),
             _ => None,

@@ -6,13 +6,13 @@ use crate::adversary::{flipped, flips_some_label, scaled, Tamper};
 use crate::SimError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::hash::Hasher;
-use candor_circuits::prover::PrivateData;
 use candor_circuits::verifier::{model_digest_with, ClaimedStatement, DataCommitment};
 use candor_coordinator::round::PeerKey;
 use candor_core::data::Dataset;
 use candor_core::Layout;
 use candor_participant::round::train_round;
 use candor_protocols::{RoundAnnouncement, Submission};
+use candor_prover::PrivateData;
 use std::sync::Arc;
 
 /// What every member shares: the spec's layout, the hash, and the training

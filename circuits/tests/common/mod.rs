@@ -4,15 +4,15 @@
 
 use candor_circuits::commit_circuit::commit_native;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::fixtures;
 use candor_circuits::hash::Hasher;
-use candor_circuits::prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
 use candor_circuits::state::TrainState;
 use candor_circuits::step::{advance, SgdFoldCircuit};
 use candor_circuits::verifier::{verify_commitment, Statement, TrainingStatement, VerifiedCommitment};
 use candor_circuits::CircuitError;
 use candor_core::data::batches;
 use candor_core::{Layout, Model, TrainSpec};
+use candor_prover::fixtures;
+use candor_prover::{prove_commitment, prove_training, PrivateData, ProvenUpdate};
 use nova_snark::frontend::num::AllocatedNum;
 use nova_snark::frontend::test_cs::TestConstraintSystem;
 use nova_snark::frontend::ConstraintSystem;

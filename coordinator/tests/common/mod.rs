@@ -7,8 +7,6 @@
 pub mod process;
 
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
-use candor_circuits::fixtures;
-use candor_circuits::prover::{prove_commitment, PrivateData};
 use candor_circuits::verifier::verify_commitment;
 use candor_coordinator::node::{Coordinator, Federation, NodeConfig, DEFAULT_REQUESTS_PER_MINUTE};
 use candor_coordinator::round::{Admitted, PeerKey, Policy};
@@ -19,6 +17,8 @@ use candor_core::{Layout, Task, TrainSpec};
 use candor_participant::daemon::{run, DaemonConfig, Outcome};
 use candor_protocols::net::NetConfig;
 use candor_protocols::{NetGauges, Response, PROTOCOL_NAME, WIRE_VERSION};
+use candor_prover::fixtures;
+use candor_prover::{prove_commitment, PrivateData};
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport};

@@ -5,12 +5,12 @@
 //! compressed, zero-knowledge proof is sent anywhere.
 
 use crate::checkpoint::{Binding, Checkpoints, Loaded};
-use crate::commit_circuit::commit_native;
-use crate::engine::{Blinding, Compressed, DataCircuit, DataKeys, Keys, Scalar, TrainCircuit, TrainKeys};
-use crate::hash::Hasher;
-use crate::state::{data_iv, TrainState};
-use crate::verifier::{DataCommitment, Digest, Statement};
-use crate::CircuitError;
+use candor_circuits::commit_circuit::commit_native;
+use candor_circuits::engine::{Blinding, Compressed, DataCircuit, DataKeys, Keys, Scalar, TrainCircuit, TrainKeys};
+use candor_circuits::hash::Hasher;
+use candor_circuits::state::{data_iv, TrainState};
+use candor_circuits::verifier::{DataCommitment, Digest, Statement};
+use candor_circuits::CircuitError;
 use candor_core::data::{batches, Batch, Dataset};
 use candor_core::Layout;
 use candor_core::Model;
@@ -70,7 +70,7 @@ fn nova(e: nova_snark::errors::NovaError) -> CircuitError {
 }
 
 fn encode<C: StepCircuit<Scalar>>(p: &Compressed<C>) -> Result<Vec<u8>, CircuitError> {
-    crate::encoding::to_bytes(p)
+    candor_circuits::encoding::to_bytes(p)
 }
 
 /// Runs `fold` (which builds the `RecursiveSNARK`) and compresses its
@@ -80,7 +80,7 @@ fn encode<C: StepCircuit<Scalar>>(p: &Compressed<C>) -> Result<Vec<u8>, CircuitE
 /// for them. They are moved into this one compression.
 fn fold_and_compress<C: StepCircuit<Scalar>, T>(
     keys: &Keys<C>,
-    fold: impl FnOnce() -> Result<(RecursiveSNARK<crate::engine::E1, crate::engine::E2, C>, T), CircuitError>,
+    fold: impl FnOnce() -> Result<(RecursiveSNARK<candor_circuits::engine::E1, candor_circuits::engine::E2, C>, T), CircuitError>,
 ) -> Result<(Vec<u8>, T), CircuitError> {
     let (folded, blinding) = if UPSTREAM.load(Ordering::Relaxed) {
         (fold(), None)
@@ -133,7 +133,7 @@ pub struct ProvenUpdate {
     pub model: Model,
     /// Proven number of real rows consumed.
     pub samples: u64,
-    /// Compressed, zero-knowledge proof ([`crate::encoding`]).
+    /// Compressed, zero-knowledge proof ([`candor_circuits::encoding`]).
     pub proof: Vec<u8>,
     /// Folds taken from a checkpoint rather than proven in this run.
     pub resumed_from: usize,

@@ -17,9 +17,9 @@
 //! uninterrupted run could have produced (folding is randomized: the bytes
 //! differ, the statement, model and sample count do not).
 
-use crate::engine::{Scalar, E1, E2};
-use crate::verifier::Digest;
-use crate::CircuitError;
+use candor_circuits::engine::{Scalar, E1, E2};
+use candor_circuits::verifier::Digest;
+use candor_circuits::CircuitError;
 use nova_snark::nova::{PublicParams, RecursiveSNARK};
 use nova_snark::traits::circuit::StepCircuit;
 use serde::{Deserialize, Serialize};
