@@ -5,6 +5,7 @@ use crate::commit_circuit::CommitCircuit;
 use crate::hash::Hasher;
 use crate::step::SgdFoldCircuit;
 use crate::verifier::Digest;
+use crate::verifier::FieldDigest;
 use crate::{field, CircuitError};
 use candor_core::{Layout, ParamsPin};
 use nova_snark::nova::{CompressedSNARK, ProverKey, PublicParams, VerifierKey};

@@ -7,98 +7,54 @@ use crate::state::{context, data_iv, TrainState};
 use crate::{field, CircuitError};
 use candor_core::Layout;
 use candor_core::Model;
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
+
+pub use candor_core::statement::{ClaimedStatement, DataCommitment, Digest, Statement};
 
 pub use crate::encoding::MAX_PROOF_BYTES;
 
-/// A field element's canonical 32 bytes: commitments and model digests.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Digest(pub [u8; 32]);
-
-impl Digest {
+/// A digest's field-element meaning.
+pub trait FieldDigest: Sized {
     /// From a field element.
-    pub fn of(x: &Scalar) -> Self {
+    fn of(x: &Scalar) -> Self;
+    /// To a field element; `None` if not canonical.
+    fn to_scalar(&self) -> Option<Scalar>;
+}
+
+impl FieldDigest for Digest {
+    fn of(x: &Scalar) -> Self {
         let mut d = [0u8; 32];
         d.copy_from_slice(&field::to_bytes(x));
         Self(d)
     }
 
-    /// From 64 hex digits; `None` otherwise.
-    pub fn from_hex(hex: &str) -> Option<Self> {
-        hex::decode(hex.trim()).ok()?.try_into().ok().map(Self)
-    }
-
-    /// To a field element; `None` if not canonical.
-    pub fn to_scalar(&self) -> Option<Scalar> {
+    fn to_scalar(&self) -> Option<Scalar> {
         field::from_bytes(&self.0)
     }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest({self})")
-    }
-}
-
-/// Public facts of a data commitment, registered with the coordinator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DataCommitment {
-    /// Hash-chain value over one epoch of batches.
-    pub root: Digest,
-    /// Real (unmasked) rows.
-    pub rows: u64,
-    /// Batches per epoch, padding included.
-    pub batches: u64,
-}
-
-/// What a training proof is about. `D` is the data commitment: a plain
-/// [`DataCommitment`] in a [`ClaimedStatement`] (what a participant proves
-/// about its own data), a [`VerifiedCommitment`] in a [`TrainingStatement`]
-/// (what verification takes). The step circuits never range-check data, the
-/// commitment proof does; so a proof can only be verified against a
-/// commitment whose own proof was verified, and the types make the other
-/// way impossible to write.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Statement<D> {
-    /// The federation (its coordinator's PeerId bytes): a proof made for
-    /// one federation never verifies in another with the same spec.
-    pub federation: Vec<u8>,
-    /// Round the update belongs to.
-    pub round: u64,
-    /// Participant identity (e.g. its libp2p PeerId bytes).
-    pub participant: Vec<u8>,
-    /// The participant's registered data commitment.
-    pub data: D,
-    /// The round's global model, where training starts.
-    pub global: Model,
 }
 
 /// Everything a training proof is checked against; its commitment was
 /// verified.
 pub type TrainingStatement = Statement<VerifiedCommitment>;
 
-/// A statement over a commitment nobody verified here: enough to prove
-/// training on one's own committed data, never enough to verify.
-pub type ClaimedStatement = Statement<DataCommitment>;
-
-impl<D: AsRef<DataCommitment>> Statement<D> {
+/// A statement's meaning for the circuits: the proof's start state and its
+/// number of folds.
+pub trait ProvenStatement {
     /// The initial state of the proof.
-    pub fn start_state(&self, keys: &TrainKeys) -> Result<TrainState<Scalar>, CircuitError> {
+    fn start_state(&self, keys: &TrainKeys) -> Result<TrainState<Scalar>, CircuitError>;
+    /// Number of Nova steps (folds) a proof of this statement has.
+    fn folds(&self, layout: &Layout) -> Result<usize, CircuitError>;
+}
+
+impl<D: AsRef<DataCommitment>> ProvenStatement for Statement<D> {
+    fn start_state(&self, keys: &TrainKeys) -> Result<TrainState<Scalar>, CircuitError> {
         let data = self.data.as_ref();
         let root = data.root.to_scalar().ok_or_else(|| reject("data commitment is not a field element"))?;
         let ctx = context(&keys.hasher, &keys.layout, &self.federation, self.round, &self.participant, data.rows)?;
         Ok(TrainState::start(ctx, root, data.batches, self.global.clone()))
     }
 
-    /// Number of Nova steps (folds) a proof of this statement has.
-    pub fn folds(&self, layout: &Layout) -> Result<usize, CircuitError> {
+    fn folds(&self, layout: &Layout) -> Result<usize, CircuitError> {
         let spf = layout.spec.steps_per_fold as u64;
         let batches = self.data.as_ref().batches;
         if batches == 0 || !batches.is_multiple_of(spf) || batches > MAX_BATCHES {
@@ -106,26 +62,16 @@ impl<D: AsRef<DataCommitment>> Statement<D> {
         }
         Ok((batches * u64::from(layout.spec.epochs) / spf) as usize)
     }
-
-    /// The same statement as a claim (for proving).
-    pub fn claim(&self) -> ClaimedStatement
-    where
-        D: Clone,
-    {
-        let data = *self.data.as_ref();
-        self.clone().with_data(data)
-    }
 }
 
-impl<D> Statement<D> {
-    fn with_data<E>(self, data: E) -> Statement<E> {
-        Statement { federation: self.federation, round: self.round, participant: self.participant, data, global: self.global }
-    }
-}
-
-impl ClaimedStatement {
+/// A claim made verifiable.
+pub trait Claim {
     /// The statement over `verified`, which must be the claimed commitment.
-    pub fn verified(self, verified: &VerifiedCommitment) -> Result<TrainingStatement, CircuitError> {
+    fn verified(self, verified: &VerifiedCommitment) -> Result<TrainingStatement, CircuitError>;
+}
+
+impl Claim for ClaimedStatement {
+    fn verified(self, verified: &VerifiedCommitment) -> Result<TrainingStatement, CircuitError> {
         if verified.0 != self.data {
             return Err(reject("the verified commitment is not the one claimed"));
         }
@@ -182,12 +128,6 @@ impl VerifiedCommitment {
 impl AsRef<DataCommitment> for VerifiedCommitment {
     fn as_ref(&self) -> &DataCommitment {
         &self.0
-    }
-}
-
-impl AsRef<DataCommitment> for DataCommitment {
-    fn as_ref(&self) -> &DataCommitment {
-        self
     }
 }
 

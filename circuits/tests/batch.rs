@@ -5,6 +5,7 @@
 
 use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::{Compressed, KeySource, TrainCircuit, TrainKeys};
+use candor_circuits::verifier::ProvenStatement;
 use candor_circuits::verifier::{verify_training, Statement, TrainingStatement};
 use candor_circuits::{encoding, CircuitError};
 use candor_core::model::linear::LinearModel;

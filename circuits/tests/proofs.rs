@@ -2,6 +2,7 @@
 //! each tampered twin is rejected.
 
 use candor_circuits::engine::{Compressed, DataCircuit, KeySource, TrainCircuit, TrainKeys};
+use candor_circuits::verifier::Claim;
 use candor_circuits::verifier::{verify_commitment, verify_training, DataCommitment};
 use candor_circuits::CircuitError;
 use candor_core::model::linear::LinearModel;

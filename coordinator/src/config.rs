@@ -8,7 +8,7 @@ use crate::status::server::MIN_TOKEN_BYTES;
 use crate::strategy::StrategyConfig;
 use anyhow::Context;
 use candor_circuits::engine::{DataKeys, KeySource};
-use candor_circuits::verifier::{verify_commitment, DataCommitment, Digest};
+use candor_circuits::verifier::verify_commitment;
 use candor_core::dataset::Study;
 use candor_core::Layout;
 use candor_core::Model;
@@ -177,7 +177,7 @@ impl CoordinatorConfig {
             let reg: Registration = toml::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
                 .with_context(|| format!("parsing {}", path.display()))?;
             let peer: libp2p::PeerId = reg.peer_id.parse().with_context(|| format!("{}: peer_id", path.display()))?;
-            let c = DataCommitment { root: Digest(reg.root_bytes().map_err(anyhow::Error::msg)?), rows: reg.rows, batches: reg.batches };
+            let c = reg.commitment().map_err(anyhow::Error::msg)?;
             let proof_path = path.parent().unwrap_or(Path::new(".")).join(&reg.proof);
             let proof = std::fs::read(&proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
             let commitment = verify_commitment(&keys, &c, &proof).with_context(|| format!("commitment proof of {}", reg.name))?;

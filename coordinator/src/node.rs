@@ -15,6 +15,7 @@ use crate::verify_queue::{self, Done, Job};
 use crate::CoordinatorError;
 use candor_circuits::batch::{verify_training_batch, Submitted};
 use candor_circuits::engine::TrainKeys;
+use candor_circuits::verifier::Claim;
 use candor_circuits::verifier::{model_digest, Statement, VerifiedUpdate};
 use candor_core::eval::TestSet;
 use candor_core::Model;

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod model;
 pub mod parquet_table;
 pub mod spec;
+pub mod statement;
 pub mod summary;
 pub mod table;
 

@@ -22,6 +22,7 @@ use candor_circuits::engine::{DataKeys, KeySource, Scalar, TrainKeys};
 use candor_circuits::padding::step_size;
 use candor_circuits::profile::{Category, Profile};
 use candor_circuits::step::SgdFoldCircuit;
+use candor_circuits::verifier::ProvenStatement;
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_core::{Layout, Model};
 use candor_participant::local::{load_data, LocalConfig};

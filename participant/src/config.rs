@@ -2,8 +2,8 @@
 //! against the directory of the config file.
 
 use anyhow::Context;
-use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_core::dataset::Study;
+use candor_core::statement::DataCommitment;
 use candor_protocols::net::check_tcp_address;
 pub use candor_protocols::Registration;
 use candor_prover::checkpoint::Checkpoints;
@@ -121,7 +121,7 @@ impl HospitalConfig {
 
 /// The commitment a registration names.
 pub fn registered_commitment(reg: &Registration) -> anyhow::Result<DataCommitment> {
-    Ok(DataCommitment { root: Digest(reg.root_bytes().map_err(anyhow::Error::msg)?), rows: reg.rows, batches: reg.batches })
+    reg.commitment().map_err(anyhow::Error::msg)
 }
 
 #[cfg(test)]

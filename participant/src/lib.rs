@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod check;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod daemon;

@@ -7,6 +7,7 @@ use crate::train::ReferenceTrainer;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement, VerifiedUpdate};
+use candor_circuits::verifier::{Claim, ProvenStatement};
 use candor_core::dataset::{quantize, shuffled, Normalization};
 use candor_core::eval::{evaluate, Metrics};
 use candor_core::table::Table;

@@ -1,3 +1,4 @@
+use candor_core::statement::{DataCommitment, Digest};
 use candor_core::Model;
 use candor_core::TrainSpec;
 use serde::{Deserialize, Serialize};
@@ -140,5 +141,10 @@ impl Registration {
     pub fn root_bytes(&self) -> Result<[u8; 32], String> {
         let v = hex::decode(&self.root).map_err(|e| format!("registration of {}: root: {e}", self.name))?;
         v.try_into().map_err(|_| format!("registration of {}: root must be 32 bytes", self.name))
+    }
+
+    /// The data commitment it registers.
+    pub fn commitment(&self) -> Result<DataCommitment, String> {
+        Ok(DataCommitment { root: Digest(self.root_bytes()?), rows: self.rows, batches: self.batches })
     }
 }

@@ -19,6 +19,7 @@
 
 use candor_circuits::engine::{Scalar, E1, E2};
 use candor_circuits::verifier::Digest;
+use candor_circuits::verifier::FieldDigest;
 use candor_circuits::CircuitError;
 use nova_snark::nova::{PublicParams, RecursiveSNARK};
 use nova_snark::traits::circuit::StepCircuit;

@@ -10,6 +10,7 @@ use candor_circuits::engine::{Blinding, Compressed, DataCircuit, DataKeys, Keys,
 use candor_circuits::hash::Hasher;
 use candor_circuits::state::{data_iv, TrainState};
 use candor_circuits::verifier::{DataCommitment, Digest, Statement};
+use candor_circuits::verifier::{FieldDigest, ProvenStatement};
 use candor_circuits::CircuitError;
 use candor_core::data::{batches, Batch, Dataset};
 use candor_core::Layout;

@@ -6,6 +6,7 @@ use crate::transport::Wire;
 use crate::SimError;
 use candor_circuits::batch::{verify_training_batch_where, Submitted};
 use candor_circuits::engine::TrainKeys;
+use candor_circuits::verifier::Claim;
 use candor_circuits::verifier::{ClaimedStatement, TrainingStatement, VerifiedCommitment, VerifiedUpdate};
 use candor_circuits::CircuitError;
 use candor_coordinator::round::{Action, Event, PeerKey, ReqId, RoundMachine, Update};

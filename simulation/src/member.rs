@@ -6,12 +6,13 @@ use crate::adversary::{flipped, flips_some_label, scaled, Tamper};
 use crate::SimError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::hash::Hasher;
-use candor_circuits::verifier::{model_digest_with, ClaimedStatement, DataCommitment};
+use candor_circuits::verifier::{ClaimedStatement, DataCommitment};
 use candor_coordinator::round::PeerKey;
 use candor_core::data::Dataset;
 use candor_core::Layout;
+use candor_participant::client::ClientMachine;
 use candor_participant::round::train_round;
-use candor_protocols::{RoundAnnouncement, Submission};
+use candor_protocols::Submission;
 use candor_prover::PrivateData;
 use std::sync::Arc;
 
@@ -56,6 +57,8 @@ pub struct Member {
     /// Its last honestly trained update of an earlier round, with its real
     /// sample count (what a replay resends).
     pub last_honest: Option<Submission>,
+    /// Its round logic, the daemon's.
+    pub client: ClientMachine,
 }
 
 /// A round's submission and what went into it.
@@ -77,27 +80,12 @@ impl Member {
     pub fn train(
         &self,
         ctx: &Ctx,
-        ann: &RoundAnnouncement,
+        statement: &ClaimedStatement,
         data: &PrivateData,
-        commitment: DataCommitment,
         progress: impl FnMut(usize, usize),
     ) -> Result<(Submission, Effort), SimError> {
-        let layout = &ctx.layout;
-        if ann.spec != layout.spec {
-            return Err(SimError::Protocol(format!("round {} announces another spec", ann.round)));
-        }
-        if model_digest_with(&ctx.hasher, layout, &ann.global).0 != ann.global_digest {
-            return Err(SimError::Protocol(format!("round {}: global model does not match its digest", ann.round)));
-        }
-        let statement = ClaimedStatement {
-            federation: crate::sim::SIM_FEDERATION.to_vec(),
-            round: ann.round,
-            participant: self.peer.clone(),
-            data: commitment,
-            global: ann.global.clone(),
-        };
-        let t = train_round(layout, ctx.keys.as_deref(), &statement, data, progress)?;
-        let sub = Submission { round: ann.round, model: t.model, samples: t.samples, proof: t.proof.unwrap_or_default() };
+        let t = train_round(&ctx.layout, ctx.keys.as_deref(), statement, data, progress)?;
+        let sub = Submission { round: statement.round, model: t.model, samples: t.samples, proof: t.proof.unwrap_or_default() };
         Ok((sub, Effort { train_secs: t.train_secs, prove_secs: t.prove_secs, compress_secs: t.compress_secs }))
     }
 
@@ -106,13 +94,14 @@ impl Member {
     pub fn submission(
         &self,
         ctx: &Ctx,
-        ann: &RoundAnnouncement,
+        statement: &ClaimedStatement,
         others: &[Submission],
         progress: impl FnMut(usize, usize),
     ) -> Result<Made, SimError> {
-        let honest = |progress| self.train(ctx, ann, &self.data, self.commitment, progress);
+        let round = statement.round;
+        let honest = |progress| self.train(ctx, statement, &self.data, progress);
         let fmt = ctx.layout.spec.format;
-        let mut tamper = self.malicious.map(|m| Tamper::for_round(m, ann.round));
+        let mut tamper = self.malicious.map(|m| Tamper::for_round(m, round));
         let mut trained = None;
         let (mut submission, effort) = match tamper {
             None => {
@@ -122,7 +111,7 @@ impl Member {
             Some(Tamper::StolenUpdate) if !others.is_empty() => (others[0].clone(), Effort::default()),
             Some(Tamper::Replay) if self.last_honest.is_some() => {
                 let old = self.last_honest.clone().expect("checked");
-                (Submission { round: ann.round, ..old }, Effort::default())
+                (Submission { round, ..old }, Effort::default())
             }
             Some(Tamper::InflatedCount) => {
                 let (s, e) = honest(progress)?;
@@ -132,15 +121,15 @@ impl Member {
             // a real proof, but of training on other data than committed
             Some(Tamper::LabelFlip) if flips_some_label(&self.rows, &ctx.layout.spec.model, fmt) => {
                 let poisoned = PrivateData::new(&ctx.layout, &flipped(&self.rows, &ctx.layout.spec.model, fmt), self.seed)?;
-                let c = poisoned.commitment_with(&ctx.hasher, &ctx.layout);
-                self.train(ctx, ann, &poisoned, c, progress)?
+                let claim = ClaimedStatement { data: poisoned.commitment_with(&ctx.hasher, &ctx.layout), ..statement.clone() };
+                self.train(ctx, &claim, &poisoned, progress)?
             }
             // nothing to steal, replay or flip: boost instead
             Some(Tamper::ScaledUpdate | Tamper::StolenUpdate | Tamper::Replay | Tamper::LabelFlip) => {
                 tamper = Some(Tamper::ScaledUpdate);
                 let (s, e) = honest(progress)?;
                 trained = Some(s.clone());
-                let mut model = scaled(&ann.global, &s.model, fmt);
+                let mut model = scaled(&statement.global, &s.model, fmt);
                 if model == s.model {
                     // training did not move the model (e.g. every row already
                     // classified with margin): still submit something false
@@ -153,7 +142,7 @@ impl Member {
                 (Submission { model, ..s }, e)
             }
         };
-        submission.round = ann.round;
+        submission.round = round;
         Ok(Made { submission, effort, tamper, honest: trained })
     }
 }

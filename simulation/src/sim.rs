@@ -18,8 +18,10 @@ use candor_coordinator::strategy::Weighted;
 use candor_core::data::Dataset;
 use candor_core::dataset::{select_rows, shuffled};
 use candor_core::eval::evaluate;
+use candor_core::statement::DataCommitment;
 use candor_core::Layout;
 use candor_core::Model;
+use candor_participant::client::{Action as ClientAction, ClientMachine, ClientSetup, Event as ClientEvent};
 use candor_participant::local::{load_data, load_given};
 use candor_protocols::{Codec, Limits, Request, Response, Submission};
 use candor_prover::{prove_commitment, PrivateData};
@@ -29,7 +31,7 @@ use rand_chacha::ChaCha20Rng;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A virtual round lasts an hour: rounds close at quorum (every participant
 /// accepted) or, when some were refused, when the driver lets this pass.
@@ -133,7 +135,8 @@ pub fn run(
         };
         admitted.insert(peer.clone(), Participant { name: name.clone(), commitment });
         let malicious = (i >= honest).then(|| i - honest);
-        members.push(Member { name, peer, rows, data, seed, commitment, malicious, last_honest: None });
+        let client = client_machine(&ctx, peer.clone(), commitment);
+        members.push(Member { name, peer, rows, data, seed, commitment, malicious, last_honest: None, client });
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -211,14 +214,25 @@ fn run_round(
     let mut order: Vec<usize> = (0..members.len()).collect();
     order.sort_by_key(|&i| members[i].malicious.is_some());
     for i in order {
-        let m = &members[i];
-        let ann = match hub.request(&m.peer, Request::Poll { after: round.checked_sub(1).filter(|&r| r > 0) })?.0 {
-            Response::Round(a) if a.round == round => a,
-            other => return Err(SimError::Protocol(format!("{} polled for round {round}, got {other:?}", m.name))),
+        // the member's client machine asks for the round and checks it, as
+        // a daemon's does
+        let (name, peer, client) = (members[i].name.clone(), members[i].peer.clone(), &mut members[i].client);
+        let poll = match &client.handle(Instant::now(), ClientEvent::Tick)[..] {
+            [ClientAction::Send(req @ Request::Poll { .. })] => req.clone(),
+            other => return Err(SimError::Protocol(format!("{name} wanted {other:?} instead of a poll"))),
         };
+        let statement = match hub.request(&peer, poll)?.0 {
+            Response::Round(a) if a.round == round => match &client.handle(Instant::now(), ClientEvent::Response(Response::Round(a)))[..] {
+                [ClientAction::Prove(statement)] => statement.clone(),
+                [ClientAction::Fatal(e)] => return Err(SimError::Protocol(format!("{name}: {e}"))),
+                other => return Err(SimError::Protocol(format!("{name} answered round {round} with {other:?}"))),
+            },
+            other => return Err(SimError::Protocol(format!("{name} polled for round {round}, got {other:?}"))),
+        };
+        let m = &members[i];
         let fold_bar = (proving && members.len() <= 16)
             .then(|| bars.add(ProgressBar::new(0)).with_style(style()).with_message(format!("{}: proving folds", m.name)));
-        let made = m.submission(ctx, &ann, &honest, |done, total| {
+        let made = m.submission(ctx, &statement, &honest, |done, total| {
             if let Some(b) = &fold_bar {
                 b.set_length(total as u64);
                 b.set_position(done as u64);
@@ -237,7 +251,13 @@ fn run_round(
             members[i].last_honest = Some(h);
         }
         tampers.insert(members[i].peer.clone(), made.tamper);
-        submissions.push((i, made.submission));
+        let client = &mut members[i].client;
+        client.handle(Instant::now(), ClientEvent::Proved(Ok(made.submission)));
+        let submission = match client.handle(Instant::now(), ClientEvent::Tick).pop() {
+            Some(ClientAction::Send(Request::Submit(s))) => s,
+            other => return Err(SimError::Protocol(format!("{} did not submit: {other:?}", members[i].name))),
+        };
+        submissions.push((i, submission));
         overall.inc(1);
     }
     overall.finish_and_clear();
@@ -249,6 +269,9 @@ fn run_round(
     let order: Vec<usize> = submissions.iter().map(|(i, _)| *i).collect();
     let answers = hub.submit_all(submissions.into_iter().map(|(i, sub)| (members[i].peer.clone(), sub)).collect())?;
     for ((i, answer), samples) in order.into_iter().zip(answers).zip(claimed) {
+        // the member's machine takes the answer (its outcome and state are
+        // the daemon's; a simulation persists nothing)
+        members[i].client.handle(Instant::now(), ClientEvent::Response(answer.clone()));
         match answer {
             Response::Accepted { .. } => {
                 accepted.push(i);
@@ -322,4 +345,22 @@ fn style() -> ProgressStyle {
 
 fn bar(bars: &MultiProgress, len: usize, msg: &str) -> ProgressBar {
     bars.add(ProgressBar::new(len as u64)).with_style(style()).with_message(msg.to_string())
+}
+
+/// A member's client machine, connected to the in-process hub.
+fn client_machine(ctx: &Ctx, peer: PeerKey, commitment: DataCommitment) -> ClientMachine {
+    let (h, l) = (ctx.hasher.clone(), ctx.layout.clone());
+    let setup = ClientSetup {
+        federation: SIM_FEDERATION.to_vec(),
+        participant: peer,
+        commitment,
+        spec: ctx.layout.spec.clone(),
+        digest: Arc::new(move |m: &Model| model_digest_with(&h, &l, m)),
+        stop_after: None,
+        min_backoff: Duration::ZERO,
+        max_backoff: Duration::ZERO,
+    };
+    let mut client = ClientMachine::new(setup, None, Instant::now());
+    client.handle(Instant::now(), ClientEvent::Connected);
+    client
 }
