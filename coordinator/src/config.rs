@@ -6,7 +6,7 @@ use crate::node::{Federation, NodeConfig};
 use crate::round::{Admitted, Policy};
 use crate::status::server::MIN_TOKEN_BYTES;
 use crate::strategy::StrategyConfig;
-use anyhow::Context;
+use crate::CoordinatorError;
 use candor_circuits::engine::{DataKeys, KeySource};
 use candor_circuits::verifier::verify_commitment;
 use candor_core::dataset::Study;
@@ -18,6 +18,25 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// Fails validation with a message naming the field.
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(config(format!($($msg)+)));
+        }
+    };
+}
+
+fn config(message: impl Into<String>) -> CoordinatorError {
+    CoordinatorError::Config(message.into())
+}
+
+/// Reads a TOML file of type `T`, naming the file in any error.
+pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CoordinatorError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CoordinatorError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|source| CoordinatorError::Parse { path: path.to_path_buf(), source: Box::new(source) })
+}
 
 /// Coordinator settings.
 #[derive(Clone, Debug, Deserialize)]
@@ -100,9 +119,8 @@ fn default_requests_per_minute() -> u32 {
 
 impl CoordinatorConfig {
     /// Reads and resolves a config file.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut c: Self = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, CoordinatorError> {
+        let mut c: Self = read_toml(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut c.study, &mut c.key, &mut c.db] {
             *p = base.join(&*p);
@@ -112,75 +130,78 @@ impl CoordinatorConfig {
         {
             *p = base.join(&*p);
         }
-        c.validate().with_context(|| format!("{}", path.display()))?;
+        c.validate().map_err(|e| match e {
+            CoordinatorError::Config(m) => CoordinatorError::Config(format!("{}: {m}", path.display())),
+            e => e,
+        })?;
         Ok(c)
     }
 
     /// Checks every field that can be checked without reading other files,
     /// so that a bad value fails at once, before any proving parameters are
     /// built, with the field named.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        let listen: libp2p::Multiaddr = self.listen.parse().with_context(|| format!("listen: {:?} is not a multiaddr", self.listen))?;
-        check_tcp_address(&listen).map_err(|e| anyhow::anyhow!("listen: {e}"))?;
-        anyhow::ensure!(
+    pub fn validate(&self) -> Result<(), CoordinatorError> {
+        let listen: libp2p::Multiaddr = self.listen.parse().map_err(|_| config(format!("listen: {:?} is not a multiaddr", self.listen)))?;
+        check_tcp_address(&listen).map_err(|e| config(format!("listen: {e}")))?;
+        ensure!(
             !listen.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))),
             "listen: {listen} must not name a PeerId (the key file fixes it)"
         );
-        anyhow::ensure!(self.rounds >= 1, "rounds must be at least 1");
-        anyhow::ensure!(self.quorum >= 1, "quorum must be at least 1");
-        anyhow::ensure!(
+        ensure!(self.rounds >= 1, "rounds must be at least 1");
+        ensure!(self.quorum >= 1, "quorum must be at least 1");
+        ensure!(
             self.quorum as usize <= self.registrations.len(),
             "quorum = {} exceeds the {} registrations: no round could reach it",
             self.quorum,
             self.registrations.len()
         );
-        anyhow::ensure!((1..=MAX_ROUND_SECS).contains(&self.round_secs), "round_secs must be in 1..={MAX_ROUND_SECS}");
-        anyhow::ensure!((1..=MAX_POLL_SECS).contains(&self.poll_timeout_secs), "poll_timeout_secs must be in 1..={MAX_POLL_SECS}");
-        anyhow::ensure!((1..=MAX_VERIFYING).contains(&self.max_verifying), "max_verifying must be in 1..={MAX_VERIFYING}");
-        anyhow::ensure!(
+        ensure!((1..=MAX_ROUND_SECS).contains(&self.round_secs), "round_secs must be in 1..={MAX_ROUND_SECS}");
+        ensure!((1..=MAX_POLL_SECS).contains(&self.poll_timeout_secs), "poll_timeout_secs must be in 1..={MAX_POLL_SECS}");
+        ensure!((1..=MAX_VERIFYING).contains(&self.max_verifying), "max_verifying must be in 1..={MAX_VERIFYING}");
+        ensure!(
             (MIN_REQUEST_BYTES..=MAX_REQUEST_BYTES).contains(&self.max_request_bytes),
             "max_request_bytes must be in {MIN_REQUEST_BYTES}..={MAX_REQUEST_BYTES}"
         );
-        anyhow::ensure!(
+        ensure!(
             (1..=MAX_REQUESTS_PER_MINUTE).contains(&self.requests_per_minute),
             "requests_per_minute must be in 1..={MAX_REQUESTS_PER_MINUTE}"
         );
         if let Some(listen) = &self.status_listen {
             let addr: std::net::SocketAddr =
-                listen.parse().with_context(|| format!("status_listen: {listen:?} is not an address such as 127.0.0.1:7480"))?;
-            anyhow::ensure!(
+                listen.parse().map_err(|_| config(format!("status_listen: {listen:?} is not an address such as 127.0.0.1:7480")))?;
+            ensure!(
                 addr.ip().is_loopback() || self.status_token_file.is_some(),
                 "status_listen: {addr} is reachable from other machines; set status_token_file so that only holders of \
                  the token can read the federation's status, or listen on 127.0.0.1"
             );
         }
-        anyhow::ensure!(
+        ensure!(
             self.status_token_file.is_none() || self.status_listen.is_some(),
             "status_token_file is set but status_listen is not: nothing would be served"
         );
         // fed_avg with a beta is refused when the strategy is parsed
-        self.strategy.build().context("strategy")?;
+        self.strategy.build().map_err(|e| config(format!("strategy: {e}")))?;
         Ok(())
     }
 
     /// The study.
-    pub fn study(&self) -> anyhow::Result<Study> {
+    pub fn study(&self) -> Result<Study, CoordinatorError> {
         Ok(Study::load(&self.study)?)
     }
 
     /// Admitted participants; each registration's commitment proof is
     /// verified, and a bad one stops the coordinator with its name.
-    pub fn participants(&self, layout: &Layout, keys: KeySource<'_>) -> anyhow::Result<BTreeMap<Vec<u8>, Admitted>> {
+    pub fn participants(&self, layout: &Layout, keys: KeySource<'_>) -> Result<BTreeMap<Vec<u8>, Admitted>, CoordinatorError> {
         let keys = DataKeys::for_commitment(layout, keys)?;
         let mut out = BTreeMap::new();
         for path in &self.registrations {
-            let reg: Registration = toml::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
-                .with_context(|| format!("parsing {}", path.display()))?;
-            let peer: libp2p::PeerId = reg.peer_id.parse().with_context(|| format!("{}: peer_id", path.display()))?;
-            let c = reg.commitment().map_err(anyhow::Error::msg)?;
+            let reg: Registration = read_toml(path)?;
+            let peer: libp2p::PeerId = reg.peer_id.parse().map_err(|e| config(format!("{}: peer_id: {e}", path.display())))?;
+            let c = reg.commitment().map_err(config)?;
             let proof_path = path.parent().unwrap_or(Path::new(".")).join(&reg.proof);
-            let proof = std::fs::read(&proof_path).with_context(|| format!("reading {}", proof_path.display()))?;
-            let commitment = verify_commitment(&keys, &c, &proof).with_context(|| format!("commitment proof of {}", reg.name))?;
+            let proof = std::fs::read(&proof_path).map_err(|source| CoordinatorError::Read { path: proof_path.clone(), source })?;
+            let commitment =
+                verify_commitment(&keys, &c, &proof).map_err(|source| CoordinatorError::Commitment { name: reg.name.clone(), source })?;
             tracing::info!(name = reg.name, %peer, rows = reg.rows, "admitted");
             out.insert(peer.to_bytes(), Admitted { name: reg.name, commitment, proof });
         }
@@ -188,13 +209,14 @@ impl CoordinatorConfig {
     }
 
     /// The status server's settings, its token read from its file.
-    fn status(&self) -> anyhow::Result<Option<StatusConfig>> {
+    fn status(&self) -> Result<Option<StatusConfig>, CoordinatorError> {
         let Some(listen) = &self.status_listen else { return Ok(None) };
         let token = match &self.status_token_file {
             Some(path) => {
-                let text = std::fs::read_to_string(path).with_context(|| format!("status_token_file: reading {}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| config(format!("status_token_file: reading {}: {e}", path.display())))?;
                 let token = text.trim().to_string();
-                anyhow::ensure!(
+                ensure!(
                     token.len() >= MIN_TOKEN_BYTES && token.bytes().all(|b| b.is_ascii_graphic()),
                     "status_token_file: {} must hold one token of at least {MIN_TOKEN_BYTES} printable ASCII characters, no spaces \
                      (e.g. from `openssl rand -hex 32`)",
@@ -205,11 +227,15 @@ impl CoordinatorConfig {
             None => None,
         };
         let study = self.study.file_stem().map_or_else(|| "study".into(), |s| s.to_string_lossy().into_owned());
-        Ok(Some(StatusConfig { listen: listen.parse().context("status_listen")?, token, study }))
+        Ok(Some(StatusConfig { listen: listen.parse().map_err(|e| config(format!("status_listen: {e}")))?, token, study }))
     }
 
     /// The federation and node settings.
-    pub fn federation(&self, study: &Study, participants: BTreeMap<Vec<u8>, Admitted>) -> anyhow::Result<(Federation, NodeConfig)> {
+    pub fn federation(
+        &self,
+        study: &Study,
+        participants: BTreeMap<Vec<u8>, Admitted>,
+    ) -> Result<(Federation, NodeConfig), CoordinatorError> {
         let fed = Federation {
             spec: study.spec.clone(),
             strategy: self.strategy,
@@ -230,11 +256,12 @@ impl CoordinatorConfig {
             ..NetConfig::default()
         };
         let node = NodeConfig {
-            listen: self.listen.parse().context("listen address")?,
+            listen: self.listen.parse().map_err(|e| config(format!("listen: {e}")))?,
             db: self.db.clone(),
             export_dir: self.export_dir.clone(),
             net,
-            requests_per_minute: std::num::NonZeroU32::new(self.requests_per_minute).context("requests_per_minute")?,
+            requests_per_minute: std::num::NonZeroU32::new(self.requests_per_minute)
+                .ok_or_else(|| config("requests_per_minute must be at least 1"))?,
             status: self.status()?,
         };
         Ok((fed, node))

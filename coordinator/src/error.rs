@@ -1,3 +1,4 @@
+use std::path::PathBuf;
 use thiserror::Error;
 
 /// Errors of the coordinator library.
@@ -13,6 +14,33 @@ pub enum CoordinatorError {
     /// Invalid configuration; the message names the field.
     #[error("configuration: {0}")]
     Config(String),
+    /// A file could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file is not valid TOML of its kind.
+    #[error("parsing {}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where and why.
+        source: Box<toml::de::Error>,
+    },
+    /// A registration's commitment proof does not verify.
+    #[error("commitment proof of {name}: {source}")]
+    Commitment {
+        /// The hospital's name.
+        name: String,
+        /// Why.
+        source: candor_circuits::CircuitError,
+    },
+    /// Deriving or loading parameters failed.
+    #[error(transparent)]
+    Circuit(#[from] candor_circuits::CircuitError),
     /// Spec or model invalid.
     #[error(transparent)]
     Core(#[from] candor_core::CoreError),

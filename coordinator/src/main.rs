@@ -18,14 +18,8 @@ use std::sync::Arc;
 #[derive(Parser)]
 #[command(version, about = "Candor coordinator: verified federated rounds")]
 struct Cli {
-    /// Log as JSON lines instead of human-readable text.
-    #[arg(long, global = true)]
-    json_logs: bool,
-    /// Directory caching public parameters; read only when the study pins
-    /// their digests ([params]). Default: beside the coordinator's key
-    /// (KEY.cache/).
-    #[arg(long, global = true)]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    global: candor_cli::Global,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -82,7 +76,7 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    candor_protocols::logging::init(cli.json_logs);
+    cli.global.init_logs();
     match cli.cmd {
         Cmd::Keygen { config } => {
             let cfg = CoordinatorConfig::load(&config)?;
@@ -93,7 +87,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Run { config } => {
             let cfg = CoordinatorConfig::load(&config)?;
-            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            let cache = cli.global.cache_beside(&cfg.key);
             let study = cfg.study()?;
             let layout = Layout::new(&study.spec)?;
             let participants = cfg.participants(&layout, KeySource::data(Some(&cache), &study.params)?)?;
@@ -153,7 +147,7 @@ fn main() -> anyhow::Result<()> {
             let path = db.as_ref().unwrap_or(&cfg.db);
             // opening would create an empty database: an audit only reads
             anyhow::ensure!(path.exists(), "no database at {}", path.display());
-            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            let cache = cli.global.cache_beside(&cfg.key);
             let study = cfg.study()?;
             let layout = Layout::new(&study.spec)?;
             let keys = TrainKeys::for_training(&layout, KeySource::train(Some(&cache), &study.params)?)?;

@@ -7,6 +7,7 @@
 //! and states the proving cost. `commit` runs it first.
 
 use crate::config::HospitalConfig;
+use crate::ParticipantError;
 use candor_circuits::padding::step_size;
 use candor_core::check::{clipped, dry_run, passing_format, passing_learning_rate};
 use candor_core::dataset::{quantize, shuffled};
@@ -40,7 +41,7 @@ impl std::fmt::Display for Findings {
 /// file order. Errors reading the study or the data (a bad cell, label or
 /// target, a column count) are returned as errors; findings about training
 /// are in [`Findings`].
-pub fn check(cfg: &HospitalConfig, order: Option<u64>) -> anyhow::Result<Findings> {
+pub fn check(cfg: &HospitalConfig, order: Option<u64>) -> Result<Findings, ParticipantError> {
     let study = cfg.study()?;
     let spec = &study.spec;
     let layout = Layout::new(spec)?;

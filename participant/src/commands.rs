@@ -2,7 +2,8 @@
 
 use crate::config::{registered_commitment, HospitalConfig, Registration};
 use crate::daemon::{self, DaemonConfig, Outcome};
-use anyhow::Context;
+use crate::error::read_toml;
+use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_core::dataset::{shuffled, Study};
 use candor_core::Layout;
@@ -12,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn secret(cfg: &HospitalConfig, create: bool) -> anyhow::Result<[u8; 32]> {
+fn secret(cfg: &HospitalConfig, create: bool) -> Result<[u8; 32], ParticipantError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if create && !cfg.secret.exists() {
@@ -24,13 +25,14 @@ fn secret(cfg: &HospitalConfig, create: bool) -> anyhow::Result<[u8; 32]> {
         f.write_all(&s)?;
         f.sync_all()?;
     }
-    let b = std::fs::read(&cfg.secret).with_context(|| format!("reading {} (run `commit` first)", cfg.secret.display()))?;
-    b.try_into().map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", cfg.secret.display()))
+    let b = std::fs::read(&cfg.secret)
+        .map_err(|e| ParticipantError::config(format!("reading {} (run `commit` first): {e}", cfg.secret.display())))?;
+    b.try_into().map_err(|_| ParticipantError::config(format!("{} must hold 32 bytes", cfg.secret.display())))
 }
 
 /// The hospital's committed data: its CSV under the study, in the order the
 /// secret seed fixes.
-pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result<(Study, Layout, PrivateData)> {
+pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> Result<(Study, Layout, PrivateData), ParticipantError> {
     let study = cfg.study()?;
     let layout = Layout::new(&study.spec)?;
     let data = study.load_csv(&cfg.data)?;
@@ -42,7 +44,7 @@ pub fn private_data(cfg: &HospitalConfig, create_secret: bool) -> anyhow::Result
 
 /// Commits the hospital's data, proves the commitment, and writes the
 /// registration for the coordinator's operator.
-pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration> {
+pub fn commit(cfg: &HospitalConfig, cache: &Path) -> Result<Registration, ParticipantError> {
     let key = load_key(&cfg.key)?;
     let (study, layout, data) = private_data(cfg, true)?;
     // data that would fail its first round, in the very order committed, is
@@ -51,7 +53,9 @@ pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration
     for w in &findings.warnings {
         tracing::warn!("{w}");
     }
-    anyhow::ensure!(findings.errors.is_empty(), "the data and the study's spec do not fit:\n{findings}");
+    if !findings.errors.is_empty() {
+        return Err(ParticipantError::Data(format!("the data and the study's spec do not fit:\n{findings}")));
+    }
     tracing::info!(batches = data.batches().len(), "proving the data commitment");
     let keys = DataKeys::for_commitment(&layout, KeySource::data(Some(cache), &study.params)?)?;
     let (c, proof) = prove_commitment(&keys, &data)?;
@@ -68,21 +72,23 @@ pub fn commit(cfg: &HospitalConfig, cache: &Path) -> anyhow::Result<Registration
         batches: c.batches,
         proof: proof_file.file_name().expect("a file").into(),
     };
-    std::fs::write(&cfg.registration, toml::to_string(&reg)?)?;
+    std::fs::write(&cfg.registration, toml::to_string(&reg).map_err(|e| ParticipantError::config(format!("registration: {e}")))?)?;
     Ok(reg)
 }
 
 /// Runs the daemon until Ctrl-C, or until round `stop_after` is done.
-pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) -> anyhow::Result<()> {
+pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) -> Result<(), ParticipantError> {
     let key = load_key(&cfg.key)?;
     let (study, layout, data) = private_data(cfg, false)?;
-    let reg: Registration = toml::from_str(&std::fs::read_to_string(&cfg.registration)?)?;
+    let reg: Registration = read_toml(&cfg.registration)?;
     let keys = Arc::new(TrainKeys::for_training(&layout, KeySource::train(Some(cache), &study.params)?)?);
     let commitment = data.commitment(&keys);
-    anyhow::ensure!(
-        commitment == registered_commitment(&reg)?,
-        "the data no longer matches the registered commitment (the data file, the secret or commit_order_seed changed since `commit`)"
-    );
+    if commitment != registered_commitment(&reg)? {
+        return Err(ParticipantError::Data(
+            "the data no longer matches the registered commitment (the data file, the secret or commit_order_seed changed since `commit`)"
+                .into(),
+        ));
+    }
     let dcfg = DaemonConfig {
         coordinator: cfg.coordinator()?,
         key,

@@ -1,7 +1,8 @@
 //! A hospital's daemon configuration (TOML). Relative paths are resolved
 //! against the directory of the config file.
 
-use anyhow::Context;
+use crate::error::read_toml;
+use crate::ParticipantError;
 use candor_core::dataset::Study;
 use candor_core::statement::DataCommitment;
 use candor_protocols::net::check_tcp_address;
@@ -57,9 +58,8 @@ fn default_checkpoint_every() -> usize {
 
 impl HospitalConfig {
     /// Reads and resolves a config file.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut c: Self = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Self, ParticipantError> {
+        let mut c: Self = read_toml(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         for p in [&mut c.study, &mut c.data, &mut c.key, &mut c.secret, &mut c.state, &mut c.registration] {
             *p = base.join(&*p);
@@ -67,28 +67,32 @@ impl HospitalConfig {
         if let Some(f) = c.coordinator_peer_id_file.as_mut() {
             *f = base.join(&*f);
         }
-        c.validate().with_context(|| format!("{}", path.display()))?;
+        c.validate().map_err(|e| ParticipantError::config(format!("{}: {e}", path.display())))?;
         Ok(c)
     }
 
     /// Checks the fields that need no other file: the coordinator's address
     /// (an `/ip4` or `/ip6` TCP address, no `/p2p`: the PeerId is set apart)
     /// and its PeerId when given inline.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        let addr: libp2p::Multiaddr =
-            self.coordinator_addr.parse().with_context(|| format!("coordinator_addr: {:?} is not a multiaddr", self.coordinator_addr))?;
-        check_tcp_address(&addr).map_err(|e| anyhow::anyhow!("coordinator_addr: {e}"))?;
-        anyhow::ensure!(
-            !addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))),
-            "coordinator_addr: {addr} must not end in /p2p (set coordinator_peer_id or coordinator_peer_id_file)"
-        );
-        if let Some(id) = &self.coordinator_peer_id {
-            id.parse::<libp2p::PeerId>().with_context(|| format!("coordinator_peer_id: {id:?} is not a PeerId"))?;
+    pub fn validate(&self) -> Result<(), ParticipantError> {
+        let bad = |m: String| Err(ParticipantError::Config(m));
+        let Ok(addr) = self.coordinator_addr.parse::<libp2p::Multiaddr>() else {
+            return bad(format!("coordinator_addr: {:?} is not a multiaddr", self.coordinator_addr));
+        };
+        if let Err(e) = check_tcp_address(&addr) {
+            return bad(format!("coordinator_addr: {e}"));
         }
-        anyhow::ensure!(
-            self.coordinator_peer_id.is_some() || self.coordinator_peer_id_file.is_some(),
-            "set coordinator_peer_id or coordinator_peer_id_file"
-        );
+        if addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))) {
+            return bad(format!("coordinator_addr: {addr} must not end in /p2p (set coordinator_peer_id or coordinator_peer_id_file)"));
+        }
+        if let Some(id) = &self.coordinator_peer_id {
+            if id.parse::<libp2p::PeerId>().is_err() {
+                return bad(format!("coordinator_peer_id: {id:?} is not a PeerId"));
+            }
+        }
+        if self.coordinator_peer_id.is_none() && self.coordinator_peer_id_file.is_none() {
+            return bad("set coordinator_peer_id or coordinator_peer_id_file".into());
+        }
         Ok(())
     }
 
@@ -104,24 +108,27 @@ impl HospitalConfig {
     }
 
     /// The study.
-    pub fn study(&self) -> anyhow::Result<Study> {
+    pub fn study(&self) -> Result<Study, ParticipantError> {
         Ok(Study::load(&self.study)?)
     }
 
     /// The coordinator's full address, `/p2p/<PeerId>` included.
-    pub fn coordinator(&self) -> anyhow::Result<libp2p::Multiaddr> {
+    pub fn coordinator(&self) -> Result<libp2p::Multiaddr, ParticipantError> {
         let id = match (&self.coordinator_peer_id, &self.coordinator_peer_id_file) {
             (Some(id), _) => id.clone(),
-            (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?.trim().to_string(),
-            (None, None) => anyhow::bail!("set coordinator_peer_id or coordinator_peer_id_file"),
+            (None, Some(f)) => {
+                std::fs::read_to_string(f).map_err(|source| ParticipantError::Read { path: f.clone(), source })?.trim().to_string()
+            }
+            (None, None) => return Err(ParticipantError::config("set coordinator_peer_id or coordinator_peer_id_file")),
         };
-        format!("{}/p2p/{id}", self.coordinator_addr).parse().context("coordinator address")
+        let addr = format!("{}/p2p/{id}", self.coordinator_addr);
+        addr.parse().map_err(|e| ParticipantError::config(format!("coordinator address {addr}: {e}")))
     }
 }
 
 /// The commitment a registration names.
-pub fn registered_commitment(reg: &Registration) -> anyhow::Result<DataCommitment> {
-    reg.commitment().map_err(anyhow::Error::msg)
+pub fn registered_commitment(reg: &Registration) -> Result<DataCommitment, ParticipantError> {
+    reg.commitment().map_err(ParticipantError::Config)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! folds, so a restart mid-proof continues from the last checkpoint.
 
 use crate::client::{Action, ClientMachine, ClientSetup, Event};
-use anyhow::Context;
+use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::ProvenStatement;
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
@@ -53,11 +53,13 @@ pub use crate::client::Outcome;
 
 /// The coordinator's pinned PeerId. An address this swarm cannot dial (a
 /// `/dns4` name: there is no resolver) is an error now, not a retry forever.
-fn coordinator_peer(addr: &Multiaddr) -> anyhow::Result<PeerId> {
-    check_tcp_address(addr).map_err(|e| anyhow::anyhow!("coordinator address: {e}"))?;
+fn coordinator_peer(addr: &Multiaddr) -> Result<PeerId, ParticipantError> {
+    check_tcp_address(addr).map_err(|e| ParticipantError::config(format!("coordinator address: {e}")))?;
     match addr.iter().last() {
         Some(Protocol::P2p(p)) => Ok(p),
-        _ => anyhow::bail!("coordinator address {addr} must end in /p2p/<PeerId> to pin the coordinator's identity"),
+        _ => {
+            Err(ParticipantError::config(format!("coordinator address {addr} must end in /p2p/<PeerId> to pin the coordinator's identity")))
+        }
     }
 }
 
@@ -83,7 +85,7 @@ pub async fn run(
     keys: Arc<TrainKeys>,
     shutdown: impl std::future::Future<Output = ()>,
     mut on_outcome: impl FnMut(&Outcome),
-) -> anyhow::Result<()> {
+) -> Result<(), ParticipantError> {
     let coordinator = coordinator_peer(&cfg.coordinator)?;
     let me = cfg.key.public().to_peer_id();
     let mut swarm: Swarm<Behaviour> = build_swarm(cfg.key.clone(), cfg.net)?;
@@ -107,7 +109,7 @@ pub async fn run(
     };
     let mut machine = ClientMachine::new(setup, done, std::time::Instant::now());
     let mut outstanding: Option<OutboundRequestId> = None;
-    let mut proving: Option<tokio::task::JoinHandle<anyhow::Result<Submission>>> = None;
+    let mut proving: Option<tokio::task::JoinHandle<Result<Submission, ParticipantError>>> = None;
     tokio::pin!(shutdown);
 
     loop {
@@ -123,7 +125,10 @@ pub async fn run(
             _ = wake => None,
             res = async { proving.as_mut().expect("guarded").await }, if proving.is_some() => {
                 proving = None;
-                Some(Event::Proved(res.map_err(anyhow::Error::from).and_then(|r| r).map_err(|e| e.to_string())))
+                Some(Event::Proved(match res {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("the proving task ended: {e}")),
+                }))
             }
             ev = swarm.select_next_some() => match ev {
                 SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == coordinator => {
@@ -157,7 +162,7 @@ pub async fn run(
 }
 
 /// A proving task's handle.
-type Proving = Option<tokio::task::JoinHandle<anyhow::Result<Submission>>>;
+type Proving = Option<tokio::task::JoinHandle<Result<Submission, ParticipantError>>>;
 
 /// Executes the machine's actions in order.
 fn apply(
@@ -168,7 +173,7 @@ fn apply(
     actions: Vec<Action>,
     (outstanding, proving): (&mut Option<OutboundRequestId>, &mut Proving),
     on_outcome: &mut impl FnMut(&Outcome),
-) -> anyhow::Result<()> {
+) -> Result<(), ParticipantError> {
     for action in actions {
         match action {
             Action::Dial => {
@@ -182,12 +187,14 @@ fn apply(
             Action::Prove(statement) => *proving = Some(spawn_proving(keys, statement, cfg)),
             Action::DiscardCheckpoint => {
                 if let Some(ck) = &cfg.checkpoints {
-                    ck.discard().with_context(|| format!("deleting the proving checkpoint {}", ck.path().display()))?;
+                    ck.discard().map_err(|e| {
+                        std::io::Error::new(e.kind(), format!("deleting the proving checkpoint {}: {e}", ck.path().display()))
+                    })?;
                 }
             }
             Action::Persist(round) => save_state(&cfg.state_file, round)?,
             Action::Outcome(outcome) => on_outcome(&outcome),
-            Action::Fatal(e) => anyhow::bail!(e),
+            Action::Fatal(e) => return Err(ParticipantError::Round(e)),
         }
     }
     Ok(())
@@ -197,7 +204,7 @@ fn spawn_proving(
     keys: &Arc<TrainKeys>,
     statement: ClaimedStatement,
     cfg: &DaemonConfig,
-) -> tokio::task::JoinHandle<anyhow::Result<Submission>> {
+) -> tokio::task::JoinHandle<Result<Submission, ParticipantError>> {
     let (keys, data, checkpoints) = (keys.clone(), cfg.data.clone(), cfg.checkpoints.clone());
     tokio::task::spawn_blocking(move || {
         // hidden when stderr is not a terminal (logs to a file, tests)

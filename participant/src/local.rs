@@ -63,9 +63,8 @@ pub struct LocalConfig {
 impl LocalConfig {
     /// Reads a TOML file; relative data paths are resolved against the
     /// working directory.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<Self, ParticipantError> {
+        crate::error::read_toml(path)
     }
 }
 
@@ -187,7 +186,7 @@ pub fn load_given(
 }
 
 /// Runs commit, train, prove, write, verify.
-pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow::Result<(LocalReport, VerifiedUpdate)> {
+pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> Result<(LocalReport, VerifiedUpdate), ParticipantError> {
     let layout = Layout::new(&cfg.spec)?;
     let (train, test, norm) = load_data(&cfg.data, &cfg.spec)?;
     let mut seed = [0u8; 32];
@@ -218,7 +217,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
     let trained = train_round(&layout, Some(&keys), &statement, &data, |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
     let (native_secs, prove_secs) = (trained.train_secs, trained.prove_secs);
-    let proof = trained.proof.ok_or_else(|| anyhow::anyhow!("no proof produced"))?;
+    let proof = trained.proof.ok_or_else(|| ParticipantError::config("no proof produced"))?;
 
     std::fs::create_dir_all(out)?;
     let file = UpdateFile {
@@ -228,7 +227,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         samples: trained.samples,
         proof,
     };
-    std::fs::write(out.join("update.msgpack"), rmp_serde::to_vec_named(&file)?)?;
+    std::fs::write(out.join("update.msgpack"), rmp_serde::to_vec_named(&file).map_err(std::io::Error::other)?)?;
 
     let t = Instant::now();
     let statement = statement.verified(&verified_commitment)?;
@@ -250,22 +249,23 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> anyhow:
         test: evaluate(&layout, verified.model(), &test).in_units(norm.target.as_ref()),
         float_reference: Metrics::metric_in_units(float.evaluate_dataset(&test)?, &layout, norm.target.as_ref()),
     };
-    std::fs::write(out.join("commitment.msgpack"), rmp_serde::to_vec_named(&(commitment, cproof))?)?;
-    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report)?)?;
+    std::fs::write(out.join("commitment.msgpack"), rmp_serde::to_vec_named(&(commitment, cproof)).map_err(std::io::Error::other)?)?;
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?)?;
     Ok((report, verified))
 }
 
 /// Verifies a written update file under a config's spec: first the
 /// commitment proof it carries (without it the file is refused), then the
 /// training proof over that verified commitment.
-pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> anyhow::Result<VerifiedUpdate> {
+pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> Result<VerifiedUpdate, ParticipantError> {
     let layout = Layout::new(&cfg.spec)?;
-    let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let file: UpdateFile = rmp_serde::from_slice(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|source| ParticipantError::Read { path: path.to_path_buf(), source })?;
+    let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| {
+        ParticipantError::Data(format!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display()))
+    })?;
     let dkeys = DataKeys::for_commitment(&layout, KeySource::data(cache, &cfg.params)?)?;
     let commitment = verify_commitment(&dkeys, &file.statement.data, &file.commitment_proof)
-        .map_err(|e| anyhow::anyhow!("{}: the data commitment's proof does not verify: {e}", path.display()))?;
+        .map_err(|e| ParticipantError::Data(format!("{}: the data commitment's proof does not verify: {e}", path.display())))?;
     let keys = TrainKeys::for_training(&layout, KeySource::train(cache, &cfg.params)?)?;
     let statement = file.statement.verified(&commitment)?;
     Ok(verify_training(&keys, &statement, &file.model, file.samples, &file.proof)?)

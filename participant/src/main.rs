@@ -11,14 +11,8 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(version, about = "Candor participant: train locally and prove every SGD step")]
 struct Cli {
-    /// Log as JSON lines instead of human-readable text.
-    #[arg(long, global = true)]
-    json_logs: bool,
-    /// Directory caching public parameters; read only when the study pins
-    /// their digests ([params]). Default: beside the daemon's key
-    /// (KEY.cache/), or .candor-cache for `local` and `verify`.
-    #[arg(long, global = true)]
-    cache: Option<PathBuf>,
+    #[command(flatten)]
+    global: candor_cli::Global,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -88,7 +82,7 @@ enum Cmd {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    candor_protocols::logging::init(cli.json_logs);
+    cli.global.init_logs();
     match cli.cmd {
         Cmd::Keygen { config } => {
             let cfg = HospitalConfig::load(&config)?;
@@ -114,14 +108,14 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Commit { config } => {
             let cfg = HospitalConfig::load(&config)?;
-            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            let cache = cli.global.cache_beside(&cfg.key);
             let reg = commands::commit(&cfg, &cache)?;
             println!("committed {} rows in {} batches; registration written to {}", reg.rows, reg.batches, cfg.registration.display());
         }
         Cmd::Run { config, until_round } => {
             let cfg = HospitalConfig::load(&config)?;
             let rt = tokio::runtime::Runtime::new()?;
-            let cache = cli.cache.clone().unwrap_or_else(|| cfg.key.with_extension("cache"));
+            let cache = cli.global.cache_beside(&cfg.key);
             let done = rt.block_on(commands::run(&cfg, &cache, until_round));
             // on Ctrl-C, leave a proof in progress where it is: waiting for
             // it would compress it and delete its checkpoint, submitting
@@ -131,7 +125,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Local { config, out } => {
             let cfg = LocalConfig::load(&config)?;
-            let cache = cli.cache.clone().unwrap_or_else(|| ".candor-cache".into());
+            let cache = cli.global.cache_or_default();
             let (report, verified) = run_local(&cfg, &out, Some(&cache)).context("local run failed")?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             println!(
@@ -144,7 +138,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Verify { config, update } => {
             let cfg = LocalConfig::load(&config)?;
-            let cache = cli.cache.clone().unwrap_or_else(|| ".candor-cache".into());
+            let cache = cli.global.cache_or_default();
             let v = verify_file(&cfg, &update, Some(&cache)).context("verification failed")?;
             println!("valid: round {} samples {} model digest {}", v.round(), v.samples(), v.model_digest());
         }

@@ -10,7 +10,6 @@
 
 mod bounds;
 mod codec;
-pub mod logging;
 mod messages;
 // the `NetworkBehaviour` derive generates an undocumented event enum
 #[allow(missing_docs)]

@@ -12,12 +12,8 @@ use std::path::PathBuf;
 #[derive(Parser)]
 #[command(version, about = "Candor simulation: a coordinator and many participants in one process")]
 struct Cli {
-    /// Log as JSON lines instead of human-readable text.
-    #[arg(long, global = true)]
-    json_logs: bool,
-    /// Directory caching public parameters (deterministic, checked by digest).
-    #[arg(long, global = true, default_value = ".candor-cache")]
-    cache: PathBuf,
+    #[command(flatten)]
+    global: candor_cli::Global,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -139,7 +135,7 @@ impl Simulate {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    candor_protocols::logging::init(cli.json_logs);
+    cli.global.init_logs();
     let Cmd::Simulate(args) = cli.cmd;
     let mut cfg = SimConfig::load(&args.config)?;
     args.apply(&mut cfg)?;
@@ -157,7 +153,7 @@ fn main() -> anyhow::Result<()> {
     // the table starts with its first row: a data or config error found
     // while loading comes before anything that looks like a started run
     let mut header = Some(table_header(f.proofs));
-    let report = candor_sim::sim::run(&cfg, Some(&cli.cache), &bars, |r| {
+    let report = candor_sim::sim::run(&cfg, Some(&cli.global.cache_or_default()), &bars, |r| {
         if let Some(h) = header.take() {
             say(h);
         }
