@@ -10,6 +10,7 @@ use crate::CoordinatorError;
 use candor_circuits::engine::{DataKeys, KeySource};
 use candor_circuits::verifier::verify_commitment;
 use candor_core::dataset::Study;
+use candor_core::file::FileError;
 use candor_core::Layout;
 use candor_core::Model;
 use candor_protocols::net::{check_tcp_address, NetConfig};
@@ -32,10 +33,8 @@ fn config(message: impl Into<String>) -> CoordinatorError {
     CoordinatorError::Config(message.into())
 }
 
-/// Reads a TOML file of type `T`, naming the file in any error.
-pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CoordinatorError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CoordinatorError::Read { path: path.to_path_buf(), source })?;
-    toml::from_str(&text).map_err(|source| CoordinatorError::Parse { path: path.to_path_buf(), source: Box::new(source) })
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CoordinatorError> {
+    Ok(candor_core::file::read_toml(path)?)
 }
 
 /// Coordinator settings.
@@ -199,7 +198,7 @@ impl CoordinatorConfig {
             let peer: libp2p::PeerId = reg.peer_id.parse().map_err(|e| config(format!("{}: peer_id: {e}", path.display())))?;
             let c = reg.commitment().map_err(config)?;
             let proof_path = path.parent().unwrap_or(Path::new(".")).join(&reg.proof);
-            let proof = std::fs::read(&proof_path).map_err(|source| CoordinatorError::Read { path: proof_path.clone(), source })?;
+            let proof = std::fs::read(&proof_path).map_err(|source| FileError::Read { path: proof_path.clone(), source })?;
             let commitment =
                 verify_commitment(&keys, &c, &proof).map_err(|source| CoordinatorError::Commitment { name: reg.name.clone(), source })?;
             tracing::info!(name = reg.name, %peer, rows = reg.rows, "admitted");

@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 use thiserror::Error;
 
 /// Errors of the coordinator library.
@@ -14,22 +13,9 @@ pub enum CoordinatorError {
     /// Invalid configuration; the message names the field.
     #[error("configuration: {0}")]
     Config(String),
-    /// A file could not be read.
-    #[error("reading {}: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file is not valid TOML of its kind.
-    #[error("parsing {}: {source}", path.display())]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// Where and why.
-        source: Box<toml::de::Error>,
-    },
+    /// A config, study or registration file could not be read or parsed.
+    #[error(transparent)]
+    File(#[from] candor_core::file::FileError),
     /// A registration's commitment proof does not verify.
     #[error("commitment proof of {name}: {source}")]
     Commitment {

@@ -11,6 +11,7 @@ pub mod data;
 pub mod dataset;
 mod error;
 pub mod eval;
+pub mod file;
 pub mod fixed;
 pub mod layout;
 pub mod model;

@@ -2,10 +2,10 @@
 
 use crate::config::{registered_commitment, HospitalConfig, Registration};
 use crate::daemon::{self, DaemonConfig, Outcome};
-use crate::error::read_toml;
 use crate::ParticipantError;
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_core::dataset::{shuffled, Study};
+use candor_core::file::read_toml;
 use candor_core::Layout;
 use candor_protocols::net::{load_key, NetConfig};
 use candor_prover::{prove_commitment, PrivateData};

@@ -1,9 +1,9 @@
 //! A hospital's daemon configuration (TOML). Relative paths are resolved
 //! against the directory of the config file.
 
-use crate::error::read_toml;
 use crate::ParticipantError;
 use candor_core::dataset::Study;
+use candor_core::file::{read_toml, FileError};
 use candor_core::statement::DataCommitment;
 use candor_protocols::net::check_tcp_address;
 pub use candor_protocols::Registration;
@@ -116,9 +116,7 @@ impl HospitalConfig {
     pub fn coordinator(&self) -> Result<libp2p::Multiaddr, ParticipantError> {
         let id = match (&self.coordinator_peer_id, &self.coordinator_peer_id_file) {
             (Some(id), _) => id.clone(),
-            (None, Some(f)) => {
-                std::fs::read_to_string(f).map_err(|source| ParticipantError::Read { path: f.clone(), source })?.trim().to_string()
-            }
+            (None, Some(f)) => std::fs::read_to_string(f).map_err(|source| FileError::Read { path: f.clone(), source })?.trim().to_string(),
             (None, None) => return Err(ParticipantError::config("set coordinator_peer_id or coordinator_peer_id_file")),
         };
         let addr = format!("{}/p2p/{id}", self.coordinator_addr);

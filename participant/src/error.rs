@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 use thiserror::Error;
 
 /// Errors of the participant library.
@@ -17,22 +16,9 @@ pub enum ParticipantError {
     /// A setting is invalid or missing; the message names it.
     #[error("{0}")]
     Config(String),
-    /// A file could not be read.
-    #[error("reading {}: {source}", path.display())]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A file is not valid TOML of its kind.
-    #[error("parsing {}: {source}", path.display())]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// Where and why.
-        source: Box<toml::de::Error>,
-    },
+    /// A config, study or registration file could not be read or parsed.
+    #[error(transparent)]
+    File(#[from] candor_core::file::FileError),
     /// The data does not fit the study's spec, or no longer matches its
     /// registered commitment.
     #[error("{0}")]
@@ -50,10 +36,4 @@ impl ParticipantError {
     pub(crate) fn config(message: impl Into<String>) -> Self {
         Self::Config(message.into())
     }
-}
-
-/// Reads a TOML file of type `T`, naming the file in any error.
-pub(crate) fn read_toml<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, ParticipantError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ParticipantError::Read { path: path.to_path_buf(), source })?;
-    toml::from_str(&text).map_err(|source| ParticipantError::Parse { path: path.to_path_buf(), source: Box::new(source) })
 }

@@ -108,15 +108,7 @@ impl<F: CircuitField> SgdFoldCircuit<F> {
         let initial = Model::initial(&layout.spec);
         let zeros = initial.with_params(&vec![0; initial.params().len()]).unwrap_or(initial);
         let input = TrainState::start(F::ZERO, c, spf as u64, zeros);
-        Self {
-            layout,
-            hasher,
-            input,
-            batches,
-            blinds,
-            #[cfg(feature = "forgery")]
-            forgery: None,
-        }
+        Self::new(layout, hasher, input, batches, blinds).expect("steps_per_fold batches and blinds")
     }
 
     /// Same circuit with a corrupted witness (tests only).

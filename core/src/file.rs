@@ -1,0 +1,49 @@
+//! Reading the TOML files every binary takes (configs, studies,
+//! registrations), with the file named in every error.
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// A file that could not be read or parsed.
+#[derive(Debug, Error)]
+pub enum FileError {
+    /// The file could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of its kind.
+    #[error("parsing {}: {source}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// Where and why.
+        source: Box<toml::de::Error>,
+    },
+}
+
+/// Reads a TOML file of type `T`.
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read { path: path.to_path_buf(), source })?;
+    toml::from_str(&text).map_err(|source| FileError::Parse { path: path.to_path_buf(), source: Box::new(source) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.toml");
+        let e = read_toml::<toml::Table>(&missing).unwrap_err();
+        assert!(matches!(e, FileError::Read { .. }) && e.to_string().starts_with(&format!("reading {}", missing.display())), "{e}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "x = [").unwrap();
+        let e = read_toml::<toml::Table>(&bad).unwrap_err();
+        assert!(matches!(e, FileError::Parse { .. }) && e.to_string().starts_with(&format!("parsing {}", bad.display())), "{e}");
+    }
+}
