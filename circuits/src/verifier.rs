@@ -184,10 +184,10 @@ pub fn model_digest_with(hasher: &Hasher<Scalar>, layout: &Layout, model: &Model
 /// spec's epochs, for this round and participant, consuming `samples` rows.
 ///
 /// The statement's commitment must have been verified: the way to get one
-/// is [`verify_commitment`], then [`Statement::verified`].
+/// is [`verify_commitment`], then [`Claim::verified`].
 /// ```no_run
 /// use candor_circuits::engine::{DataKeys, TrainKeys};
-/// use candor_circuits::verifier::{verify_commitment, verify_training, ClaimedStatement};
+/// use candor_circuits::verifier::{verify_commitment, verify_training, Claim, ClaimedStatement};
 /// # fn check(keys: &TrainKeys, dkeys: &DataKeys, claim: ClaimedStatement, commitment_proof: &[u8],
 /// #          model: &candor_core::Model, proof: &[u8]) -> Result<(), candor_circuits::CircuitError> {
 /// let commitment = verify_commitment(dkeys, &claim.data, commitment_proof)?;

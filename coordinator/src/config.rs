@@ -198,9 +198,9 @@ impl CoordinatorConfig {
             let peer: libp2p::PeerId = reg.peer_id.parse().map_err(|e| config(format!("{}: peer_id: {e}", path.display())))?;
             let c = reg.commitment().map_err(config)?;
             let proof_path = path.parent().unwrap_or(Path::new(".")).join(&reg.proof);
-            let proof = std::fs::read(&proof_path).map_err(|source| FileError::Read { path: proof_path.clone(), source })?;
+            let proof = std::fs::read(&proof_path).map_err(|error| FileError::Read { path: proof_path.clone(), error })?;
             let commitment =
-                verify_commitment(&keys, &c, &proof).map_err(|source| CoordinatorError::Commitment { name: reg.name.clone(), source })?;
+                verify_commitment(&keys, &c, &proof).map_err(|error| CoordinatorError::Commitment { name: reg.name.clone(), error })?;
             tracing::info!(name = reg.name, %peer, rows = reg.rows, "admitted");
             out.insert(peer.to_bytes(), Admitted { name: reg.name, commitment, proof });
         }

@@ -17,12 +17,12 @@ pub enum CoordinatorError {
     #[error(transparent)]
     File(#[from] candor_core::file::FileError),
     /// A registration's commitment proof does not verify.
-    #[error("commitment proof of {name}: {source}")]
+    #[error("commitment proof of {name}: {error}")]
     Commitment {
         /// The hospital's name.
         name: String,
         /// Why.
-        source: candor_circuits::CircuitError,
+        error: candor_circuits::CircuitError,
     },
     /// Deriving or loading parameters failed.
     #[error(transparent)]

@@ -551,7 +551,7 @@ fn check_address_free(addr: &Multiaddr) -> Result<(), CoordinatorError> {
     let ip: std::net::IpAddr = match parts.next() {
         Some(Protocol::Ip4(a)) => a.into(),
         Some(Protocol::Ip6(a)) => a.into(),
-        // other addresses are refused by `listen_on`
+        // not an IP address (an in-process /memory one in tests): no port
         _ => return Ok(()),
     };
     match parts.next() {

@@ -1,4 +1,6 @@
-//! Real swarms over loopback TCP: a coordinator and participant daemons.
+//! Real swarms, a coordinator and participant daemons, over libp2p's
+//! in-process memory transport (no ports): the protocol's logic. TCP itself
+//! is exercised by `hardening.rs`, `status.rs` and `kill.rs`.
 
 mod common;
 
@@ -12,7 +14,7 @@ use candor_participant::daemon::Outcome;
 use candor_protocols::net::{build_swarm, NetConfig};
 use candor_protocols::{Limits, RejectCode, Request, Response, Submission};
 use candor_prover::prove_training;
-use common::{dkeys, federation_with as federation, hospitals, keys, participate, start, Hospital};
+use common::{dkeys, federation_with as federation, hospitals, keys, participate, start_in_memory as start, until, Hospital};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::swarm::SwarmEvent;
@@ -41,7 +43,7 @@ async fn three_participants_complete_a_round_across_a_coordinator_restart() {
     let (s1, s2) = (dir.path().join("h1.state"), dir.path().join("h2.state"));
     let (a, b) = tokio::join!(participate(&hs[1], &addr, &s1), participate(&hs[2], &addr, &s2));
     assert_eq!((a, b), (vec![Outcome::Accepted(1)], vec![Outcome::Accepted(1)]));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    until("round 1 is closed", || Store::open(&db).unwrap().rounds().unwrap().first().and_then(|r| r.result.clone())).await;
     c.stop().await.unwrap();
 
     let store = Store::open(&db).unwrap();
@@ -62,16 +64,10 @@ async fn a_hospital_that_never_comes_lets_the_round_close_at_its_deadline() {
     // quorum 2 is never reached: the second hospital never connects
     let c = start(federation(&hs, 2, 20_000), &db).await;
     assert_eq!(participate(&hs[0], &c.addr, &dir.path().join("h0.state")).await, vec![Outcome::Accepted(1)]);
-    let closed = tokio::time::timeout(common::PATIENCE, async {
-        loop {
-            if let Some(r) = Store::open(&db).unwrap().rounds().unwrap().into_iter().next().filter(|r| r.result.is_some()) {
-                return r;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+    let closed = until("the round closes at its deadline", || {
+        Store::open(&db).unwrap().rounds().unwrap().into_iter().next().filter(|r| r.result.is_some())
     })
-    .await
-    .expect("the round closed at its deadline");
+    .await;
     c.stop().await.unwrap();
     let store = Store::open(&db).unwrap();
     let subs = store.submissions(1).unwrap();
@@ -106,8 +102,15 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
 
     // the round's deadline passes: a submission for it is refused as closed
     let late = tempfile::tempdir().unwrap();
-    let c2 = start(federation(&hs, 3, 300), &late.path().join("fed.db")).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let late_db = late.path().join("fed.db");
+    let c2 = start(federation(&hs, 3, 300), &late_db).await;
+    // past the deadline the coordinator stored (plus its timer's slack)
+    until("round 1's deadline has passed", || {
+        let deadline = Store::open(&late_db).unwrap().rounds().unwrap().first()?.deadline_ms;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+        (now > deadline + 300).then_some(())
+    })
+    .await;
     let r = ask(hs[0].key.clone(), Limits::default(), &c2.addr, vec![garbage(1, 100)]).await;
     assert_eq!(code(&r[0]), Some(RejectCode::RoundClosed), "{:?}", r[0]);
     c2.stop().await.unwrap();

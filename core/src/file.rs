@@ -1,5 +1,6 @@
 //! Reading the TOML files every binary takes (configs, studies,
-//! registrations), with the file named in every error.
+//! registrations), with the file named in every error. The cause is part
+//! of the message rather than a `source()`, so a report prints it once.
 
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -8,27 +9,27 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum FileError {
     /// The file could not be read.
-    #[error("reading {}: {source}", path.display())]
+    #[error("reading {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not valid TOML of its kind.
-    #[error("parsing {}: {source}", path.display())]
+    #[error("parsing {}: {error}", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
         /// Where and why.
-        source: Box<toml::de::Error>,
+        error: Box<toml::de::Error>,
     },
 }
 
 /// Reads a TOML file of type `T`.
 pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| FileError::Read { path: path.to_path_buf(), source })?;
-    toml::from_str(&text).map_err(|source| FileError::Parse { path: path.to_path_buf(), source: Box::new(source) })
+    let text = std::fs::read_to_string(path).map_err(|error| FileError::Read { path: path.to_path_buf(), error })?;
+    toml::from_str(&text).map_err(|error| FileError::Parse { path: path.to_path_buf(), error: Box::new(error) })
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@
 //! model against its digest) and build the statement to prove; once proven,
 //! submit; on the answer, persist the round as done before reporting it, so
 //! a restart never proves a round twice. Requests are retried with a
-//! doubling backoff while the coordinator is unreachable or busy.
+//! doubling backoff while the coordinator is unreachable or busy. It logs
+//! nothing: its drivers log what they do.
 
 use candor_core::statement::{ClaimedStatement, DataCommitment, Digest};
 use candor_core::{Model, TrainSpec};
@@ -77,8 +78,13 @@ pub enum Action {
     Send(Request),
     /// Train and prove this statement, then report [`Event::Proved`].
     Prove(ClaimedStatement),
-    /// Delete the proving checkpoint (it holds the witness).
-    DiscardCheckpoint,
+    /// Delete the proving checkpoint (it holds the witness). Best effort
+    /// after a failed proof (the failure is reported either way); otherwise
+    /// a failure to delete it stops the daemon.
+    DiscardCheckpoint {
+        /// Log a failure instead of stopping.
+        best_effort: bool,
+    },
     /// Durably record that every round up to this one is done.
     Persist(u64),
     /// Report a round's outcome.
@@ -119,6 +125,13 @@ impl ClientMachine {
     /// The last round completed.
     pub fn done(&self) -> Option<u64> {
         self.done
+    }
+
+    /// Whether the coordinator has answered on the current connection (one
+    /// closed before any answer is how a coordinator refuses an unknown
+    /// peer).
+    pub fn answered(&self) -> bool {
+        self.answered
     }
 
     /// Whether the round to stop after is done.
@@ -162,20 +175,11 @@ impl ClientMachine {
                 self.retry_at = now;
             }
             Event::Disconnected => {
-                if self.answered {
-                    tracing::warn!("coordinator connection closed; will redial");
-                } else {
-                    tracing::warn!(
-                        "the coordinator closed the connection before answering: is this hospital admitted \
-                         (its registration listed in the coordinator's config)? will redial"
-                    );
-                }
                 self.connected = false;
                 self.outstanding = false;
             }
-            Event::DialFailed(error) => tracing::warn!(%error, retry_in = ?self.backoff, "coordinator unreachable"),
-            Event::RequestFailed(error) => {
-                tracing::warn!(%error, "request failed; retrying");
+            Event::DialFailed(_) => {}
+            Event::RequestFailed(_) => {
                 self.outstanding = false;
                 self.back_off(now);
             }
@@ -192,8 +196,7 @@ impl ClientMachine {
                     Err(e) => {
                         // nothing to submit: skip this round (its witness
                         // must not stay on disk), wait for the next
-                        tracing::error!(error = %e, round, "training or proving failed");
-                        out.push(Action::DiscardCheckpoint);
+                        out.push(Action::DiscardCheckpoint { best_effort: true });
                         out.push(Action::Outcome(Outcome::Failed(round, e)));
                         self.done = Some(round.max(self.done.unwrap_or(0)));
                         self.want = Want::Poll;
@@ -229,7 +232,6 @@ impl ClientMachine {
                 self.want = Want::Poll;
                 match self.statement_for(&ann) {
                     Ok(statement) => {
-                        tracing::info!(round = ann.round, "training and proving");
                         self.proving = Some(ann.round);
                         out.push(Action::Prove(statement));
                     }
@@ -239,19 +241,15 @@ impl ClientMachine {
             // no round newer than ours is open: any checkpoint is of one
             // that is over
             Response::NoRound => {
-                out.push(Action::DiscardCheckpoint);
+                out.push(Action::DiscardCheckpoint { best_effort: false });
                 self.want = Want::Poll;
             }
             Response::Round(_) | Response::Status(_) => self.want = Want::Poll,
             Response::Accepted { round } => {
-                tracing::info!(round, "update accepted");
                 self.finish(round, Outcome::Accepted(round), out);
                 self.want = Want::Poll;
             }
-            Response::Rejected { code: RejectCode::Busy, reason } => {
-                tracing::warn!(reason, "coordinator busy; retrying");
-                self.retry_at = now + self.backoff;
-            }
+            Response::Rejected { code: RejectCode::Busy, .. } => self.retry_at = now + self.backoff,
             Response::Rejected { code, reason } => {
                 // the coordinator bounds its reasons; so do we, whoever answers
                 let reason = bounded_reason(&reason);
@@ -259,7 +257,6 @@ impl ClientMachine {
                     Want::Submit(s) => s.round,
                     Want::Poll => self.done.unwrap_or(0),
                 };
-                tracing::warn!(?code, reason, round, "rejected");
                 if code == RejectCode::Duplicate {
                     // accepted before a crash of ours: the round is done
                     self.finish(round, Outcome::Accepted(round), out);
@@ -280,7 +277,7 @@ impl ClientMachine {
     fn finish(&mut self, round: u64, outcome: Outcome, out: &mut Vec<Action>) {
         self.done = Some(round.max(self.done.unwrap_or(0)));
         out.push(Action::Persist(round));
-        out.push(Action::DiscardCheckpoint);
+        out.push(Action::DiscardCheckpoint { best_effort: false });
         out.push(Action::Outcome(outcome));
     }
 }

@@ -116,7 +116,7 @@ impl HospitalConfig {
     pub fn coordinator(&self) -> Result<libp2p::Multiaddr, ParticipantError> {
         let id = match (&self.coordinator_peer_id, &self.coordinator_peer_id_file) {
             (Some(id), _) => id.clone(),
-            (None, Some(f)) => std::fs::read_to_string(f).map_err(|source| FileError::Read { path: f.clone(), source })?.trim().to_string(),
+            (None, Some(f)) => std::fs::read_to_string(f).map_err(|error| FileError::Read { path: f.clone(), error })?.trim().to_string(),
             (None, None) => return Err(ParticipantError::config("set coordinator_peer_id or coordinator_peer_id_file")),
         };
         let addr = format!("{}/p2p/{id}", self.coordinator_addr);

@@ -11,8 +11,8 @@ use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::ProvenStatement;
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
-use candor_protocols::net::{build_swarm, check_tcp_address, Behaviour, BehaviourEvent, NetConfig};
-use candor_protocols::Submission;
+use candor_protocols::net::{build_swarm, check_tcp_address, is_memory, Behaviour, BehaviourEvent, NetConfig};
+use candor_protocols::{RejectCode, Response, Submission};
 use candor_prover::checkpoint::Checkpoints;
 use candor_prover::{prove_training, prove_training_resumable, PrivateData};
 use futures::StreamExt;
@@ -54,7 +54,9 @@ pub use crate::client::Outcome;
 /// The coordinator's pinned PeerId. An address this swarm cannot dial (a
 /// `/dns4` name: there is no resolver) is an error now, not a retry forever.
 fn coordinator_peer(addr: &Multiaddr) -> Result<PeerId, ParticipantError> {
-    check_tcp_address(addr).map_err(|e| ParticipantError::config(format!("coordinator address: {e}")))?;
+    if !is_memory(addr) {
+        check_tcp_address(addr).map_err(|e| ParticipantError::config(format!("coordinator address: {e}")))?;
+    }
     match addr.iter().last() {
         Some(Protocol::P2p(p)) => Ok(p),
         _ => {
@@ -136,12 +138,25 @@ pub async fn run(
                     Some(Event::Connected)
                 }
                 SwarmEvent::ConnectionClosed { peer_id, num_established: 0, .. } if peer_id == coordinator => {
+                    if machine.answered() {
+                        tracing::warn!("coordinator connection closed; will redial");
+                    } else {
+                        tracing::warn!(
+                            peer_id = %me,
+                            "the coordinator closed the connection before answering: is this hospital admitted \
+                             (its registration listed in the coordinator's config)? will redial"
+                        );
+                    }
                     outstanding = None;
                     Some(Event::Disconnected)
                 }
-                SwarmEvent::OutgoingConnectionError { error, .. } => Some(Event::DialFailed(error.to_string())),
+                SwarmEvent::OutgoingConnectionError { error, .. } => {
+                    tracing::warn!(%error, "coordinator unreachable");
+                    Some(Event::DialFailed(error.to_string()))
+                }
                 SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::OutboundFailure { request_id, error, .. }))
                     if Some(request_id) == outstanding => {
+                    tracing::warn!(%error, "request failed; retrying");
                     outstanding = None;
                     Some(Event::RequestFailed(error.to_string()))
                 }
@@ -149,6 +164,9 @@ pub async fn run(
                     message: request_response::Message::Response { request_id, response }, ..
                 })) if Some(request_id) == outstanding => {
                     outstanding = None;
+                    if let Response::Rejected { code: RejectCode::Busy, reason } = &response {
+                        tracing::warn!(reason, "coordinator busy; retrying");
+                    }
                     Some(Event::Response(response))
                 }
                 _ => None,
@@ -184,16 +202,31 @@ fn apply(
                 }
             }
             Action::Send(req) => *outstanding = Some(swarm.behaviour_mut().rr.send_request(&coordinator, req)),
-            Action::Prove(statement) => *proving = Some(spawn_proving(keys, statement, cfg)),
-            Action::DiscardCheckpoint => {
+            Action::Prove(statement) => {
+                tracing::info!(round = statement.round, "training and proving");
+                *proving = Some(spawn_proving(keys, statement, cfg));
+            }
+            Action::DiscardCheckpoint { best_effort } => {
                 if let Some(ck) = &cfg.checkpoints {
-                    ck.discard().map_err(|e| {
-                        std::io::Error::new(e.kind(), format!("deleting the proving checkpoint {}: {e}", ck.path().display()))
-                    })?;
+                    match ck.discard() {
+                        Err(e) if best_effort => {
+                            tracing::error!(error = %e, path = %ck.path().display(), "could not delete a proving checkpoint")
+                        }
+                        r => r.map_err(|e| {
+                            std::io::Error::new(e.kind(), format!("deleting the proving checkpoint {}: {e}", ck.path().display()))
+                        })?,
+                    }
                 }
             }
             Action::Persist(round) => save_state(&cfg.state_file, round)?,
-            Action::Outcome(outcome) => on_outcome(&outcome),
+            Action::Outcome(outcome) => {
+                match &outcome {
+                    Outcome::Accepted(round) => tracing::info!(round, "update accepted"),
+                    Outcome::Rejected(round, code, reason) => tracing::warn!(?code, reason, round, "rejected"),
+                    Outcome::Failed(round, error) => tracing::error!(error, round, "training or proving failed"),
+                }
+                on_outcome(&outcome);
+            }
             Action::Fatal(e) => return Err(ParticipantError::Round(e)),
         }
     }

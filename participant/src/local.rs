@@ -259,7 +259,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> Result<
 /// training proof over that verified commitment.
 pub fn verify_file(cfg: &LocalConfig, path: &Path, cache: Option<&Path>) -> Result<VerifiedUpdate, ParticipantError> {
     let layout = Layout::new(&cfg.spec)?;
-    let bytes = std::fs::read(path).map_err(|source| candor_core::file::FileError::Read { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|error| candor_core::file::FileError::Read { path: path.to_path_buf(), error })?;
     let file: UpdateFile = rmp_serde::from_slice(&bytes).map_err(|e| {
         ParticipantError::Data(format!("{}: not an update file with its commitment proof (as `local` writes): {e}", path.display()))
     })?;

@@ -1,5 +1,7 @@
 //! The libp2p pieces both daemons share: the behaviour, the swarm (TCP +
-//! Noise + Yamux, identify, ping), and ed25519 key files.
+//! Noise + Yamux, identify, ping; the same over libp2p's in-process memory
+//! transport, which tests use and configs cannot name), and ed25519 key
+//! files.
 //!
 //! What a peer can hold is bounded at each layer: handshakes in progress
 //! ([`NetConfig::max_pending_incoming`], at most
@@ -15,6 +17,8 @@
 
 use crate::bounds::NetGauges;
 use crate::{Codec, Limits, PROTOCOL_NAME};
+use libp2p::core::transport::{MemoryTransport, Transport};
+use libp2p::core::upgrade;
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
@@ -135,6 +139,11 @@ pub fn build_observed_swarm(key: Keypair, cfg: NetConfig, gauges: Arc<NetGauges>
         .with_tokio()
         .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux_config)
         .map_err(|e| other(&e))?
+        // `/memory/<n>` addresses reach only swarms of this process
+        .with_other_transport(|key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+            Ok(MemoryTransport::default().upgrade(upgrade::Version::V1).authenticate(noise::Config::new(key)?).multiplex(yamux_config()))
+        })
+        .map_err(|e| other(&e))?
         .with_behaviour(|key| Behaviour {
             per_ip: crate::per_ip::Behaviour::new(cfg.max_pending_per_ip),
             limits: connection_limits::Behaviour::new(limits),
@@ -162,6 +171,11 @@ pub fn admit(swarm: &mut Swarm<Behaviour>, peer: PeerId) {
     if let Some(allow) = swarm.behaviour_mut().allow.as_mut() {
         allow.allow_peer(peer);
     }
+}
+
+/// Whether `addr` is an in-process `/memory/<n>` address (tests).
+pub fn is_memory(addr: &Multiaddr) -> bool {
+    matches!(addr.iter().next(), Some(Protocol::Memory(_)))
 }
 
 /// Checks that `addr` is one this swarm can use: `/ip4` or `/ip6`, then

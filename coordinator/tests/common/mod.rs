@@ -140,6 +140,26 @@ pub async fn start(fed: Federation, db: &Path) -> Running {
     start_on(coordinator(fed, db, "/ip4/127.0.0.1/tcp/0").unwrap()).await
 }
 
+/// Starts a coordinator on libp2p's in-process memory transport: no port,
+/// for tests of protocol logic.
+pub async fn start_in_memory(fed: Federation, db: &Path) -> Running {
+    start_on(coordinator(fed, db, "/memory/0").unwrap()).await
+}
+
+/// Waits (within [`PATIENCE`]) until `f` returns something.
+pub async fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            if let Some(t) = f() {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting until {what}"))
+}
+
 pub async fn start_on(mut c: Coordinator) -> Running {
     let addr = c.listening().await;
     let gauges = c.gauges();

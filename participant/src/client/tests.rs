@@ -78,7 +78,10 @@ fn a_round_is_proven_submitted_and_persisted_before_it_is_reported() {
     assert!(m.handle(t0, Event::Proved(Ok(submission(1)))).is_empty());
     assert!(matches!(&m.handle(t0, Event::Tick)[..], [Action::Send(Request::Submit(s))] if *s == submission(1)));
     let acts = m.handle(t0, Event::Response(Response::Accepted { round: 1 }));
-    assert!(matches!(acts[..], [Action::Persist(1), Action::DiscardCheckpoint, Action::Outcome(Outcome::Accepted(1))]), "{acts:?}");
+    assert!(
+        matches!(acts[..], [Action::Persist(1), Action::DiscardCheckpoint { best_effort: false }, Action::Outcome(Outcome::Accepted(1))]),
+        "{acts:?}"
+    );
     assert_eq!(m.done(), Some(1));
     assert!(matches!(m.handle(t0, Event::Tick)[..], [Action::Send(Request::Poll { after: Some(1) })]));
     assert!(!m.finished());
@@ -115,7 +118,10 @@ fn a_failed_proof_skips_the_round_and_deletes_its_checkpoint() {
     let mut m = polling(None, t0);
     m.handle(t0, Event::Response(announce(1, 5)));
     let acts = m.handle(t0, Event::Proved(Err("out of memory".into())));
-    assert!(matches!(&acts[..], [Action::DiscardCheckpoint, Action::Outcome(Outcome::Failed(1, e))] if e == "out of memory"), "{acts:?}");
+    assert!(
+        matches!(&acts[..], [Action::DiscardCheckpoint { best_effort: true }, Action::Outcome(Outcome::Failed(1, e))] if e == "out of memory"),
+        "{acts:?}"
+    );
     // not persisted: a restart tries the round again
     assert_eq!(m.done(), Some(1));
     assert!(matches!(m.handle(t0, Event::Tick)[..], [Action::Send(Request::Poll { after: Some(1) })]));
@@ -134,7 +140,10 @@ fn busy_retries_the_submission_after_the_backoff_and_duplicate_counts_as_accepte
     assert!(matches!(&m.handle(t0 + 10 * MS, Event::Tick)[..], [Action::Send(Request::Submit(_))]));
     let dup = Response::Rejected { code: RejectCode::Duplicate, reason: "seen".into() };
     let acts = m.handle(t0, Event::Response(dup));
-    assert!(matches!(acts[..], [Action::Persist(1), Action::DiscardCheckpoint, Action::Outcome(Outcome::Accepted(1))]), "{acts:?}");
+    assert!(
+        matches!(acts[..], [Action::Persist(1), Action::DiscardCheckpoint { best_effort: false }, Action::Outcome(Outcome::Accepted(1))]),
+        "{acts:?}"
+    );
 }
 
 #[test]
