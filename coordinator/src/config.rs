@@ -10,7 +10,7 @@ use crate::CoordinatorError;
 use candor_circuits::engine::{DataKeys, KeySource};
 use candor_circuits::verifier::verify_commitment;
 use candor_core::dataset::Study;
-use candor_core::file::FileError;
+use candor_core::file::{read_toml, FileError};
 use candor_core::Layout;
 use candor_core::Model;
 use candor_protocols::net::{check_tcp_address, NetConfig};
@@ -31,10 +31,6 @@ macro_rules! ensure {
 
 fn config(message: impl Into<String>) -> CoordinatorError {
     CoordinatorError::Config(message.into())
-}
-
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CoordinatorError> {
-    Ok(candor_core::file::read_toml(path)?)
 }
 
 /// Coordinator settings.

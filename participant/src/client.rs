@@ -59,10 +59,8 @@ pub enum Event {
     Connected,
     /// The last connection to the coordinator closed.
     Disconnected,
-    /// Dialling the coordinator failed.
-    DialFailed(String),
-    /// The outstanding request failed.
-    RequestFailed(String),
+    /// The outstanding request failed (timed out, or its stream broke).
+    RequestFailed,
     /// The coordinator answered the outstanding request.
     Response(Response),
     /// Proving the round the machine asked for ended.
@@ -178,8 +176,7 @@ impl ClientMachine {
                 self.connected = false;
                 self.outstanding = false;
             }
-            Event::DialFailed(_) => {}
-            Event::RequestFailed(_) => {
+            Event::RequestFailed => {
                 self.outstanding = false;
                 self.back_off(now);
             }

@@ -152,13 +152,13 @@ pub async fn run(
                 }
                 SwarmEvent::OutgoingConnectionError { error, .. } => {
                     tracing::warn!(%error, "coordinator unreachable");
-                    Some(Event::DialFailed(error.to_string()))
+                    None
                 }
                 SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::OutboundFailure { request_id, error, .. }))
                     if Some(request_id) == outstanding => {
                     tracing::warn!(%error, "request failed; retrying");
                     outstanding = None;
-                    Some(Event::RequestFailed(error.to_string()))
+                    Some(Event::RequestFailed)
                 }
                 SwarmEvent::Behaviour(BehaviourEvent::Rr(request_response::Event::Message {
                     message: request_response::Message::Response { request_id, response }, ..

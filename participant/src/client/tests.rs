@@ -175,7 +175,7 @@ fn lost_connections_and_requests_back_off_doubling_up_to_the_limit() {
     // a connection resets the backoff; a failed request waits it out
     m.handle(t, Event::Connected);
     assert!(matches!(m.handle(t, Event::Tick)[..], [Action::Send(Request::Poll { .. })]));
-    m.handle(t, Event::RequestFailed("timeout".into()));
+    m.handle(t, Event::RequestFailed);
     assert!(m.handle(t + 9 * MS, Event::Tick).is_empty());
     assert!(matches!(m.handle(t + 10 * MS, Event::Tick)[..], [Action::Send(Request::Poll { .. })]));
 }

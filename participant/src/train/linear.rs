@@ -134,9 +134,6 @@ fn check_range(t: &Tensor, fmt: FixedFormat) -> Result<(), ParticipantError> {
 /// Float32 SGD with the exact logistic function: the accuracy reference.
 pub struct FloatTrainer {
     layout: Layout,
-    task: Task,
-    lr: f64,
-    batch: usize,
     w: Tensor,
     b: Tensor,
     dev: Device,
@@ -150,9 +147,6 @@ impl FloatTrainer {
         let w: Vec<f32> = model.weights.iter().map(|&v| fmt.to_f64(v) as f32).collect();
         Ok(Self {
             layout: layout.clone(),
-            task: layout.spec.model.task,
-            lr: layout.spec.learning_rate,
-            batch: layout.batch(),
             w: Tensor::from_vec(w, (layout.features(), 1), &dev)?,
             b: Tensor::from_vec(vec![fmt.to_f64(model.bias) as f32], (1, 1), &dev)?,
             dev,
@@ -165,27 +159,17 @@ impl FloatTrainer {
         let xt = Tensor::from_vec(x.concat(), (n, d), &self.dev)?;
         let yt = Tensor::from_vec(y.to_vec(), (n, 1), &self.dev)?;
         let z = xt.matmul(&self.w)?.broadcast_add(&self.b)?;
-        let out = match self.task {
+        let out = match self.layout.spec.model.task {
             Task::Logistic | Task::Softmax => (z.neg()?.exp()? + 1.0)?.recip()?,
             Task::Linear => z,
         };
         let err = (out - yt)?;
-        let scale = self.lr / self.batch as f64;
+        let scale = self.layout.spec.learning_rate / self.layout.batch() as f64;
         let g = xt.t()?.matmul(&err)?.affine(scale, 0.0)?;
         let gb = err.sum_keepdim(0)?.affine(scale, 0.0)?;
         self.w = (&self.w - g)?;
         self.b = (&self.b - gb)?;
         Ok(())
-    }
-
-    /// [`evaluate`](Self::evaluate) on a fixed-point data set.
-    pub fn evaluate_dataset(&self, data: &Dataset) -> Result<f64, ParticipantError> {
-        let layout = &self.layout;
-        let (fmt, d) = (layout.spec.format, data.features);
-        let x: Vec<Vec<f32>> =
-            (0..data.rows()).map(|r| data.x[r * d..(r + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
-        let y: Vec<f32> = data.y.iter().map(|&v| real_label(layout, v)).collect();
-        self.evaluate(&x, &y)
     }
 
     /// Weights and bias.
@@ -199,7 +183,7 @@ impl FloatTrainer {
         let mut acc = 0f64;
         for (row, &t) in x.iter().zip(y) {
             let z: f32 = row.iter().zip(&w).map(|(a, b)| a * b).sum::<f32>() + b;
-            acc += match self.task {
+            acc += match self.layout.spec.model.task {
                 Task::Logistic | Task::Softmax => f64::from(u8::from((z >= 0.0) == (t == 1.0))),
                 Task::Linear => f64::from((z - t).powi(2)),
             };
@@ -223,7 +207,13 @@ impl Trainer for FloatTrainer {
 }
 
 impl Reference for FloatTrainer {
+    /// [`FloatTrainer::evaluate`] on a fixed-point data set.
     fn evaluate(&self, data: &Dataset) -> Result<f64, ParticipantError> {
-        self.evaluate_dataset(data)
+        let layout = &self.layout;
+        let (fmt, d) = (layout.spec.format, data.features);
+        let x: Vec<Vec<f32>> =
+            (0..data.rows()).map(|r| data.x[r * d..(r + 1) * d].iter().map(|&v| fmt.to_f64(v) as f32).collect()).collect();
+        let y: Vec<f32> = data.y.iter().map(|&v| real_label(layout, v)).collect();
+        FloatTrainer::evaluate(self, &x, &y)
     }
 }
