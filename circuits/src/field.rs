@@ -13,9 +13,16 @@ pub fn fe<F: PrimeField>(v: i128) -> F {
     }
 }
 
-/// `2^k` in the field.
+/// `2^k` in the field. (Built from integers rather than by exponentiation:
+/// witness generation calls it for every bit of every decomposition.)
 pub fn pow2<F: PrimeField>(k: u32) -> F {
-    F::from(2u64).pow_vartime([u64::from(k)])
+    let mut acc = F::ONE;
+    let mut left = k;
+    while left > 127 {
+        acc *= F::from_u128(1 << 127);
+        left -= 127;
+    }
+    acc * F::from_u128(1 << left)
 }
 
 /// `sum_j v_j 2^(width j)`: signed values packed into slots of `width` bits.
@@ -45,4 +52,20 @@ pub fn from_bytes<F: PrimeField>(bytes: &[u8]) -> Option<F> {
     }
     repr.as_mut().copy_from_slice(bytes);
     F::from_repr(repr).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ff::Field;
+    use nova_snark::provider::PallasEngine;
+    use nova_snark::traits::Engine;
+    type F = <PallasEngine as Engine>::Scalar;
+
+    #[test]
+    fn powers_of_two_are_exponentiations() {
+        for k in 0..=600 {
+            assert_eq!(pow2::<F>(k), F::from(2u64).pow_vartime([u64::from(k)]), "2^{k}");
+        }
+    }
 }

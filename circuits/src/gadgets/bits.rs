@@ -41,7 +41,12 @@ impl<F: CircuitField> Bits<F> {
 
     /// `sum_{lo <= j < hi} bit_j 2^(j - lo)`: an unsigned bit field.
     pub fn field(&self, lo: u32, hi: u32) -> Lin<F> {
-        (lo..hi).fold(Lin::zero(), |acc, j| acc.add_scaled(pow2(j - lo), self.bit(j)))
+        let mut coeff = F::ONE;
+        (lo..hi).fold(Lin::zero(), |acc, j| {
+            let next = acc.add_scaled(coeff, self.bit(j));
+            coeff = coeff.double();
+            next
+        })
     }
 
     /// The signed value, `sum_j bit_j 2^j - 2^(n-1)`.
