@@ -1,7 +1,9 @@
-//! Parquet files as tables: flat columns of numbers (integers, floats,
-//! booleans, or text holding a number), read through the `parquet` crate's
-//! row API. Parquet has no lines: errors name the row (the first is row 1)
-//! and the column.
+//! Parquet files as tables: columns of numbers (integers, floats, booleans,
+//! or text holding a number), and lists of numbers of one length in every
+//! row (how pandas, pyarrow and polars write an embedding vector: a list
+//! column `emb` of 512 numbers reads as the columns `emb_0` to `emb_511`),
+//! read through the `parquet` crate's row API. Parquet has no lines: errors
+//! name the row (the first is row 1) and the column.
 
 use crate::table::{quote, Table, MAX_TEXT_BYTES};
 use crate::CoreError;
@@ -18,10 +20,10 @@ pub const MAGIC: &[u8; 4] = b"PAR1";
 /// dates, times or decimals), floats, or UTF-8 text (parsed as numbers).
 /// Checked before any row is decoded, so that no other type reaches the
 /// parquet crate's conversions (some panic on extreme values).
-fn numeric(c: &ColumnDescriptor) -> bool {
+fn numeric(c: &ColumnDescriptor, repetition: i16) -> bool {
     use ConvertedType as C;
     let logical_int = matches!(c.logical_type_ref(), None | Some(LogicalType::Integer { .. }));
-    c.max_rep_level() == 0
+    c.max_rep_level() == repetition
         && match c.physical_type() {
             Physical::BOOLEAN | Physical::FLOAT | Physical::DOUBLE => c.logical_type_ref().is_none(),
             Physical::INT32 => {
@@ -60,6 +62,13 @@ fn number(f: &Field) -> Result<f64, String> {
     }
 }
 
+/// Whether a group is a list (pyarrow, pandas and polars write vectors, fixed
+/// size or not, as Parquet's three-level LIST).
+fn is_list(f: &parquet::schema::types::Type) -> bool {
+    let info = f.get_basic_info();
+    matches!(info.logical_type_ref(), Some(LogicalType::List)) || info.converted_type() == ConvertedType::LIST
+}
+
 /// Whether the file ends with the Parquet magic too (a text file whose
 /// first column is named `PAR1...` does not).
 pub fn is_parquet(path: &Path) -> bool {
@@ -87,35 +96,73 @@ pub fn read(path: &Path) -> Result<Table, CoreError> {
     }
     let reader = SerializedFileReader::new(file).map_err(|e| err(format!("not a readable Parquet file: {}", quote(&e.to_string()))))?;
     let schema = reader.metadata().file_metadata().schema_descr();
-    if schema.root_schema().get_fields().iter().any(|f| f.is_group()) {
-        return Err(err("has nested columns; Candor reads flat tables of numbers".into()));
+    // one entry per top-level field: its name, and whether it is a list
+    let mut fields: Vec<(String, bool)> = vec![];
+    for (i, f) in schema.root_schema().get_fields().iter().enumerate() {
+        let leaves: Vec<&ColumnDescriptor> =
+            schema.columns().iter().enumerate().filter(|(l, _)| schema.get_column_root_idx(*l) == i).map(|(_, c)| c.as_ref()).collect();
+        let list = f.is_group() && is_list(f);
+        // a list of numbers has one leaf, repeated once; lists of lists and
+        // structs are nested
+        if f.is_group() && !(list && leaves.len() == 1 && leaves[0].max_rep_level() == 1) {
+            return Err(err(format!("column {} is nested; Candor reads numbers and lists of numbers", quote(f.name()))));
+        }
+        let leaf = leaves[0];
+        if !numeric(leaf, i16::from(list)) {
+            return Err(err(format!(
+                "column {} is {:?} ({:?}{}), not numbers: cast it to a float or an integer",
+                quote(f.name()),
+                leaf.physical_type(),
+                leaf.converted_type(),
+                if leaf.max_rep_level() > i16::from(list) { ", repeated" } else { "" }
+            )));
+        }
+        fields.push((f.name().trim().to_string(), list));
     }
-    if let Some(c) = schema.columns().iter().find(|c| !numeric(c)) {
-        return Err(err(format!(
-            "column {} is {:?} ({:?}{}), not numbers: cast it to a float or an integer",
-            quote(c.name()),
-            c.physical_type(),
-            c.converted_type(),
-            if c.max_rep_level() > 0 { ", repeated" } else { "" }
-        )));
-    }
-    let columns: Vec<String> = schema.columns().iter().map(|c| c.name().trim().to_string()).collect();
-    let mut table = Table { source: source.clone(), columns: columns.clone(), rows: vec![], lines: vec![], place: "row" };
-    table.check_names()?;
-    // row groups decode as many rows as they claim, whatever the footer
-    // says: the bound is kept as rows arrive (8 bytes a value)
-    let most = MAX_TEXT_BYTES / 8 / columns.len() as u64;
+    let mut table = Table { source: source.clone(), columns: vec![], rows: vec![], lines: vec![], place: "row" };
+    // a list's length, from the first row; every row must match it
+    let mut lengths: Vec<usize> = vec![];
+    let mut most = u64::MAX;
     let rows = reader.get_row_iter(None).map_err(|e| err(quote(&e.to_string())))?;
     for (row, n) in rows.zip(1u64..) {
+        // row groups decode as many rows as they claim, whatever the footer
+        // says: the bound is kept as rows arrive (8 bytes a value)
         if n > most {
-            return Err(err(format!("holds more than {most} rows of {} columns, more than Candor reads at once; split it", columns.len())));
+            return Err(err(format!(
+                "holds more than {most} rows of {} columns, more than Candor reads at once; split it",
+                table.columns.len()
+            )));
         }
         let row = row.map_err(|e| err(format!("row {n}: {}", quote(&e.to_string()))))?;
-        let values = row
-            .get_column_iter()
-            .zip(&columns)
-            .map(|((_, f), col)| number(f).map_err(|why| err(format!("row {n}, column {col}: {why}"))))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut values = Vec::with_capacity(table.columns.len());
+        for (k, ((_, f), (col, list))) in row.get_column_iter().zip(&fields).enumerate() {
+            let at = |why: String| err(format!("row {n}, column {col}: {why}"));
+            if !list {
+                values.push(number(f).map_err(at)?);
+                continue;
+            }
+            let Field::ListInternal(items) = f else { return Err(at("is empty (null)".into())) };
+            if n == 1 {
+                lengths.push(items.len());
+            } else if items.len() != lengths[fields[..k].iter().filter(|(_, l)| *l).count()] {
+                let first = lengths[fields[..k].iter().filter(|(_, l)| *l).count()];
+                return Err(at(format!("holds {} numbers where row 1 held {first}: a vector column needs one length", items.len())));
+            }
+            for (j, v) in items.elements().iter().enumerate() {
+                values.push(number(v).map_err(|why| at(format!("number {j}: {why}")))?);
+            }
+        }
+        if n == 1 {
+            let mut lists = lengths.iter();
+            for (name, list) in &fields {
+                match list {
+                    false => table.columns.push(name.clone()),
+                    true => table.columns.extend((0..*lists.next().expect("a length per list")).map(|j| format!("{name}_{j}"))),
+                }
+            }
+            table.check_names()?;
+            most = MAX_TEXT_BYTES / 8 / table.columns.len().max(1) as u64;
+        }
         table.rows.push(values);
         table.lines.push(n);
     }
@@ -174,6 +221,40 @@ mod tests {
         // numbers are column names in Parquet (pandas writes "0", "1", ...)
         let t = Table::read(&file("testdata/numeric-names.parquet")).unwrap();
         assert_eq!(t.columns, ["0", "1", "y"]);
+    }
+
+    #[test]
+    fn vector_columns_read_as_one_column_per_dimension() {
+        // written by testdata/make_lists.py: pyarrow's fixed_size_list<float>
+        // (as polars writes an Array) and pandas' list<double> (zstd)
+        let want = [[0.5, -1.25, 2.0, 0.0, 1.0], [1.0, 0.25, -0.5, 3.5, 0.0], [-2.0, 0.75, 1.5, -0.125, 1.0]];
+        let t = Table::read(&file("testdata/embeddings-fixed.parquet")).unwrap();
+        assert_eq!(t.columns, ["id_score", "emb_0", "emb_1", "emb_2", "emb_3", "y"]);
+        assert_eq!(t.rows.iter().map(|r| r[1..].to_vec()).collect::<Vec<_>>(), want.map(|r| r.to_vec()));
+        let t = Table::read(&file("testdata/embeddings-list.parquet")).unwrap();
+        assert_eq!(t.columns, ["emb_0", "emb_1", "emb_2", "emb_3", "y"]);
+        assert_eq!(t.rows, want.map(|r| r.to_vec()));
+        // and train like any table: the label by name, the vector as features
+        let spec = TrainSpec {
+            model: ModelSpec::linear(4, Task::Logistic),
+            format: FixedFormat::default(),
+            learning_rate: 0.5,
+            batch_size: 4,
+            epochs: 1,
+            steps_per_fold: 1,
+        };
+        let (x, y) = t.select_for(None, "y", &spec).unwrap();
+        assert_eq!((x[2].clone(), y), (vec![-2.0, 0.75, 1.5, -0.125], vec![1.0, 0.0, 1.0]));
+    }
+
+    #[test]
+    fn vectors_of_several_lengths_holes_and_nesting_are_refused_by_row_and_column() {
+        let e = Table::read(&file("testdata/embeddings-ragged.parquet")).unwrap_err().to_string();
+        assert!(e.contains("row 2, column emb: holds 2 numbers where row 1 held 3"), "{e}");
+        let e = Table::read(&file("testdata/embeddings-null.parquet")).unwrap_err().to_string();
+        assert!(e.contains("row 2, column emb: number 1: is empty (null)"), "{e}");
+        let e = Table::read(&file("testdata/embeddings-nested.parquet")).unwrap_err().to_string();
+        assert!(e.contains("column \"emb\" is nested"), "{e}");
     }
 
     #[test]
