@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod commit_circuit;
+pub mod cost;
 pub mod encoding;
 pub mod engine;
 mod error;

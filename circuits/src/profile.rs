@@ -87,6 +87,11 @@ impl<F: CircuitField> Profile<F> {
     pub fn total(&self) -> usize {
         self.counts.values().sum()
     }
+
+    /// Variables allocated (inputs included).
+    pub fn variables(&self) -> usize {
+        self.aux
+    }
 }
 
 impl<F: CircuitField> ConstraintSystem<F> for Profile<F> {

@@ -78,3 +78,49 @@ const PINNED: &[(&str, usize, u32)] = &[
     ("simulate-digits-mlp.toml", 1, 17),
     ("digits-mlp/study.toml", 1, 17),
 ];
+
+/// The cost model counts a fold exactly: Nova's part is the pinned
+/// constant, the step and per-fold parts come from counting synthesis.
+#[test]
+fn the_cost_model_counts_folds_exactly() {
+    use candor_circuits::cost::{CircuitCost, NOVA_PRIMARY, NOVA_SECONDARY};
+    for spec in [fixtures::spec(Task::Logistic, 5, 4, 1), fixtures::mlp_spec(4, 3, 3, 4, 2)] {
+        let k = keys(&spec);
+        let cost = CircuitCost::of(&spec).unwrap();
+        assert_eq!(cost.fold(spec.steps_per_fold), k.sizes().0, "{spec:?}");
+        assert_eq!(k.sizes().1, NOVA_SECONDARY);
+        let s = step_size(&spec).unwrap();
+        assert_eq!(k.sizes().0.constraints - s.constraints, NOVA_PRIMARY.constraints);
+        assert_eq!(k.sizes().0.variables - s.variables, NOVA_PRIMARY.variables);
+        // and at other steps per fold, against the shape the circuit has there
+        let five = TrainSpec { steps_per_fold: 5, ..spec.clone() };
+        let s5 = step_size(&five).unwrap();
+        assert_eq!(
+            cost.fold(5),
+            Size { constraints: NOVA_PRIMARY.constraints + s5.constraints, variables: NOVA_PRIMARY.variables + s5.variables }
+        );
+    }
+}
+
+#[test]
+fn the_cost_model_counts_empty_steps_and_picks_steps_per_fold_by_time_and_memory() {
+    use candor_circuits::cost::{best_steps_per_fold, predict, CircuitCost, REFERENCE};
+    let spec = shipped("local-breast-cancer.toml");
+    let cost = CircuitCost::of(&spec).unwrap();
+    // 150 rows are 10 batches of 16: at 3 steps per fold 12, two empty
+    let three = predict(&cost, &REFERENCE, 150, 3).unwrap();
+    assert_eq!((three.batches, three.empty_steps, three.folds), (12, 2 * spec.epochs as usize, 4 * spec.epochs as usize));
+    let five = predict(&cost, &REFERENCE, 150, 5).unwrap();
+    assert_eq!((five.batches, five.empty_steps), (10, 0));
+    // more steps per fold: fewer folds, but a larger one
+    assert!(five.fold.constraints > three.fold.constraints && five.fold_secs > three.fold_secs);
+    let all: Vec<_> = (1..=64).map(|s| predict(&cost, &REFERENCE, 150, s).unwrap()).collect();
+    let best = best_steps_per_fold(&cost, &REFERENCE, 150, f64::INFINITY).unwrap();
+    assert!(all.iter().all(|r| best.round_secs() <= r.round_secs()), "{best}");
+    // under a memory budget: the fastest that fits, or the smallest of all
+    let budget = all.iter().map(|r| r.peak_rss_mb).fold(f64::INFINITY, f64::min);
+    let small = best_steps_per_fold(&cost, &REFERENCE, 150, budget).unwrap();
+    assert!(small.peak_rss_mb <= budget);
+    let none = best_steps_per_fold(&cost, &REFERENCE, 150, 1.0).unwrap();
+    assert_eq!(none.peak_rss_mb, budget);
+}

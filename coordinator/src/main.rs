@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
+use candor_circuits::cost::{best_steps_per_fold, predict, CircuitCost, REFERENCE};
 use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_coordinator::audit::audit;
 use candor_coordinator::config::CoordinatorConfig;
@@ -41,11 +42,16 @@ enum Cmd {
     /// Derive a study's public parameters and print their digests as the
     /// study's [params] table: pin them there, and every daemon refuses
     /// parameters (cached or derived) that differ. Also prints the power of
-    /// two each circuit pads to, and the steps per fold that fill it.
+    /// two each circuit pads to, the steps per fold that fill it, and what
+    /// a hospital's round is predicted to cost (the reference machine) at
+    /// the spec's steps per fold and at the fastest.
     Params {
         /// Any config with a [spec] table (study, simulation or local run).
         #[arg(long)]
         study: PathBuf,
+        /// Rows of the hospital to predict a round's cost for.
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
     },
     /// Compute a study's feature normalization (and, for regression, its
     /// target standardization) and print it as the study's [normalization]
@@ -107,7 +113,7 @@ fn main() -> anyhow::Result<()> {
                 anyhow::Ok(())
             })?;
         }
-        Cmd::Params { study } => {
+        Cmd::Params { study, rows } => {
             let text = std::fs::read_to_string(&study).with_context(|| format!("reading {}", study.display()))?;
             let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", study.display()))?;
             let spec: TrainSpec = table
@@ -124,6 +130,13 @@ fn main() -> anyhow::Result<()> {
             println!("# training fold: {}", candor_circuits::padding::advice(&train)?);
             let (commit, _) = data.sizes();
             println!("# commitment step: {commit}");
+            let cost = CircuitCost::of(&spec)?;
+            let now = predict(&cost, &REFERENCE, rows, spec.steps_per_fold)?;
+            println!("# a hospital of {rows} rows, predicted on {}: {now}", REFERENCE.name);
+            let best = best_steps_per_fold(&cost, &REFERENCE, rows, f64::INFINITY)?;
+            if best.steps_per_fold != spec.steps_per_fold {
+                println!("# fastest at {rows} rows: {best}");
+            }
         }
         Cmd::Normalize { study, data, summary } => {
             anyhow::ensure!(!data.is_empty() || !summary.is_empty(), "name at least one --data file or --summary");

@@ -7,12 +7,15 @@
 //! and states the proving cost. `commit` runs it first.
 
 use crate::config::HospitalConfig;
+use crate::local::{load_data, LocalConfig};
 use crate::ParticipantError;
-use candor_circuits::padding::step_size;
+use candor_circuits::cost::{best_steps_per_fold, predict, CircuitCost, REFERENCE};
+use candor_circuits::profile::Category;
 use candor_core::check::{clipped, dry_run, passing_format, passing_learning_rate};
+use candor_core::data::Dataset;
 use candor_core::dataset::{quantize, shuffled};
 use candor_core::table::Table;
-use candor_core::Layout;
+use candor_core::{FixedFormat, Layout, TrainSpec};
 
 /// What the check found, one line each.
 #[derive(Clone, Debug, Default)]
@@ -54,48 +57,109 @@ pub fn check(cfg: &HospitalConfig, order: Option<u64>) -> Result<Findings, Parti
         None => data,
     };
     let names = table.feature_columns(study.features.as_deref(), &study.label)?;
+    let clips = clipped(&x, &study.normalization, spec.format).into_iter().map(|(i, n)| (table.columns[names[i]].clone(), n)).collect();
+    let rows = if order.is_some() { "the commit order" } else { "file order: `commit` checks again in the commit order" };
     let mut out = Findings::default();
     out.notes.push(format!("{}: {} rows of {} features read under {}", cfg.data.display(), data.rows(), data.features, spec.format));
+    fit(&mut out, &layout, &data, clips, rows, |spec, _| passing_format(spec, &x, &y, &study.normalization))?;
+    Ok(out)
+}
 
-    for (i, n) in clipped(&x, &study.normalization, spec.format) {
+/// Checks a `local` run's config: its training rows (after the held-out
+/// split, in the run's order) under its spec, as [`check`] does a hospital's.
+pub fn check_local(cfg: &LocalConfig) -> Result<Findings, ParticipantError> {
+    let layout = Layout::new(&cfg.spec)?;
+    let (train, _, norm) = load_data(&cfg.data, &cfg.spec)?;
+    let table = Table::read_configured(&cfg.data.path, cfg.data.delimiter.as_deref())?;
+    let (x, y) = table.select_for(cfg.data.features.as_deref(), &cfg.data.label, &cfg.spec)?;
+    let names = table.feature_columns(cfg.data.features.as_deref(), &cfg.data.label)?;
+    let clips = clipped(&x, &norm, cfg.spec.format).into_iter().map(|(i, n)| (table.columns[names[i]].clone(), n)).collect();
+    let mut out = Findings::default();
+    out.notes.push(format!(
+        "{}: {} training rows of {} features under {} ({} held out)",
+        cfg.data.path.display(),
+        train.rows(),
+        train.features,
+        cfg.spec.format,
+        x.len() - train.rows()
+    ));
+    fit(&mut out, &layout, &train, clips, "the run's order", |spec, _| passing_format(spec, &x, &y, &norm))?;
+    Ok(out)
+}
+
+/// Clipped columns, the dry run with its advice, and the proving cost.
+fn fit(
+    out: &mut Findings,
+    layout: &Layout,
+    data: &Dataset,
+    clips: Vec<(String, usize)>,
+    order: &str,
+    format_advice: impl Fn(&TrainSpec, &Dataset) -> Option<FixedFormat>,
+) -> Result<(), ParticipantError> {
+    let spec = &layout.spec;
+    for (name, n) in clips {
         out.warnings.push(format!(
-            "column {}: {n} of {} standardized values lie outside {} and are clipped to its edge",
-            table.columns[names[i]],
+            "column {name}: {n} of {} standardized values lie outside {} and are clipped to its edge",
             data.rows(),
             spec.format
         ));
     }
-
-    match dry_run(&layout, &data) {
-        Ok(steps) => {
-            let rows = if order.is_some() { "the commit order" } else { "file order: `commit` checks again in the commit order" };
-            out.notes.push(format!(
-                "a round ({} epoch(s), {steps} SGD steps, rows in {rows}) trains from the initial model without overflow",
-                spec.epochs
-            ))
-        }
+    match dry_run(layout, data) {
+        Ok(steps) => out.notes.push(format!(
+            "a round ({} epoch(s), {steps} SGD steps, rows in {order}) trains from the initial model without overflow",
+            spec.epochs
+        )),
         Err((step, e)) => {
             let mut advice = vec![];
-            if let Some(lr) = passing_learning_rate(spec, &data) {
+            if let Some(lr) = passing_learning_rate(spec, data) {
                 advice.push(format!("learning_rate = {lr} passes"));
             }
-            if let Some(f) = passing_format(spec, &x, &y, &study.normalization) {
+            if let Some(f) = format_advice(spec, data) {
                 advice.push(format!("format {f} (int_bits = {}) passes", f.int_bits));
             }
             let advice = if advice.is_empty() { "no smaller learning rate or wider format passes".into() } else { advice.join("; ") };
             out.errors.push(format!("a round fails at SGD step {step} of the first: {e}; {advice}"));
         }
     }
+    out.notes.extend(cost_notes(spec, data.rows())?);
+    Ok(())
+}
 
-    let per_fold = step_size(spec)?.constraints;
-    let steps = layout.batches_per_epoch(data.rows()) * spec.epochs as usize;
-    out.notes.push(format!(
-        "proving cost: {} folds per round of {} SGD step(s) each, {per_fold} step-circuit constraints per fold \
-         (Nova adds ~10k per fold; BENCHMARKS.md has measured seconds per step)",
-        steps / spec.steps_per_fold,
-        spec.steps_per_fold
-    ));
-    Ok(out)
+/// What proving costs at the spec's steps per fold, predicted for the
+/// reference machine, and the steps per fold that would prove a round
+/// soonest within half of this machine's memory.
+pub fn cost_notes(spec: &TrainSpec, rows: usize) -> Result<Vec<String>, ParticipantError> {
+    let cost = CircuitCost::of(spec)?;
+    let now = predict(&cost, &REFERENCE, rows, spec.steps_per_fold)?;
+    let values = cost.values_per_step() as f64;
+    let mut notes = vec![
+        format!(
+            "one SGD step: {} constraints, {} of them binding the batch to the commitment ({:.1} per data value); {} per fold for the state",
+            cost.step.total(),
+            cost.step.get(Category::DataBinding),
+            cost.step.get(Category::DataBinding) as f64 / values,
+            cost.fold_fixed.total()
+        ),
+        format!("predicted on {}: {now}", REFERENCE.name),
+    ];
+    let budget = memory_mb().map_or(4096.0, |m| m / 2.0);
+    let best = best_steps_per_fold(&cost, &REFERENCE, rows, budget)?;
+    if best.steps_per_fold != spec.steps_per_fold && best.round_secs() < 0.97 * now.round_secs() {
+        notes.push(format!(
+            "steps_per_fold = {} would prove a round in {:.0} s instead of {:.0} s within half this machine's memory ({best})",
+            best.steps_per_fold,
+            best.round_secs(),
+            now.round_secs()
+        ));
+    }
+    Ok(notes)
+}
+
+/// This machine's memory in MB, as the kernel reports it.
+fn memory_mb() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: f64 = info.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 #[cfg(test)]
@@ -109,9 +173,22 @@ mod tests {
         assert!(f.errors.is_empty(), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("152 rows of 30 features")), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("trains from the initial model without overflow")), "{f}");
-        assert!(f.notes.iter().any(|n| n.contains("4 folds per round of 3 SGD step(s)")), "{f}");
+        assert!(f.notes.iter().any(|n| n.contains("steps_per_fold = 3: 4 folds of")), "{f}");
         // the sample's outliers beyond 8 standard deviations, by column name
         assert!(f.warnings.iter().any(|w| w.starts_with("column se_area: 1 of 152")), "{f}");
+    }
+
+    #[test]
+    fn a_local_config_is_checked_and_its_cost_predicted() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut cfg = LocalConfig::load(&root.join("configs/local-breast-cancer.toml")).unwrap();
+        cfg.data.path = root.join(&cfg.data.path);
+        let f = check_local(&cfg).unwrap();
+        assert!(f.errors.is_empty(), "{f}");
+        assert!(f.notes.iter().any(|n| n.contains("455 training rows of 30 features under Q3.9 (114 held out)")), "{f}");
+        // 455 rows are 29 batches, 30 at 3 steps per fold: 10 folds an epoch, 2 epochs
+        assert!(f.notes.iter().any(|n| n.contains("predicted on the 2-core reference VM: steps_per_fold = 3: 20 folds of")), "{f}");
+        assert!(f.notes.iter().any(|n| n.starts_with("one SGD step: 6573 constraints")), "{f}");
     }
 
     #[test]

@@ -43,9 +43,11 @@ enum Cmd {
     /// Check that the hospital's data and the study's spec fit: cells and
     /// labels, values the format clips, a dry run of one round (with a
     /// learning rate or format that passes when it overflows), the proving
-    /// cost. Exits non-zero on a problem; `commit` runs it first.
+    /// cost predicted for the reference machine, and the steps per fold
+    /// that would prove a round soonest. Exits non-zero on a problem;
+    /// `commit` runs it first. Takes a hospital's config or a `local` run's.
     Check {
-        /// Hospital config.
+        /// Hospital config, or a `local` run's config.
         #[arg(long)]
         config: PathBuf,
     },
@@ -80,6 +82,14 @@ enum Cmd {
     },
 }
 
+/// Whether a config file is a `local` run's (a `[spec]` of its own) rather
+/// than a hospital's (which names a study).
+fn is_local_config(path: &std::path::Path) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(table.contains_key("spec") && !table.contains_key("study"))
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     cli.global.init_logs();
@@ -90,14 +100,20 @@ fn main() -> anyhow::Result<()> {
             println!("{}", key.public().to_peer_id());
         }
         Cmd::Check { config } => {
-            let cfg = HospitalConfig::load(&config)?;
-            // the commit order, once `commit` has drawn the secret (or a
-            // study fixes it); file order before
-            let order = match std::fs::read(&cfg.secret) {
-                Ok(b) => Some(cfg.commit_order(&b.try_into().map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", cfg.secret.display()))?)),
-                Err(_) => cfg.commit_order_seed,
+            let findings = if is_local_config(&config)? {
+                candor_participant::check::check_local(&LocalConfig::load(&config)?)?
+            } else {
+                let cfg = HospitalConfig::load(&config)?;
+                // the commit order, once `commit` has drawn the secret (or a
+                // study fixes it); file order before
+                let order = match std::fs::read(&cfg.secret) {
+                    Ok(b) => {
+                        Some(cfg.commit_order(&b.try_into().map_err(|_| anyhow::anyhow!("{} must hold 32 bytes", cfg.secret.display()))?))
+                    }
+                    Err(_) => cfg.commit_order_seed,
+                };
+                candor_participant::check::check(&cfg, order)?
             };
-            let findings = candor_participant::check::check(&cfg, order)?;
             print!("{findings}");
             anyhow::ensure!(findings.errors.is_empty(), "{} problem(s): see above", findings.errors.len());
         }
