@@ -217,7 +217,7 @@ impl fmt::Display for RoundCost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "steps_per_fold = {}: {} folds of {} ({:.2} s each), {:.0} s folding + {:.1} s compression per round, {} empty steps; \
+            "steps_per_fold = {}: {} folds of {} ({:.2} s each), {:.1} s folding + {:.1} s compression per round, {} empty steps; \
              verification {:.2} s; peak RSS {:.0} MB; the commitment proof {:.0} s and {:.0} MB",
             self.steps_per_fold,
             self.folds,

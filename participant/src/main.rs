@@ -45,9 +45,10 @@ enum Cmd {
     /// learning rate or format that passes when it overflows), the proving
     /// cost predicted for the reference machine, and the steps per fold
     /// that would prove a round soonest. Exits non-zero on a problem;
-    /// `commit` runs it first. Takes a hospital's config or a `local` run's.
+    /// `commit` runs it first. Takes a hospital's config, a `local` run's
+    /// or a simulation's.
     Check {
-        /// Hospital config, or a `local` run's config.
+        /// A hospital's config, a `local` run's or a simulation's.
         #[arg(long)]
         config: PathBuf,
     },
@@ -82,14 +83,6 @@ enum Cmd {
     },
 }
 
-/// Whether a config file is a `local` run's (a `[spec]` of its own) rather
-/// than a hospital's (which names a study).
-fn is_local_config(path: &std::path::Path) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    Ok(table.contains_key("spec") && !table.contains_key("study"))
-}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     cli.global.init_logs();
@@ -100,8 +93,8 @@ fn main() -> anyhow::Result<()> {
             println!("{}", key.public().to_peer_id());
         }
         Cmd::Check { config } => {
-            let findings = if is_local_config(&config)? {
-                candor_participant::check::check_local(&LocalConfig::load(&config)?)?
+            let findings = if let Some((cfg, participants)) = candor_participant::check::run_config(&config)? {
+                candor_participant::check::check_local(&cfg, participants)?
             } else {
                 let cfg = HospitalConfig::load(&config)?;
                 // the commit order, once `commit` has drawn the secret (or a
