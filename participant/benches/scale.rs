@@ -14,6 +14,8 @@
 //!   the fit; `... -- fit FILE` fits a saved output of `calibrate` again;
 //! - `... -- run FEATURES HIDDEN CLASSES ROWS BATCH SPF`: one configuration
 //!   (CLASSES 0 for logistic regression);
+//! - `... -- round FEATURES HIDDEN CLASSES ROWS BATCH SPF`: a round alone,
+//!   without the commitment proof, for its peak memory;
 //! - `... -- advise FEATURES HIDDEN CLASSES ROWS`: the cost model's
 //!   prediction of a round over ROWS rows at several steps per fold;
 //! - `... -- witness FEATURES HIDDEN CLASSES REPS`: synthesizes one fold's
@@ -189,6 +191,32 @@ fn run(features: usize, hidden: usize, classes: usize, rows: usize, batch: usize
     );
 }
 
+/// A round alone (its own process, no commitment proof: the statement
+/// holds the native commitment): its folding time and peak RSS, to see
+/// whether memory grows with the rows.
+fn round(features: usize, hidden: usize, classes: usize, rows: usize, batch: usize, spf: usize) {
+    let spec = spec(features, hidden, classes, batch, spf);
+    let layout = Layout::new(&spec).unwrap();
+    let data = PrivateData::new(&layout, &synthetic(&spec, rows), [3; 32]).unwrap();
+    let keys = TrainKeys::for_training(&layout, KeySource::derive()).unwrap();
+    let statement = Statement {
+        federation: b"bench".to_vec(),
+        round: 1,
+        participant: b"bench".to_vec(),
+        data: data.commitment(&keys),
+        global: Model::initial(&spec),
+    };
+    let t = Instant::now();
+    prove_training(&keys, &statement, &data, |_, _| {}).unwrap();
+    let steps = data.batches().len();
+    println!(
+        "{} at {rows} rows, {spf} steps per fold: {steps} steps proven and compressed in {:.1} s, peak RSS {:.0} MB",
+        shape(&spec),
+        t.elapsed().as_secs_f64(),
+        peak_rss_mb()
+    );
+}
+
 const HEADER: &str = "| model | step constraints | data binding per value | constraints per MAC | fold (primary) | pads to | s per SGD step (predicted) | proven steps/s | our witness share of a fold | compression s (predicted) | verification s (predicted) | verification s per proof, batch of 10 | commitment proof s (predicted) | peak RSS of a round MB (predicted) | peak RSS of the commitment MB (predicted) | setup s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
 /// (features, hidden, classes) of the default runs.
@@ -350,6 +378,7 @@ fn main() {
     let num = |s: &String| s.parse::<usize>().expect("a number");
     match &args[..] {
         [m, d, h, k, n, b, s] if m == "run" => run(num(d), num(h), num(k), num(n), num(b), num(s)),
+        [m, d, h, k, n, b, s] if m == "round" => round(num(d), num(h), num(k), num(n), num(b), num(s)),
         [m] if m == "profile" => profile(),
         [m, d, h, k, n] if m == "advise" => {
             // the cost model's prediction at every steps per fold
@@ -371,6 +400,6 @@ fn main() {
         [] => {
             defaults();
         }
-        _ => eprintln!("usage: scale [profile | calibrate | fit FILE | advise FEATURES HIDDEN CLASSES ROWS | run FEATURES HIDDEN CLASSES ROWS BATCH SPF | witness FEATURES HIDDEN CLASSES REPS]"),
+        _ => eprintln!("usage: scale [profile | calibrate | fit FILE | round FEATURES HIDDEN CLASSES ROWS BATCH SPF | advise FEATURES HIDDEN CLASSES ROWS | run FEATURES HIDDEN CLASSES ROWS BATCH SPF | witness FEATURES HIDDEN CLASSES REPS]"),
     }
 }
