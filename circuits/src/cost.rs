@@ -43,6 +43,8 @@ pub struct Tally {
     pub counts: BTreeMap<Category, usize>,
     /// Witness variables.
     pub variables: usize,
+    /// Non-zero entries of the R1CS matrices.
+    pub nonzeros: usize,
 }
 
 impl Tally {
@@ -57,7 +59,7 @@ impl Tally {
         // the inputs count, as in `padding::step_size`, which NOVA_PRIMARY
         // is measured against
         let variables = cs.variables();
-        Ok(Self { counts: cs.counts, variables })
+        Ok(Self { counts: cs.counts, variables, nonzeros: cs.nonzeros })
     }
 
     /// All constraints.
@@ -78,7 +80,7 @@ impl Tally {
 
     fn minus(&self, other: &Tally) -> Tally {
         let counts = self.counts.iter().map(|(c, n)| (*c, n.saturating_sub(other.get(*c)))).collect();
-        Tally { counts, variables: self.variables.saturating_sub(other.variables) }
+        Tally { counts, variables: self.variables.saturating_sub(other.variables), nonzeros: self.nonzeros.saturating_sub(other.nonzeros) }
     }
 
     fn size(&self) -> Size {
@@ -126,6 +128,12 @@ impl CircuitCost {
         }
     }
 
+    /// Non-zero matrix entries of the step circuit of a fold of `spf` steps
+    /// (Nova's part, a constant, is not counted).
+    pub fn fold_nonzeros(&self, spf: usize) -> usize {
+        self.fold_fixed.nonzeros + spf * self.step.nonzeros
+    }
+
     /// The primary R1CS of one commitment-proof fold.
     pub fn commit_fold(&self) -> Size {
         let c = self.commit_step.size();
@@ -153,13 +161,17 @@ pub struct Machine {
     pub compress: (f64, f64),
     /// Verification of one proof: fixed seconds, and seconds per padded row.
     pub verify: (f64, f64),
-    /// Peak resident memory of proving: fixed MB, and KB per padded row of
-    /// the circuit proven.
-    pub rss: (f64, f64),
+    /// Peak resident memory of proving: fixed MB (Nova's own circuits
+    /// included), KB per non-zero matrix entry of the step circuit (Nova
+    /// keeps the matrices, and copies prepared for multiplying) and KB per
+    /// padded row (commitment keys, the compression's vectors).
+    pub rss: (f64, f64, f64),
 }
 
 /// The reference machine: a 2-core x86 VM with 24 GiB (the CI kind), release
-/// build. BENCHMARKS.md, "Cost model", has the runs these were fitted on.
+/// build. BENCHMARKS.md ("Scale", "The cost model") has the runs these were
+/// fitted on: times on a `calibrate` run, memory on rounds and commitments
+/// proven each in a process of its own.
 pub const REFERENCE: Machine = Machine {
     name: "the 2-core reference VM",
     fold_s: 0.063,
@@ -167,10 +179,15 @@ pub const REFERENCE: Machine = Machine {
     small_constraint_s: 4.53e-7,
     compress: (0.64, 2.64e-5),
     verify: (0.104, 2.64e-6),
-    rss: (262.0, 2.88),
+    rss: (101.0, 0.214, 1.19),
 };
 
 impl Machine {
+    /// Peak MB proving a circuit of `nonzeros` matrix entries padded to `padded` rows.
+    pub fn rss_mb(&self, nonzeros: usize, padded: f64) -> f64 {
+        self.rss.0 + (self.rss.1 * nonzeros as f64 + self.rss.2 * padded) / 1024.0
+    }
+
     /// Seconds to prove one fold: fixed, plus each constraint at its rate.
     pub fn fold_secs(&self, field_heavy: usize, small: usize) -> f64 {
         self.fold_s + self.field_constraint_s * field_heavy as f64 + self.small_constraint_s * small as f64
@@ -260,8 +277,8 @@ pub fn predict(cost: &CircuitCost, m: &Machine, rows: usize, spf: usize) -> Resu
         compression_secs: compression(fold),
         verification_secs: m.verify.0 + m.verify.1 * padded(fold),
         commitment_secs: commit_fold_secs * batches as f64 + compression(commit),
-        peak_rss_mb: m.rss.0 + m.rss.1 * padded(fold) / 1024.0,
-        commit_rss_mb: m.rss.0 + m.rss.1 * padded(commit) / 1024.0,
+        peak_rss_mb: m.rss_mb(cost.fold_nonzeros(spf), padded(fold)),
+        commit_rss_mb: m.rss_mb(cost.commit_step.nonzeros, padded(commit)),
     })
 }
 

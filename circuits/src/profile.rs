@@ -1,6 +1,8 @@
 //! Where a step circuit's constraints go: a constraint system that only
 //! counts, filing each constraint under what its namespace says it is for.
-//! Used by the benchmarks to explain the cost of a proven SGD step.
+//! Used by the benchmarks to explain the cost of a proven SGD step, and by
+//! the cost model (`crate::cost`), which also reads the matrices' non-zero
+//! entries it counts.
 
 use crate::CircuitField;
 use nova_snark::frontend::{ConstraintSystem, Index, LinearCombination, SynthesisError, Variable};
@@ -73,12 +75,14 @@ pub struct Profile<F: CircuitField> {
     aux: usize,
     /// Constraints per category.
     pub counts: BTreeMap<Category, usize>,
+    /// Non-zero entries of the A, B and C matrices (what Nova's keys hold).
+    pub nonzeros: usize,
     _f: PhantomData<F>,
 }
 
 impl<F: CircuitField> Default for Profile<F> {
     fn default() -> Self {
-        Self { stack: vec![], aux: 0, counts: BTreeMap::new(), _f: PhantomData }
+        Self { stack: vec![], aux: 0, counts: BTreeMap::new(), nonzeros: 0, _f: PhantomData }
     }
 }
 
@@ -116,7 +120,7 @@ impl<F: CircuitField> ConstraintSystem<F> for Profile<F> {
         self.alloc(annotation, f)
     }
 
-    fn enforce<A, AR, LA, LB, LC>(&mut self, annotation: A, _a: LA, _b: LB, _c: LC)
+    fn enforce<A, AR, LA, LB, LC>(&mut self, annotation: A, a: LA, b: LB, c: LC)
     where
         A: FnOnce() -> AR,
         AR: Into<String>,
@@ -127,6 +131,10 @@ impl<F: CircuitField> ConstraintSystem<F> for Profile<F> {
         self.stack.push(annotation().into());
         *self.counts.entry(Category::of(&self.stack)).or_insert(0) += 1;
         self.stack.pop();
+        self.nonzeros += [a(LinearCombination::zero()), b(LinearCombination::zero()), c(LinearCombination::zero())]
+            .iter()
+            .map(|lc| lc.iter().count())
+            .sum::<usize>();
     }
 
     fn push_namespace<NR, N>(&mut self, name_fn: N)

@@ -16,6 +16,8 @@
 //!   (CLASSES 0 for logistic regression);
 //! - `... -- round FEATURES HIDDEN CLASSES ROWS BATCH SPF`: a round alone,
 //!   without the commitment proof, for its peak memory;
+//! - `... -- size FEATURES HIDDEN CLASSES SPF`: a fold's constraints,
+//!   variables and matrix non-zeros;
 //! - `... -- advise FEATURES HIDDEN CLASSES ROWS`: the cost model's
 //!   prediction of a round over ROWS rows at several steps per fold;
 //! - `... -- witness FEATURES HIDDEN CLASSES REPS`: synthesizes one fold's
@@ -318,9 +320,11 @@ fn fit(runs: &[(TrainSpec, String)]) {
         pad_x.push(vec![1.0, padded]);
         comp_y.push(cell(line, 9));
         ver_y.push(cell(line, 10));
-        rss_x.push(vec![1.0, padded / 1024.0]);
+        // memory: the round's peak (which may include memory kept from the
+        // commitment before it) and the commitment's
+        rss_x.push(vec![1.0, cost.fold_nonzeros(1) as f64 / 1024.0, padded / 1024.0]);
         rss_y.push(cell(line, 13));
-        rss_x.push(vec![1.0, (1u64 << cost.commit_fold().pads_to()) as f64 / 1024.0]);
+        rss_x.push(vec![1.0, cost.commit_step.nonzeros as f64 / 1024.0, (1u64 << cost.commit_fold().pads_to()) as f64 / 1024.0]);
         rss_y.push(cell(line, 14));
     }
     let f = least_squares(&fold_x, &fold_y);
@@ -328,7 +332,7 @@ fn fit(runs: &[(TrainSpec, String)]) {
     let v = least_squares(&pad_x, &ver_y);
     let r = least_squares(&rss_x, &rss_y);
     println!("\nfold_s: {:.3}, field_constraint_s: {:.2e}, small_constraint_s: {:.2e},", f[0], f[1], f[2]);
-    println!("compress: ({:.2}, {:.2e}), verify: ({:.3}, {:.2e}), rss: ({:.0}, {:.2}),", c[0], c[1], v[0], v[1], r[0], r[1]);
+    println!("compress: ({:.2}, {:.2e}), verify: ({:.3}, {:.2e}), rss: ({:.0}, {:.3}, {:.2}),", c[0], c[1], v[0], v[1], r[0], r[1], r[2]);
     let fitted = Machine {
         name: "fitted",
         fold_s: f[0],
@@ -336,7 +340,7 @@ fn fit(runs: &[(TrainSpec, String)]) {
         small_constraint_s: f[2],
         compress: (c[0], c[1]),
         verify: (v[0], v[1]),
-        rss: (r[0], r[1]),
+        rss: (r[0], r[1], r[2]),
     };
     println!("\n| model | s per step: measured / fitted | compression s | verification s | commitment proof s | peak RSS of a round MB | of the commitment MB |\n|---|---|---|---|---|---|---|");
     for (s, line) in runs {
@@ -380,6 +384,16 @@ fn main() {
         [m, d, h, k, n, b, s] if m == "run" => run(num(d), num(h), num(k), num(n), num(b), num(s)),
         [m, d, h, k, n, b, s] if m == "round" => round(num(d), num(h), num(k), num(n), num(b), num(s)),
         [m] if m == "profile" => profile(),
+        [m, d, h, k, spf] if m == "size" => {
+            let cost = CircuitCost::of(&spec(num(d), num(h), num(k), 16, 1)).unwrap();
+            println!(
+                "fold of {} steps: {}, {} non-zeros in the step circuit; commitment step: {} non-zeros",
+                num(spf),
+                cost.fold(num(spf)),
+                cost.fold_nonzeros(num(spf)),
+                cost.commit_step.nonzeros
+            );
+        }
         [m, d, h, k, n] if m == "advise" => {
             // the cost model's prediction at every steps per fold
             let s = spec(num(d), num(h), num(k), 16, 1);
@@ -400,6 +414,6 @@ fn main() {
         [] => {
             defaults();
         }
-        _ => eprintln!("usage: scale [profile | calibrate | fit FILE | round FEATURES HIDDEN CLASSES ROWS BATCH SPF | advise FEATURES HIDDEN CLASSES ROWS | run FEATURES HIDDEN CLASSES ROWS BATCH SPF | witness FEATURES HIDDEN CLASSES REPS]"),
+        _ => eprintln!("usage: scale [profile | calibrate | fit FILE | round FEATURES HIDDEN CLASSES ROWS BATCH SPF | size FEATURES HIDDEN CLASSES SPF | advise FEATURES HIDDEN CLASSES ROWS | run FEATURES HIDDEN CLASSES ROWS BATCH SPF | witness FEATURES HIDDEN CLASSES REPS]"),
     }
 }
