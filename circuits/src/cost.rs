@@ -259,12 +259,15 @@ pub fn predict(cost: &CircuitCost, m: &Machine, rows: usize, spf: usize) -> Resu
     let folds = batches / spf * epochs;
     let empty_steps = (batches - rows.div_ceil(layout.batch())) * epochs;
     let fold = cost.fold(spf);
-    let field = NOVA_PRIMARY.constraints + cost.fold_fixed.field_heavy() + spf * cost.step.field_heavy();
-    let fold_secs = m.fold_secs(field, fold.constraints - field);
+    // Nova's own circuit is field-heavy too
+    let secs = |step_field: usize, size: Size| {
+        let field = NOVA_PRIMARY.constraints + step_field;
+        m.fold_secs(field, size.constraints - field)
+    };
+    let fold_secs = secs(cost.fold_fixed.field_heavy() + spf * cost.step.field_heavy(), fold);
     let padded = |s: Size| (1u64 << s.pads_to()) as f64;
     let commit = cost.commit_fold();
-    let commit_field = NOVA_PRIMARY.constraints + cost.commit_step.field_heavy();
-    let commit_fold_secs = m.fold_secs(commit_field, commit.constraints - commit_field);
+    let commit_fold_secs = secs(cost.commit_step.field_heavy(), commit);
     let compression = |s: Size| m.compress.0 + m.compress.1 * padded(s);
     Ok(RoundCost {
         steps_per_fold: spf,

@@ -7,13 +7,13 @@
 //! and states the proving cost. `commit` runs it first.
 
 use crate::config::HospitalConfig;
-use crate::local::{load_data, LocalConfig};
+use crate::local::{load, Loaded, LocalConfig};
 use crate::ParticipantError;
 use candor_circuits::cost::{best_steps_per_fold, predict, CircuitCost, REFERENCE};
 use candor_circuits::profile::Category;
 use candor_core::check::{clipped, dry_run, passing_format, passing_learning_rate};
 use candor_core::data::Dataset;
-use candor_core::dataset::{quantize, shuffled};
+use candor_core::dataset::{quantize, shuffled, Normalization};
 use candor_core::file::read_toml;
 use candor_core::table::Table;
 use candor_core::{FixedFormat, Layout, TrainSpec};
@@ -58,8 +58,7 @@ pub fn check(cfg: &HospitalConfig, order: Option<u64>) -> Result<Findings, Parti
         Some(seed) => shuffled(&data, seed),
         None => data,
     };
-    let names = table.feature_columns(study.features.as_deref(), &study.label)?;
-    let clips = clipped(&x, &study.normalization, spec.format).into_iter().map(|(i, n)| (table.columns[names[i]].clone(), n)).collect();
+    let clips = named_clips(&table, study.features.as_deref(), &study.label, &x, &study.normalization, spec.format)?;
     let rows = if order.is_some() { "the commit order" } else { "file order: `commit` checks again in the commit order" };
     let mut out = Findings::default();
     out.notes.push(format!("{}: {} rows of {} features read under {}", cfg.data.display(), data.rows(), data.features, spec.format));
@@ -74,11 +73,8 @@ pub fn check(cfg: &HospitalConfig, order: Option<u64>) -> Result<Findings, Parti
 /// hospital's; the cost is predicted for one hospital's share.
 pub fn check_local(cfg: &LocalConfig, participants: usize) -> Result<Findings, ParticipantError> {
     let layout = Layout::new(&cfg.spec)?;
-    let (train, _, norm) = load_data(&cfg.data, &cfg.spec)?;
-    let table = Table::read_configured(&cfg.data.path, cfg.data.delimiter.as_deref())?;
-    let (x, y) = table.select_for(cfg.data.features.as_deref(), &cfg.data.label, &cfg.spec)?;
-    let names = table.feature_columns(cfg.data.features.as_deref(), &cfg.data.label)?;
-    let clips = clipped(&x, &norm, cfg.spec.format).into_iter().map(|(i, n)| (table.columns[names[i]].clone(), n)).collect();
+    let Loaded { table, x, y, train, norm, .. } = load(&cfg.data, &cfg.spec)?;
+    let clips = named_clips(&table, cfg.data.features.as_deref(), &cfg.data.label, &x, &norm, cfg.spec.format)?;
     let mut out = Findings::default();
     out.notes.push(format!(
         "{}: {} training rows of {} features under {} ({} held out)",
@@ -116,6 +112,20 @@ pub fn run_config(path: &Path) -> Result<Option<(LocalConfig, usize)>, Participa
     };
     let participants = table.get("federation").and_then(|f| f.get("participants")).and_then(toml::Value::as_integer).unwrap_or(1);
     Ok(Some((cfg, usize::try_from(participants).unwrap_or(1).max(1))))
+}
+
+/// The columns whose standardized values the format clips, by name, with
+/// how many values each.
+fn named_clips(
+    table: &Table,
+    features: Option<&[String]>,
+    label: &str,
+    x: &[Vec<f64>],
+    norm: &Normalization,
+    format: FixedFormat,
+) -> Result<Vec<(String, usize)>, ParticipantError> {
+    let names = table.feature_columns(features, label)?;
+    Ok(clipped(x, norm, format).into_iter().map(|(i, n)| (table.columns[names[i]].clone(), n)).collect())
 }
 
 /// Clipped columns, and the dry run with its advice.

@@ -122,6 +122,29 @@ pub fn load_data(
     cfg: &DataConfig,
     spec: &TrainSpec,
 ) -> Result<(candor_core::data::Dataset, candor_core::data::Dataset, Normalization), ParticipantError> {
+    let d = load(cfg, spec)?;
+    Ok((d.train, d.test, d.norm))
+}
+
+/// What [`load`] read and derived: the table, its selected features and
+/// labels (all rows, file order), and [`load_data`]'s split.
+pub struct Loaded {
+    /// The file as read.
+    pub table: Table,
+    /// Feature values of every row.
+    pub x: Vec<Vec<f64>>,
+    /// Label of every row.
+    pub y: Vec<f64>,
+    /// Training rows, quantized, in commit order.
+    pub train: candor_core::data::Dataset,
+    /// Held-out rows, quantized.
+    pub test: candor_core::data::Dataset,
+    /// Normalization fitted on the training rows.
+    pub norm: Normalization,
+}
+
+/// [`load_data`], keeping what it read (for `check`, which reads the file once).
+pub fn load(cfg: &DataConfig, spec: &TrainSpec) -> Result<Loaded, ParticipantError> {
     if cfg.path.as_os_str().is_empty() {
         return Err(candor_core::CoreError::InvalidSpec("[data] needs a path: the data file".into()).into());
     }
@@ -141,9 +164,9 @@ pub fn load_data(
     let (xte, yte) = pick(test_idx);
     let norm = Normalization::fit_for(&xtr, &ytr, spec);
     table.check_labels(&cfg.label, spec, norm.target.as_ref())?;
-    let train = quantize(&xtr, &ytr, &norm, spec)?;
+    let train = shuffled(&quantize(&xtr, &ytr, &norm, spec)?, cfg.seed ^ 0x5eed);
     let test = quantize(&xte, &yte, &norm, spec)?;
-    Ok((shuffled(&train, cfg.seed ^ 0x5eed), test, norm))
+    Ok(Loaded { table, x, y, train, test, norm })
 }
 
 /// A split given as files: each hospital's rows and the held-out rows, read
