@@ -14,7 +14,7 @@ use candor_participant::daemon::Outcome;
 use candor_protocols::net::{build_swarm, NetConfig};
 use candor_protocols::{Limits, RejectCode, Request, Response, Submission};
 use candor_prover::prove_training;
-use common::{dkeys, federation_with as federation, hospitals, keys, participate, start_in_memory as start, until, Hospital};
+use common::{dkeys, federation_with as federation, hospitals, keys, participate, start_in_memory as start, until, Hospital, PATIENCE};
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::swarm::SwarmEvent;
@@ -121,13 +121,16 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
     // once its request had been read; now it gets no answer at all.
     let mut stranger = build_swarm(Keypair::generate_ed25519(), NetConfig::default()).unwrap();
     stranger.dial(addr.clone()).unwrap();
-    loop {
-        match stranger.select_next_some().await {
-            SwarmEvent::ConnectionClosed { .. } | SwarmEvent::OutgoingConnectionError { .. } => break,
-            SwarmEvent::Behaviour(e) => panic!("the stranger got through: {e:?}"),
-            _ => {}
+    let closed = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match stranger.select_next_some().await {
+                SwarmEvent::ConnectionClosed { .. } | SwarmEvent::OutgoingConnectionError { .. } => break,
+                SwarmEvent::Behaviour(e) => panic!("the stranger got through: {e:?}"),
+                _ => {}
+            }
         }
-    }
+    });
+    closed.await.expect("the stranger's connection is closed in time");
 
     c.stop().await.unwrap();
     let store = Store::open(&dir.path().join("fed.db")).unwrap();

@@ -131,7 +131,7 @@ impl Running {
     /// Stops it and returns what `run` returned.
     pub async fn stop(self) -> Result<(), CoordinatorError> {
         let _ = self.stop.send(());
-        self.handle.await.unwrap()
+        tokio::time::timeout(PATIENCE, self.handle).await.expect("the coordinator stopped in time").unwrap()
     }
 }
 
@@ -214,28 +214,36 @@ pub async fn ask(
     };
     swarm.dial(addr.clone()).unwrap();
     let mut out = vec![];
-    for req in reqs {
-        loop {
-            if swarm.is_connected(&peer) {
-                break;
+    for (i, req) in reqs.into_iter().enumerate() {
+        // Bounded: a lost connection or answer fails the test instead of
+        // hanging it (CI once waited 80 minutes here); the events it saw
+        // are printed with the failure.
+        let mut seen = vec![];
+        let step = async {
+            loop {
+                if swarm.is_connected(&peer) {
+                    break;
+                }
+                seen.push(format!("{:?}", swarm.select_next_some().await));
             }
-            swarm.select_next_some().await;
-        }
-        let id = swarm.behaviour_mut().rr.send_request(&peer, req);
-        let answer = loop {
-            match swarm.select_next_some().await {
-                SwarmEvent::Behaviour(candor_protocols::net::BehaviourEvent::Rr(request_response::Event::Message {
-                    message: request_response::Message::Response { request_id, response },
-                    ..
-                })) if request_id == id => break Ok(response),
-                SwarmEvent::Behaviour(candor_protocols::net::BehaviourEvent::Rr(request_response::Event::OutboundFailure {
-                    request_id,
-                    error,
-                    ..
-                })) if request_id == id => break Err(error.to_string()),
-                _ => {}
+            let id = swarm.behaviour_mut().rr.send_request(&peer, req);
+            loop {
+                match swarm.select_next_some().await {
+                    SwarmEvent::Behaviour(candor_protocols::net::BehaviourEvent::Rr(request_response::Event::Message {
+                        message: request_response::Message::Response { request_id, response },
+                        ..
+                    })) if request_id == id => break Ok(response),
+                    SwarmEvent::Behaviour(candor_protocols::net::BehaviourEvent::Rr(request_response::Event::OutboundFailure {
+                        request_id,
+                        error,
+                        ..
+                    })) if request_id == id => break Err(error.to_string()),
+                    other => seen.push(format!("{other:?}")),
+                }
             }
         };
+        let answer = tokio::time::timeout(PATIENCE, step).await;
+        let answer = answer.unwrap_or_else(|_| panic!("no answer to request {i} within {PATIENCE:?}; events: {seen:#?}"));
         out.push(answer);
     }
     out
