@@ -114,11 +114,15 @@ impl<C: StepCircuit<Scalar>> Keys<C> {
         Digest::of(&self.pp.digest())
     }
 
-    fn build(layout: Arc<Layout>, hasher: Hasher<Scalar>, placeholder: &C, name: String, src: KeySource<'_>) -> Result<Self, CircuitError> {
+    fn build(layout: Arc<Layout>, hasher: Hasher<Scalar>, placeholder: &C, name: &str, src: KeySource<'_>) -> Result<Self, CircuitError> {
         let nova = |e: nova_snark::errors::NovaError| CircuitError::Proving(e.to_string());
-        let path = src.cache.map(|dir| dir.join(&name));
-        let cached = match (&path, src.pin) {
-            (Some(path), Some(pin)) => load_cached::<C>(path, pin)?,
+        // A cache file is named by its parameters' digest: a pin reads only
+        // the file of that digest, so parameters of another circuit or
+        // Candor version (after the step rules change, say) are never read
+        // in its place; they stay beside it under their own name.
+        let file = |digest: &Digest| src.cache.map(|dir| dir.join(format!("{name}-{}.pp", &digest.to_string()[..16])));
+        let cached = match (src.pin.as_ref().and_then(file), src.pin) {
+            (Some(path), Some(pin)) => load_cached::<C>(&path, pin)?,
             _ => None,
         };
         let pp = match cached {
@@ -140,8 +144,8 @@ impl<C: StepCircuit<Scalar>> Keys<C> {
                         "public parameters derived; pin this digest in the study's [params] to load them from a cache"
                     ),
                 }
-                if let Some(path) = &path {
-                    store_cached(path, &pp)?;
+                if let Some(path) = file(&derived) {
+                    store_cached(&path, &pp)?;
                 }
                 pp
             }
@@ -157,8 +161,7 @@ impl TrainKeys {
         let layout = Arc::new(layout.clone());
         let hasher = Hasher::default();
         let c = TrainCircuit::placeholder(layout.clone(), hasher.clone());
-        let name = format!("train-{}.pp", spec_tag(&layout)?);
-        Self::build(layout, hasher, &c, name, src)
+        Self::build(layout, hasher, &c, "train", src)
     }
 }
 
@@ -168,19 +171,13 @@ impl DataKeys {
         let layout = Arc::new(layout.clone());
         let hasher = Hasher::default();
         let c = DataCircuit::placeholder(layout.clone(), hasher.clone());
-        let name = format!("data-{}.pp", spec_tag(&layout)?);
-        Self::build(layout, hasher, &c, name, src)
+        Self::build(layout, hasher, &c, "data", src)
     }
 }
 
 /// Hex of a field element's canonical bytes.
 pub fn hex_digest(x: &Scalar) -> String {
     hex::encode(field::to_bytes(x))
-}
-
-fn spec_tag(layout: &Layout) -> Result<String, CircuitError> {
-    let words = layout.spec.to_words()?;
-    Ok(hex_digest(&Hasher::<Scalar>::default().hash(&words.into_iter().map(Scalar::from).collect::<Vec<_>>()))[..16].to_string())
 }
 
 /// Cache file: the parameter digest (32 bytes) then the MessagePack of the
