@@ -83,10 +83,10 @@ fn honest_mlp_folds_satisfy_and_match_the_reference() {
 fn mlp_constraint_counts_are_pinned() {
     let mut got = vec![];
     for (d, h, classes, b, expect) in [
-        (5, 4, 3, 4, 6512usize),
+        (5, 4, 3, 4, 6692usize),
         (5, 4, 0, 4, 4844),
         (30, 16, 0, 16, 51204),   // breast cancer 30-16-1
-        (64, 16, 10, 16, 118446), // digits 64-16-10
+        (64, 16, 10, 16, 120526), // digits 64-16-10
     ] {
         let fx = fixture(fixtures::mlp_spec(d, h, classes, b, 1), false);
         let (cs, _) = run(&fx, &fx.circuit);

@@ -42,8 +42,8 @@ fn honest_mlp_proof_verifies_and_attests_the_reference_model() {
 #[test]
 fn mlp_parameter_digest_and_constraint_counts_are_pinned() {
     let s = setup();
-    assert_eq!(s.keys.pp.num_constraints(), (19258, 10349));
-    assert_eq!(s.keys.digest_hex(), "2ab0a9ad06ccbe19333b3384b2bcd451bf750b69a057449f5985e242d7c5eb02");
+    assert_eq!(s.keys.pp.num_constraints(), (19586, 10349));
+    assert_eq!(s.keys.digest_hex(), "00dc47ad54b5e6a96b2ae61bd4cb4a252c7db834067ccd2cfee4df482f897a00");
 }
 
 #[test]

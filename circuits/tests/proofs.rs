@@ -52,7 +52,7 @@ fn honest_proof_verifies_and_attests_the_reference_model() {
 fn parameter_digest_and_constraint_counts_are_pinned() {
     let s = setup();
     assert_eq!(s.keys.pp.num_constraints(), (13765, 10349));
-    assert_eq!(s.keys.digest_hex(), "d48762fdf2df81a2f022c2843e547d6fdb07cf4cadab786f72eba8dbb2f2e303");
+    assert_eq!(s.keys.digest_hex(), "6afa733aca0e6e62b98b4ea62aeded96ab643cb1d0a550abf1b092e485df0b02");
 }
 
 #[test]

@@ -38,16 +38,27 @@ pub fn exp2_approx(z: i128, format: FixedFormat) -> i128 {
     ((1i128 << f) + r) << n
 }
 
-/// Probabilities in the format: `p_k = floor(e_k 2^f / S)` with
-/// `e = exp2_approx(z)` and `S = sum_k e_k` (at least `2^f`, never zero),
-/// a constrained division in a circuit (quotient and remainder, the
-/// remainder range-checked below `S`). This is the softmax of `z ln 2`, up to
-/// the interpolation and the floor; it sums to `2^f` minus at most one unit
-/// per class.
+/// Probabilities in the format: `p_k = e_k 2^f / S` rounded to nearest
+/// (ties up), i.e. `floor((2 e_k 2^f + S) / 2S)`, with
+/// `e_k = exp2_approx(z_k - max_j z_j)` and `S = sum_k e_k` (at least
+/// `2^(f + 2^int_bits)`, never zero), a constrained division in a circuit
+/// (quotient and remainder, the remainder range-checked below `2S`). This is
+/// the softmax of `z ln 2`, up to the interpolation and the rounding; it
+/// sums to `2^f` within half a unit per class.
+///
+/// Why the maximum is subtracted (issue 24): `exp2_approx` clamps at the
+/// format's top, and a row whose true logit was clamped kept a constant
+/// error, pushing the same weights every step until one overflowed; after
+/// the shift every argument is at most 0, so nothing saturates at the top
+/// and the softmax is invariant to a common shift, as in float. Why the
+/// quotient is rounded: a row classified with a wide margin gets exactly
+/// `1.0` and zeros, so its gradient vanishes (with a floor it stayed a unit
+/// short of `1.0`).
 pub fn softmax2(z: &[i128], format: FixedFormat) -> Vec<i128> {
-    let e: Vec<i128> = z.iter().map(|&v| exp2_approx(v, format)).collect();
+    let m = z.iter().copied().max().unwrap_or(0);
+    let e: Vec<i128> = z.iter().map(|&v| exp2_approx(v - m, format)).collect();
     let s: i128 = e.iter().sum();
-    e.iter().map(|&v| (v << format.frac_bits).div_euclid(s)).collect()
+    e.iter().map(|&v| ((v << (format.frac_bits + 1)) + s).div_euclid(2 * s)).collect()
 }
 
 #[cfg(test)]
@@ -82,7 +93,8 @@ mod tests {
             let q: Vec<i128> = z.iter().map(|&v| i128::from(FMT.quantize_clipped(v).unwrap())).collect();
             let p = softmax2(&q, FMT);
             let total: i128 = p.iter().sum();
-            assert!((512 - 3..=512).contains(&total), "{z:?}: sums to {total}");
+            // each of the 3 rounded to nearest: within 1.5 units of 1.0
+            assert!((512 - 1..=512 + 1).contains(&total), "{z:?}: sums to {total}");
             // float softmax of the clamped logits in base 2
             let zc: Vec<f64> = q.iter().map(|&v| FMT.to_f64(v as i64)).collect();
             let s: f64 = zc.iter().map(|v| v.exp2()).sum();

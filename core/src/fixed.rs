@@ -3,7 +3,9 @@
 //! A value `q` (an integer) stands for `q / 2^frac_bits`. Every rescaling
 //! rounds toward negative infinity (floor), which is what an arithmetic right
 //! shift does natively and what a quotient/remainder decomposition with a
-//! non-negative remainder does in-circuit.
+//! non-negative remainder does in-circuit; a parameter update adds half the
+//! divisor first, and so rounds to nearest (`Layout::update`), because its
+//! error accumulates over every step of training.
 
 use crate::CoreError;
 use serde::{Deserialize, Serialize};

@@ -33,7 +33,8 @@ pub struct Layout {
     /// Learning rate as an integer in the format (`lr * 2^f`).
     pub lr_q: i64,
     /// `log2 D` with `D = B 2^(2f)`: the update is
-    /// `w' = floor((w D - lr_q G) / D)`.
+    /// `w' = floor((w D - lr_q G + D/2) / D)`, `w - lr G / D` rounded to
+    /// nearest (see [`Layout::update`]).
     pub upd_shift: u32,
     /// Width of a data value and of a weight.
     pub value_bits: u32,
@@ -130,7 +131,8 @@ impl Layout {
         let grad_bound = b as u128 * err_max * half.max(one);
         // sized for the largest learning rate, so that the data packing (and
         // so the data commitment) does not change with the learning rate
-        let upd_bound = half * (1u128 << upd_shift) + one * grad_bound;
+        // plus D/2, the offset that makes the update round to nearest
+        let upd_bound = half * (1u128 << upd_shift) + one * grad_bound + (1u128 << (upd_shift - 1));
         let upd_bits = k + upd_shift;
         let bwd_bits = signed_bits_for(upd_bound).max(upd_bits);
         for (what, bits) in [("pre-activation", fwd_bits), ("update", bwd_bits)] {
@@ -157,6 +159,19 @@ impl Layout {
             mlp,
             softmax_sum_bits,
         })
+    }
+
+    /// One parameter's SGD update from its gradient `g` (the batch's sum,
+    /// scaled by `2^(2f)`): the value `v = w D - lr_q g + D/2` that the
+    /// circuit decomposes, and the new parameter `floor(v / D)`, which is
+    /// `w - lr g / D` rounded to nearest (ties up). Flooring instead biased
+    /// every parameter down by half a unit in the last place per step, and
+    /// softmax regression drifted until its weights overflowed (issue 24).
+    /// The caller checks the new parameter's range.
+    pub fn update(&self, w: i64, g: i128) -> (i128, i128) {
+        let s = self.upd_shift;
+        let v = (i128::from(w) << s) - i128::from(self.lr_q) * g + (1i128 << (s - 1));
+        (v, v >> s)
     }
 
     /// Number of features.
@@ -238,9 +253,11 @@ fn softmax_regression_layout(spec: &TrainSpec, lr_q: i64, fwd_bits: u32) -> Resu
     if fwd_bits <= fmt.frac_bits + fmt.total_bits() {
         return Err(CoreError::InvalidSpec(format!("{fmt} is too narrow for softmax regression's logits")));
     }
-    let exp_max = crate::activation::exp2_approx(i128::from(fmt.max()), fmt) as u128;
+    // softmax2 subtracts the row's maximum: every exponent is of a value <= 0
+    let exp_max = crate::activation::exp2_approx(0, fmt) as u128;
     let sum_bits = 128 - (k as u128 * exp_max).leading_zeros();
-    if sum_bits + fmt.frac_bits > F64_EXACT_BITS {
+    // the rounded quotient's numerator 2 e 2^f + S
+    if sum_bits + fmt.frac_bits + 2 > F64_EXACT_BITS {
         return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for an exact softmax in f64")));
     }
     Ok(sum_bits)
@@ -261,12 +278,13 @@ fn mlp_layout(spec: &TrainSpec, lr_q: i64, upd_shift: u32, upd_bits: u32) -> Res
     }
     let back_bits = signed_bits_for(k as u128 * one * half);
     // the W2 gradient sums e a over the batch; its bias e 2^f, and a <= MAX
-    let g2_bound = half * (1u128 << upd_shift) + one * (spec.batch_size as u128 * one * half);
+    let g2_bound = half * (1u128 << upd_shift) + one * (spec.batch_size as u128 * one * half) + (1u128 << (upd_shift - 1));
     let g2_bits = signed_bits_for(g2_bound).max(upd_bits);
-    let exp_max = crate::activation::exp2_approx(i128::from(fmt.max()), fmt) as u128;
+    // softmax2 subtracts the row's maximum: every exponent is of a value <= 0
+    let exp_max = crate::activation::exp2_approx(0, fmt) as u128;
     let sum_bits = 128 - (k as u128 * exp_max).leading_zeros();
-    // the candle trainer divides exp * 2^f exactly in f64
-    if sum_bits + f > F64_EXACT_BITS || g2_bits > F64_EXACT_BITS {
+    // the candle trainer divides 2 exp 2^f + S exactly in f64
+    if sum_bits + f + 2 > F64_EXACT_BITS || g2_bits > F64_EXACT_BITS {
         return Err(CoreError::InvalidSpec(format!("{fmt} is too wide for an exact MLP step in f64")));
     }
     Ok(MlpLayout { pre2_bits, back_bits, g2_bits, sum_bits })

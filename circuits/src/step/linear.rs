@@ -10,6 +10,7 @@
 //!    the new weight, range-checked to the format by construction.
 
 use super::meta::Meta;
+use super::packed::rounding;
 use crate::field::{fe, pow2};
 use crate::gadgets::{alloc_lin, enforce_eq, hard_sigmoid, mul, Bits, Lin};
 use crate::packing::{col_chunk_rows, meta_elements, row_chunk_features};
@@ -67,9 +68,9 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         err.push(Lin::num(&mul(cs.namespace(|| "mask"), &mask[b], &target)?));
     }
 
-    // Gradient and update: w D - lr G in row-packed slots.
+    // Gradient and update: w D - lr G + D/2 in row-packed slots.
     let row0 = col0 + l.fwd_columns() * l.fwd_chunks();
-    let (lr, dd) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift));
+    let (lr, dd, half) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift), rounding(l, one));
     let mut upd = Vec::with_capacity(d + 1);
     for c in 0..l.bwd_chunks() {
         let feats = row_chunk_features(l, c);
@@ -82,7 +83,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         let mut claimed = Lin::zero();
         for i in feats.clone() {
             let slot = pow2::<F>(l.bwd_bits * (i - feats.start) as u32);
-            expect = expect.add_scaled(slot * dd, &params[i]);
+            expect = expect.add_scaled(slot * dd, &params[i]).add_scaled(slot, &half);
             let bits = Bits::alloc(cs.namespace(|| format!("upd{i}")), trace.upd[i], l.upd_bits)?;
             claimed = claimed.add_scaled(slot, &bits.signed(one));
             upd.push(bits);
@@ -90,7 +91,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         enforce_eq(cs.namespace(|| format!("bwd{c}")), &claimed, &expect);
     }
     let err_sum = err.iter().fold(Lin::zero(), |acc, e| acc.add(e));
-    let expect = params[d].clone().scale(dd).add_scaled(-lr * pow2::<F>(f), &err_sum);
+    let expect = params[d].clone().scale(dd).add_scaled(-lr * pow2::<F>(f), &err_sum).add(&half);
     let bits = Bits::alloc(cs.namespace(|| "upd_bias"), trace.upd[d], l.upd_bits)?;
     enforce_eq(cs.namespace(|| "bwd_bias"), &bits.signed(one), &expect);
     upd.push(bits);

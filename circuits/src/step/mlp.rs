@@ -23,7 +23,7 @@
 //!   `w D - lr G`, whose high bits are the new weight.
 
 use super::meta::Meta;
-use super::packed::{pre_from_columns, update_from_rows};
+use super::packed::{pre_from_columns, rounding, update_from_rows};
 use crate::field::{fe, pow2};
 use crate::gadgets::{alloc_lin, claim_one, claim_slots, enforce_eq, hard_sigmoid, mul, pack_lin, relu, softmax2, Bits, Lin};
 use crate::packing::{col_chunk_rows, meta_elements};
@@ -159,7 +159,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     }
 
     // Updates: w D - lr G decomposed per parameter.
-    let (lr, dd) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift));
+    let (lr, dd, half) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift), rounding(l, one));
     let lr_one = lr * pow2::<F>(f);
     let mut upd: Vec<Option<Bits<F>>> = (0..params.len()).map(|_| None).collect();
     let row0 = col0 + l.fwd_columns() * l.fwd_chunks();
@@ -176,7 +176,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             one,
         )?;
         let dsum = (0..bs).fold(Lin::zero(), |acc, b| acc.add(&delta[b * h + j]));
-        let expect = params[p.b1(j)].clone().scale(dd).add_scaled(-lr_one, &dsum);
+        let expect = params[p.b1(j)].clone().scale(dd).add_scaled(-lr_one, &dsum).add(&half);
         upd[p.b1(j)] = Some(claim_one(cs, &format!("b1_{j}"), t.upd[p.b1(j)], l.upd_bits, &expect, one)?);
 
         // W2 row j from errors packed over classes.
@@ -191,7 +191,8 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
             }
             let mut expect = grad.scale(-lr);
             for c in classes.clone() {
-                expect = expect.add_scaled(pow2::<F>(m.g2_bits * (c - c0) as u32) * dd, &params[p.w2(j, c)]);
+                let slot = pow2::<F>(m.g2_bits * (c - c0) as u32);
+                expect = expect.add_scaled(slot * dd, &params[p.w2(j, c)]).add_scaled(slot, &half);
             }
             let vals: Vec<i128> = classes.clone().map(|c| t.upd[p.w2(j, c)]).collect();
             let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (m.g2_bits, l.upd_bits), one)?;
@@ -203,7 +204,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
     }
     for c in 0..k {
         let esum = (0..bs).fold(Lin::zero(), |acc, b| acc.add(&err[b * k + c]));
-        let expect = params[p.b2(c)].clone().scale(dd).add_scaled(-lr_one, &esum);
+        let expect = params[p.b2(c)].clone().scale(dd).add_scaled(-lr_one, &esum).add(&half);
         upd[p.b2(c)] = Some(claim_one(cs, &format!("b2_{c}"), t.upd[p.b2(c)], l.upd_bits, &expect, one)?);
     }
 

@@ -3,7 +3,7 @@
 //! the row packing.
 
 use crate::field::{fe, pow2};
-use crate::gadgets::{claim_slots, enforce_eq, mul, Bits, Lin};
+use crate::gadgets::{claim_slots, constant, enforce_eq, mul, Bits, Lin};
 use crate::packing::{col_chunk_rows, row_chunk_features};
 use crate::CircuitField;
 use candor_core::Layout;
@@ -37,6 +37,13 @@ pub(crate) fn pre_from_columns<F: CircuitField, CS: ConstraintSystem<F>>(
     Ok(bits)
 }
 
+/// `D/2`, the constant each update value carries so that its high bits are
+/// the new weight rounded to nearest ([`Layout::update`]): one more term in
+/// a linear combination, no constraint.
+pub(crate) fn rounding<F: CircuitField>(l: &Layout, one: Variable) -> Lin<F> {
+    constant(1i128 << (l.upd_shift - 1), one)
+}
+
 /// The parameters, their update values `w D - lr G` (the witness) and the
 /// decompositions proven so far, by parameter index.
 pub(crate) type Updates<'a, F> = (&'a [Lin<F>], &'a [i128], &'a mut [Option<Bits<F>>]);
@@ -44,8 +51,8 @@ pub(crate) type Updates<'a, F> = (&'a [Lin<F>], &'a [i128], &'a mut [Option<Bits
 /// One parameter per feature (`index(i)` is feature `i`'s) updated from the
 /// committed row packing `rows` (`R_b` per row and feature chunk): per chunk,
 /// `sum_b e_b R_b` puts every feature's gradient in its slot, and one
-/// decomposition per parameter proves `w D - lr G` (its high bits are the
-/// new weight). `errs` holds one error per row; the decompositions go into
+/// decomposition per parameter proves `w D - lr G + D/2` (its high bits
+/// are the new weight). `errs` holds one error per row; the decompositions go into
 /// `upd`. Shared by the MLP's hidden layer and softmax regression.
 pub(crate) fn update_from_rows<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
@@ -56,7 +63,7 @@ pub(crate) fn update_from_rows<F: CircuitField, CS: ConstraintSystem<F>>(
     index: impl Fn(usize) -> usize,
     one: Variable,
 ) -> Result<(), SynthesisError> {
-    let (lr, dd) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift));
+    let (lr, dd, half) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift), rounding(l, one));
     for c in 0..l.bwd_chunks() {
         let mut cs = cs.namespace(|| format!("chunk{c}"));
         let feats = row_chunk_features(l, c);
@@ -67,7 +74,8 @@ pub(crate) fn update_from_rows<F: CircuitField, CS: ConstraintSystem<F>>(
         }
         let mut expect = grad.scale(-lr);
         for i in feats.clone() {
-            expect = expect.add_scaled(pow2::<F>(l.bwd_bits * (i - feats.start) as u32) * dd, &params[index(i)]);
+            let slot = pow2::<F>(l.bwd_bits * (i - feats.start) as u32);
+            expect = expect.add_scaled(slot * dd, &params[index(i)]).add_scaled(slot, &half);
         }
         let vals: Vec<i128> = feats.clone().map(|i| values[index(i)]).collect();
         let (bits, claimed) = claim_slots(&mut cs, "upd", &vals, (l.bwd_bits, l.upd_bits), one)?;

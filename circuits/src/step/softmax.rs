@@ -13,7 +13,7 @@
 //!   `w D - lr G`, whose high bits are the new weight.
 
 use super::meta::Meta;
-use super::packed::{pre_from_columns, update_from_rows};
+use super::packed::{pre_from_columns, rounding, update_from_rows};
 use crate::field::{fe, pow2};
 use crate::gadgets::{alloc_lin, claim_one, mul, softmax2, Bits, Lin};
 use crate::packing::{col_chunk_rows, meta_elements};
@@ -70,15 +70,15 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         }
     }
 
-    // Updates: w D - lr G in row-packed slots, per class.
-    let (lr, dd) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift));
+    // Updates: w D - lr G + D/2 in row-packed slots, per class.
+    let (lr, dd, half) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift), rounding(l, one));
     let row0 = col0 + l.fwd_columns() * l.fwd_chunks();
     let mut upd: Vec<Option<Bits<F>>> = (0..params.len()).map(|_| None).collect();
     for c in 0..k {
         let errs: Vec<Lin<F>> = (0..bs).map(|b| err[b * k + c].clone()).collect();
         update_from_rows(&mut cs.namespace(|| format!("grad{c}")), l, &elems[row0..], &errs, (params, &t.upd, &mut upd), |i| w(i, c), one)?;
         let esum = (0..bs).fold(Lin::zero(), |acc, b| acc.add(&err[b * k + c]));
-        let expect = params[bias(c)].clone().scale(dd).add_scaled(-lr * pow2::<F>(f), &esum);
+        let expect = params[bias(c)].clone().scale(dd).add_scaled(-lr * pow2::<F>(f), &esum).add(&half);
         upd[bias(c)] = Some(claim_one(cs, &format!("bias{c}"), t.upd[bias(c)], l.upd_bits, &expect, one)?);
     }
 

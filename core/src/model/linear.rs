@@ -79,7 +79,7 @@ pub struct StepTrace {
     pub pre: Vec<i128>,
     /// Masked output error per row.
     pub err: Vec<i128>,
-    /// Update value `w D - lr G` per parameter (the backward slot value).
+    /// Update value `w D - lr G + D/2` per parameter (the backward slot value).
     pub upd: Vec<i128>,
 }
 
@@ -122,8 +122,7 @@ pub fn sgd_step(layout: &Layout, model: &LinearModel, batch: &Batch) -> Result<(
     let mut next = Vec::with_capacity(d + 1);
     for (i, w) in model.params().into_iter().enumerate() {
         let g: i128 = (0..bs).map(|b| err[b] * if i < d { batch.x(b, i) as i128 } else { one }).sum();
-        let u = ((w as i128) << layout.upd_shift) - layout.lr_q as i128 * g;
-        let w2 = floor_shift(u, layout.upd_shift);
+        let (u, w2) = layout.update(w, g);
         check(fmt.contains(w2), "updated weight", w2, fmt.min(), fmt.max())?;
         upd.push(u);
         next.push(w2 as i64);
@@ -174,10 +173,11 @@ mod tests {
         assert_eq!(t.pre, vec![192, -256]);
         assert_eq!(t.err, vec![-5, 4]);
         // G = (-5*16 + 4*-16, -5*16 + 4*8, -5*16 + 4*16) = (-144, -48, -16)
-        // upd = w*512 - 8G = (8192+1152, -4096+384, 2048+128)
-        assert_eq!(t.upd, vec![9344, -3712, 2176]);
-        // floor(/512): 18, -8 (-7.25 -> -8), 4
-        assert_eq!(next, LinearModel { weights: vec![18, -8], bias: 4 });
+        // upd = w*512 - 8G + 256 = (8192+1152, -4096+384, 2048+128) + 256
+        assert_eq!(t.upd, vec![9600, -3456, 2432]);
+        // floor(/512), i.e. (w*512 - 8G) / 512 rounded to nearest:
+        // 18 (18.25), -7 (-7.25), 4 (4.25)
+        assert_eq!(next, LinearModel { weights: vec![18, -7], bias: 4 });
     }
 
     #[test]

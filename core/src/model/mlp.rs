@@ -25,7 +25,7 @@
 //! G2_jk = sum_b e_bk a_bj            G_b2_k = sum_b e_bk 2^f
 //! d_bj  = floor(sum_k e_bk W2_jk / 2^f) * [0 <= z1_bj <= MAX]
 //! G1_ij = sum_b d_bj x_bi            G_b1_j = sum_b d_bj 2^f
-//! w'    = floor((w D - lr G) / D)    for every parameter (overflow: error)
+//! w'    = floor((w D - lr G + D/2) / D)  for every parameter: rounded to nearest (overflow: error)
 //! ```
 //!
 //! `W2` in the hidden error is the step's starting `W2`, as in textbook
@@ -180,7 +180,7 @@ pub struct MlpTrace {
     pub pre2: Vec<i128>,
     /// Back-propagated sums `sum_k e_k W2_jk` before the floor, `[b * hidden + j]`.
     pub back: Vec<i128>,
-    /// `w D - lr G` per parameter, in canonical order.
+    /// `w D - lr G + D/2` per parameter, in canonical order.
     pub upd: Vec<i128>,
 }
 
@@ -236,11 +236,9 @@ pub fn mlp_step_traced(layout: &Layout, model: &Mlp, batch: &Batch) -> Result<(M
         t.pre2.extend(pre2);
     }
     let grads = [g1, gb1, g2, gb2].concat();
-    let shift = layout.upd_shift;
     let mut next = Vec::with_capacity(grads.len());
     for (w, g) in model.params().into_iter().zip(grads) {
-        let u = (i128::from(w) << shift) - i128::from(layout.lr_q) * g;
-        let w2 = floor_shift(u, shift);
+        let (u, w2) = layout.update(w, g);
         if !fmt.contains(w2) {
             return Err(overflow("updated weight", w2, fmt));
         }

@@ -10,7 +10,7 @@
 //! z_bk   = floor(pre_bk / 2^f)
 //! e_bk   = mask_b (softmax2(z_b)_k - [k = y_b] 2^f)
 //! G_ik   = sum_b e_bk x_bi         G_b_k = sum_b e_bk 2^f
-//! w'     = floor((w D - lr G) / D)     D = B 2^(2f), overflow: error
+//! w'     = floor((w D - lr G + D/2) / D)     D = B 2^(2f): rounded to nearest, overflow: error
 //! ```
 //!
 //! It is the MLP's output layer ([`super::mlp`]) applied to the features
@@ -43,7 +43,7 @@ pub struct SoftmaxRegression {
 pub struct SoftmaxTrace {
     /// Pre-activations before the floor, `[b * classes + k]`.
     pub pre: Vec<i128>,
-    /// `w D - lr G` per parameter, in canonical order.
+    /// `w D - lr G + D/2` per parameter, in canonical order.
     pub upd: Vec<i128>,
 }
 
@@ -153,8 +153,7 @@ pub fn softmax_step(layout: &Layout, model: &SoftmaxRegression, batch: &Batch) -
     let mut upd = Vec::with_capacity(g.len() + k);
     let mut next = Vec::with_capacity(g.len() + k);
     for (w, g) in model.params().into_iter().zip(g.into_iter().chain(gb)) {
-        let u = (i128::from(w) << layout.upd_shift) - i128::from(layout.lr_q) * g;
-        let w2 = floor_shift(u, layout.upd_shift);
+        let (u, w2) = layout.update(w, g);
         if !fmt.contains(w2) {
             return Err(overflow("updated weight", w2, fmt));
         }
@@ -189,14 +188,15 @@ mod tests {
         let batch = Batch { x: vec![16, 0, 0, -16], y: vec![0, 2], mask: vec![true, true] };
         let (next, t) = softmax_step(&l, &m, &batch).unwrap();
         assert_eq!(t.pre, vec![0; 6]);
-        // zero logits: softmax2 = floor(16 / 3) = 5 for every class;
+        // zero logits: softmax2 = 16 / 3 rounded = 5 for every class;
         // row 0 (x = (1, 0), y = 0): e = (-11, 5, 5); row 1 (x = (0, -1), y = 2): e = (5, 5, -11)
         // G_0k = 16 e_0k = (-176, 80, 80); G_1k = -16 e_1k = (-80, -80, 176)
         // G_bk = 16 (e_0k + e_1k) = (-96, 160, -96)
         let g = [-176, 80, 80, -80, -80, 176, -96, 160, -96];
-        assert_eq!(t.upd, g.iter().map(|&v| -8 * v).collect::<Vec<i128>>());
-        // floor(-8 G / 512): 2.75 -> 2, -1.25 -> -2, ...
-        assert_eq!(next.params(), vec![2, -2, -2, 1, 1, -3, 1, -3, 1]);
+        assert_eq!(t.upd, g.iter().map(|&v| -8 * v + 256).collect::<Vec<i128>>());
+        // -8 G / 512 rounded to nearest (ties up): 2.75 -> 3, -1.25 -> -1,
+        // 1.5 -> 2, -2.5 -> -2, ...
+        assert_eq!(next.params(), vec![3, -1, -1, 1, 1, -3, 2, -2, 2]);
     }
 
     #[test]

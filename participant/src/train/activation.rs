@@ -40,12 +40,15 @@ pub fn exp2_approx(z: &Tensor, fmt: FixedFormat) -> Result<Tensor, ParticipantEr
     Ok((r.affine(1.0, one)? * pow)?)
 }
 
-/// `softmax2` on a `B x k` tensor of logits: `floor(e_k 2^f / S)`, `e =
-/// exp2_approx(z)`, `S = sum_k e_k`. The division is exact in f64 (see
-/// [`super::mlp`]).
+/// `softmax2` on a `B x k` tensor of logits: `floor((2 e_k 2^f + S) / 2S)`
+/// (`e_k 2^f / S` rounded to nearest), `e = exp2_approx(z - max_k z_k)`,
+/// `S = sum_k e_k`. The division is exact in f64 (see [`super::mlp`]).
 pub fn softmax2(z: &Tensor, fmt: FixedFormat) -> Result<Tensor, ParticipantError> {
     debug_assert_eq!(z.dtype(), DType::F64, "softmax2 is exact on f64 only");
-    let e = exp2_approx(z, fmt)?;
+    // the row's maximum subtracted, as `candor_core::activation::softmax2` does
+    let z = z.broadcast_sub(&z.max_keepdim(D::Minus1)?)?;
+    let e = exp2_approx(&z, fmt)?;
     let s = e.sum_keepdim(D::Minus1)?;
-    Ok(e.affine(fmt.one() as f64, 0.0)?.broadcast_div(&s)?.floor()?)
+    let num = e.affine(2.0 * fmt.one() as f64, 0.0)?.broadcast_add(&s)?;
+    Ok(num.broadcast_div(&s.affine(2.0, 0.0)?)?.floor()?)
 }

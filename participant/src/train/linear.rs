@@ -79,13 +79,14 @@ impl Trainer for FixedTrainer {
             Task::Linear => z,
         };
         let err = (err * t.mask)?;
-        // w' = floor((w D - lr G) / D), G = x^T e; the bias input is 1.0 = 2^f
+        // w' = floor((w D - lr G + D/2) / D), G = x^T e (rounded to nearest);
+        // the bias input is 1.0 = 2^f
         let d = 2f64.powi(l.upd_shift as i32);
         let lr = l.lr_q as f64;
         let g = t.x.t()?.matmul(&err)?;
         let gb = err.sum_keepdim(0)?.affine(one, 0.0)?;
         let step = |w: &Tensor, g: &Tensor| -> candle_core::Result<Tensor> {
-            (w.affine(d, 0.0)? - g.affine(lr, 0.0)?)?.affine(1.0 / d, 0.0)?.floor()
+            (w.affine(d, d / 2.0)? - g.affine(lr, 0.0)?)?.affine(1.0 / d, 0.0)?.floor()
         };
         let w = step(&self.dense.w, &g)?;
         let b = step(&self.dense.b, &gb)?;

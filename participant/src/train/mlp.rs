@@ -7,10 +7,10 @@
 //! Exactness: every tensor holds integers below 2^53 (checked bounds below),
 //! products and sums of such integers are exact in f64 whatever the order,
 //! scaling by powers of two is exact, and `floor` is the format's rounding.
-//! The one true division, `floor(e 2^f / S)` in `softmax2`, is exact too:
-//! the numerator is an integer below 2^52 (checked), and for `n < 2^53` and
-//! an integer `S`, the correctly rounded `n / S` never crosses an integer,
-//! so its floor is the integer quotient.
+//! The one true division, `floor((2 e 2^f + S) / 2S)` in `softmax2`, is
+//! exact too: the numerator is an integer below 2^53 (checked), and for
+//! `n < 2^53` and an integer divisor, the correctly rounded quotient never
+//! crosses an integer, so its floor is the integer quotient.
 
 use super::activation::{hard_sigmoid, relu_clipped, relu_passes, softmax2};
 use super::{Exact, Reference, Trainer};
@@ -133,7 +133,8 @@ impl Trainer for FixedMlpTrainer {
         let d = 2f64.powi(self.upd_shift as i32);
         let lr = self.lr_q as f64;
         let step = |w: &Tensor, g: &Tensor| -> Result<Tensor, ParticipantError> {
-            let w = floor_div(&(w.affine(d, 0.0)? - g.affine(lr, 0.0)?)?, d)?;
+            // w' = floor((w D - lr G + D/2) / D): rounded to nearest
+            let w = floor_div(&(w.affine(d, d / 2.0)? - g.affine(lr, 0.0)?)?, d)?;
             let (lo, hi) = (w.min_keepdim(0)?.min_keepdim(1)?, w.max_keepdim(0)?.max_keepdim(1)?);
             let (lo, hi) = (lo.flatten_all()?.to_vec1::<f64>()?[0], hi.flatten_all()?.to_vec1::<f64>()?[0]);
             for v in [lo, hi] {

@@ -54,7 +54,8 @@ impl Trainer for FixedSoftmaxTrainer {
         let gb = err.sum_keepdim(0)?.affine(one, 0.0)?;
         let dd = 2f64.powi(l.upd_shift as i32);
         let lr = l.lr_q as f64;
-        let step = |w: &Tensor, g: &Tensor| (w.affine(dd, 0.0)? - g.affine(lr, 0.0)?)?.affine(1.0 / dd, 0.0)?.floor();
+        // w' = floor((w D - lr G + D/2) / D): rounded to nearest
+        let step = |w: &Tensor, g: &Tensor| (w.affine(dd, dd / 2.0)? - g.affine(lr, 0.0)?)?.affine(1.0 / dd, 0.0)?.floor();
         let (w, b) = (step(&self.w, &g)?, step(&self.b, &gb)?);
         for v in [&w, &b] {
             if let Some(bad) = v.flatten_all()?.to_vec1::<f64>()?.into_iter().find(|&v| !fmt.contains(v as i128)) {
