@@ -23,7 +23,7 @@ use candor_circuits::verifier::{DataCommitment, Digest};
 use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::bounded_reason;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::path::Path;
@@ -230,7 +230,7 @@ impl Store {
         participants: &BTreeMap<PeerKey, Admitted>,
         federation: &[u8],
     ) -> Result<(), CoordinatorError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (key, value) in [
             ("federation", hex::encode(federation)),
             ("spec", serde_json::to_string(spec).map_err(|e| CoordinatorError::Config(e.to_string()))?),
@@ -348,7 +348,7 @@ impl Store {
     /// metrics (JSON: held-out evaluation, verification seconds). Closing a
     /// closed round is an error.
     pub fn closed(&mut self, round: u64, aggregated: &[PeerKey], model: Option<&Model>, metrics: &str) -> Result<(), CoordinatorError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let global: Vec<u8> = tx.query_row("SELECT global FROM rounds WHERE id = ?1 AND closed = 0", [round], |r| r.get(0))?;
         let result = model.map_or(global, enc);
         tx.execute("UPDATE rounds SET closed = 1, result = ?2, metrics = ?3 WHERE id = ?1", params![round, result, metrics])?;
