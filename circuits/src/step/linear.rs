@@ -6,7 +6,7 @@
 //!    feeds the hard sigmoid's saturation tests;
 //! 2. error `e_b = mask_b (sigma_b - y_b)` (or `mask_b z_b` for regression);
 //! 3. gradient: `sum_b e_b R_b` puts every feature's gradient in its slot;
-//!    one decomposition per parameter proves `w D - lr G`, whose high bits are
+//!    one decomposition per parameter proves `w D - lr G + D/2`, whose high bits are
 //!    the new weight, range-checked to the format by construction.
 
 use super::meta::Meta;

@@ -20,7 +20,7 @@
 //! - gradients: `W1` from the committed row packing (`B` products per unit and
 //!   feature chunk), `W2` from errors packed over classes (`B` products per
 //!   unit and class chunk); one decomposition per parameter proves
-//!   `w D - lr G`, whose high bits are the new weight.
+//!   `w D - lr G + D/2`, whose high bits are the new weight (rounded to nearest).
 
 use super::meta::Meta;
 use super::packed::{pre_from_columns, rounding, update_from_rows};
@@ -158,7 +158,7 @@ pub(crate) fn synthesize_step<F: CircuitField, CS: ConstraintSystem<F>>(
         }
     }
 
-    // Updates: w D - lr G decomposed per parameter.
+    // Updates: w D - lr G + D/2 decomposed per parameter.
     let (lr, dd, half) = (fe::<F>(l.lr_q as i128), pow2::<F>(l.upd_shift), rounding(l, one));
     let lr_one = lr * pow2::<F>(f);
     let mut upd: Vec<Option<Bits<F>>> = (0..params.len()).map(|_| None).collect();

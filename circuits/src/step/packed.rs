@@ -44,7 +44,7 @@ pub(crate) fn rounding<F: CircuitField>(l: &Layout, one: Variable) -> Lin<F> {
     constant(1i128 << (l.upd_shift - 1), one)
 }
 
-/// The parameters, their update values `w D - lr G` (the witness) and the
+/// The parameters, their update values `w D - lr G + D/2` (the witness) and the
 /// decompositions proven so far, by parameter index.
 pub(crate) type Updates<'a, F> = (&'a [Lin<F>], &'a [i128], &'a mut [Option<Bits<F>>]);
 
@@ -52,8 +52,8 @@ pub(crate) type Updates<'a, F> = (&'a [Lin<F>], &'a [i128], &'a mut [Option<Bits
 /// committed row packing `rows` (`R_b` per row and feature chunk): per chunk,
 /// `sum_b e_b R_b` puts every feature's gradient in its slot, and one
 /// decomposition per parameter proves `w D - lr G + D/2` (its high bits
-/// are the new weight). `errs` holds one error per row; the decompositions go into
-/// `upd`. Shared by the MLP's hidden layer and softmax regression.
+/// are the new weight). `errs` holds one error per row; the decompositions
+/// go into `upd`. Shared by the MLP's hidden layer and softmax regression.
 pub(crate) fn update_from_rows<F: CircuitField, CS: ConstraintSystem<F>>(
     cs: &mut CS,
     l: &Layout,

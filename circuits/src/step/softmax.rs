@@ -10,7 +10,7 @@
 //!   remainder proven below the denominator), error `mask (q - onehot 2^f)`;
 //! - gradient: `sum_b e_bk R_b` over the committed row packing (`B` products
 //!   per class and feature chunk); one decomposition per parameter proves
-//!   `w D - lr G`, whose high bits are the new weight.
+//!   `w D - lr G + D/2`, whose high bits are the new weight (rounded to nearest).
 
 use super::meta::Meta;
 use super::packed::{pre_from_columns, rounding, update_from_rows};
