@@ -155,8 +155,18 @@ pub(crate) fn decode<C: nova_snark::traits::circuit::StepCircuit<Scalar>>(bytes:
 /// evaluations fails an `assert_eq!` (`spartan/mod.rs`). A proof's shape is
 /// fixed by the keys but its fields are private, so the boundary is guarded
 /// here rather than checked field by field.
+///
+/// The process's panic hook would still print each contained panic (with a
+/// ~29 KB backtrace where `RUST_BACKTRACE` is set), so a peer sending such
+/// proofs could fill a daemon's log: while `run` runs, the hook is quiet on
+/// this thread, and the returned error (logged once by the caller) says
+/// what panicked.
 pub(crate) fn guarded<T>(run: impl FnOnce() -> Result<T, CircuitError>) -> Result<T, CircuitError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).unwrap_or_else(|panic| {
+    quiet_hook();
+    CONTAINING.with(|c| c.set(c.get() + 1));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
+    CONTAINING.with(|c| c.set(c.get() - 1));
+    outcome.unwrap_or_else(|panic| {
         let msg = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -165,6 +175,25 @@ pub(crate) fn guarded<T>(run: impl FnOnce() -> Result<T, CircuitError>) -> Resul
         let msg: String = msg.chars().take(200).collect();
         Err(malformed(format!("the verifier panicked on it: {msg}")))
     })
+}
+
+thread_local! {
+    /// How many [`guarded`] calls this thread is inside.
+    static CONTAINING: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Installs, once per process, a panic hook that says nothing for panics
+/// [`guarded`] contains and hands every other panic to the hook it replaced.
+fn quiet_hook() {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CONTAINING.with(|c| c.get()) == 0 {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Poseidon digest of a model (packed parameters, tagged).
@@ -282,4 +311,37 @@ pub fn verify_commitment(keys: &DataKeys, commitment: &DataCommitment, proof: &[
         return Err(reject("proof does not attest this commitment and row count"));
     }
     Ok(VerifiedCommitment(*commitment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[ignore = "run in a child process by contained_panics_print_nothing"]
+    fn child_contains_a_panic_then_panics_outside() {
+        let got = guarded::<()>(|| panic!("boom inside"));
+        assert!(matches!(&got, Err(e) if e.to_string().contains("boom inside")), "{got:?}");
+        eprintln!("contained");
+        panic!("boom outside");
+    }
+
+    #[test]
+    fn contained_panics_print_nothing_and_others_still_do() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "verifier::tests::child_contains_a_panic_then_panics_outside",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("contained"), "the child ran: {err}");
+        assert!(!err.contains("boom inside"), "a contained panic is not printed: {err}");
+        assert!(err.contains("boom outside"), "other panics still are: {err}");
+    }
 }

@@ -246,6 +246,7 @@ impl CoordinatorConfig {
             participants,
         };
         let net = NetConfig {
+            // the node bounds a request's entries by the study's model shape
             limits: candor_protocols::Limits { max_request: self.max_request_bytes, ..Default::default() },
             request_timeout: Duration::from_secs(self.poll_timeout_secs + 60),
             ..NetConfig::default()

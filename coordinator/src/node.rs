@@ -9,7 +9,7 @@ use crate::status::board::Board;
 use crate::status::metrics::Metrics;
 use crate::status::server::{self, App};
 use crate::status::view::{architecture, FederationView, TestMetrics};
-use crate::store::Store;
+use crate::store::{RefusalRecord, Store, MAX_KEPT_REFUSALS};
 use crate::strategy::StrategyConfig;
 use crate::verify_queue::{self, Done, Job};
 use crate::CoordinatorError;
@@ -21,7 +21,7 @@ use candor_core::eval::TestSet;
 use candor_core::Model;
 use candor_core::TrainSpec;
 use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
-use candor_protocols::{NetGauges, RejectCode, Response};
+use candor_protocols::{Limits, NetGauges, RejectCode, Response};
 use futures::StreamExt;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use libp2p::multiaddr::Protocol;
@@ -159,6 +159,9 @@ impl Coordinator {
         check_address_free(&cfg.listen)?;
         // the federation every proof names: this coordinator's identity
         let federation = key.public().to_peer_id().to_bytes();
+        // a submitted model is decoded only if it can be this study's
+        let mut net = cfg.net;
+        net.limits.max_request_entries.get_or_insert(Limits::entries_for_params(fed.initial.params().len()));
         let mut store = Store::open_exclusive(&cfg.db)?;
         store.init(&fed.spec, fed.strategy, &fed.initial, &fed.participants, &federation)?;
         let rounds = store.rounds()?;
@@ -223,7 +226,7 @@ impl Coordinator {
         let participants = fed.participants.iter().map(|(k, a)| (k.clone(), a.participant())).collect();
         let setup = Setup { spec: fed.spec, policy: fed.policy, participants, strategy: fed.strategy.build()?, digest };
         let machine = RoundMachine::resume(setup, Progress { completed, global, open }).with_federation(federation);
-        let (swarm, gauges) = listen(key, cfg.net, &admitted, &cfg.listen)?;
+        let (swarm, gauges) = listen(key, net, &admitted, &cfg.listen)?;
         let (done_tx, done_rx) = mpsc::channel(max_verifying);
         let (jobs_tx, jobs_rx) = mpsc::channel(max_verifying);
         Ok(Self {
@@ -454,7 +457,9 @@ impl Coordinator {
             Action::Reply { id, response } => {
                 if let Some(ch) = self.pending.remove(&id) {
                     if let Response::Rejected { code, reason } = &response {
-                        tracing::warn!(?code, reason, "request rejected");
+                        // an admitted peer's refusals are logged with their
+                        // record, within its cap (`StoreRejected`)
+                        tracing::debug!(?code, reason, "request rejected");
                         self.metrics.refusal(&format!("{code:?}"));
                     }
                     // the peer may have gone; nothing to do then
@@ -480,9 +485,22 @@ impl Coordinator {
                 // The refusal is answered either way; losing its record must
                 // not stop the federation. (Writes of the federation itself,
                 // acceptances and rounds, do stop it: see `run`.)
+                // Past the cap a refusal is counted, not stored or logged, so
+                // that a peer cannot fill the disk with reasons.
                 let code = format!("{code:?}");
-                if let Err(e) = self.store.rejected(round, &peer, &code, &reason) {
-                    tracing::error!(error = %e, participant = self.name(&peer), code, "could not record a rejection");
+                let participant = self.name(&peer);
+                match self.store.rejected(round, &peer, &code, &reason) {
+                    Ok(RefusalRecord::Kept) => tracing::warn!(participant, ?round, code, reason, "request rejected"),
+                    Ok(RefusalRecord::FirstCounted) => tracing::warn!(
+                        participant,
+                        ?round,
+                        code,
+                        reason,
+                        kept = MAX_KEPT_REFUSALS,
+                        "request rejected; this participant's further refusals in this round are counted, not stored or logged"
+                    ),
+                    Ok(RefusalRecord::Counted) => {}
+                    Err(e) => tracing::error!(error = %e, participant, code, "could not record a rejection"),
                 }
                 self.board.refused(round, &peer, &code, &reason);
             }

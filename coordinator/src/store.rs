@@ -50,9 +50,30 @@ CREATE TABLE IF NOT EXISTS submissions (
     PRIMARY KEY (round, peer));
 CREATE TABLE IF NOT EXISTS rejections (
     id INTEGER PRIMARY KEY AUTOINCREMENT, round INTEGER, peer BLOB NOT NULL, code TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS rejections_by_round_peer ON rejections (round, peer);
+CREATE TABLE IF NOT EXISTS rejections_over_cap (
+    round INTEGER NOT NULL, peer BLOB NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (round, peer));
 CREATE TABLE IF NOT EXISTS audits (
     id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, report TEXT NOT NULL);
 ";
+
+/// Refusals kept with their reasons per participant and round (and per
+/// participant outside any round); the rest are counted. An admitted
+/// hospital at its request rate could otherwise add ~65 kB a minute to the
+/// database for as long as it kept at it.
+pub const MAX_KEPT_REFUSALS: u64 = 16;
+
+/// What became of a refusal given to [`Store::rejected`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefusalRecord {
+    /// Stored with its reason.
+    Kept,
+    /// Counted only: the first past [`MAX_KEPT_REFUSALS`] for its
+    /// participant and round (worth one line in the log).
+    FirstCounted,
+    /// Counted only.
+    Counted,
+}
 
 /// A recorded refusal: `(round, peer, code, reason)`.
 pub type Rejection = (Option<u64>, PeerKey, String, String);
@@ -333,14 +354,35 @@ impl Store {
         Ok(())
     }
 
-    /// Records a rejection; the reason is cut to
-    /// [`candor_protocols::MAX_REASON_BYTES`].
-    pub fn rejected(&self, round: Option<u64>, peer: &[u8], code: &str, reason: &str) -> Result<(), CoordinatorError> {
-        self.conn.execute(
-            "INSERT INTO rejections (round, peer, code, reason) VALUES (?1, ?2, ?3, ?4)",
-            params![round, peer, code, bounded_reason(reason)],
-        )?;
-        Ok(())
+    /// Records a rejection: the first [`MAX_KEPT_REFUSALS`] of a participant
+    /// in a round with their reasons (cut to
+    /// [`candor_protocols::MAX_REASON_BYTES`]), the rest as a count.
+    pub fn rejected(&mut self, round: Option<u64>, peer: &[u8], code: &str, reason: &str) -> Result<RefusalRecord, CoordinatorError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let kept: u64 =
+            tx.query_row("SELECT COUNT(*) FROM rejections WHERE round IS ?1 AND peer = ?2", params![round, peer], |r| r.get(0))?;
+        let record = if kept < MAX_KEPT_REFUSALS {
+            tx.execute(
+                "INSERT INTO rejections (round, peer, code, reason) VALUES (?1, ?2, ?3, ?4)",
+                params![round, peer, code, bounded_reason(reason)],
+            )?;
+            RefusalRecord::Kept
+        } else {
+            // rounds start at 1: 0 stands for "outside any round"
+            let count: u64 = tx.query_row(
+                "INSERT INTO rejections_over_cap (round, peer, count) VALUES (?1, ?2, 1) \
+                 ON CONFLICT (round, peer) DO UPDATE SET count = count + 1 RETURNING count",
+                params![round.unwrap_or(0), peer],
+                |r| r.get(0),
+            )?;
+            if count == 1 {
+                RefusalRecord::FirstCounted
+            } else {
+                RefusalRecord::Counted
+            }
+        };
+        tx.commit()?;
+        Ok(record)
     }
 
     /// Closes a round in one transaction: its result (the aggregate, or the
@@ -400,12 +442,24 @@ impl Store {
              FROM rejections) WHERE k <= ?1 ORDER BY id",
         )?;
         let recent = st.query_map([per_round as u64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
-        let mut st = self.conn.prepare("SELECT round, COUNT(*) FROM rejections WHERE round IS NOT NULL GROUP BY round")?;
+        let mut st = self.conn.prepare(
+            "SELECT round, SUM(n) FROM (SELECT round, COUNT(*) AS n FROM rejections WHERE round IS NOT NULL GROUP BY round \
+             UNION ALL SELECT round, SUM(count) FROM rejections_over_cap WHERE round > 0 GROUP BY round) GROUP BY round",
+        )?;
         let counts = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
         Ok((recent, counts))
     }
 
-    /// Rejections as `(round, peer, code, reason)`.
+    /// Rejections counted past [`MAX_KEPT_REFUSALS`]: `(round, peer, count)`,
+    /// round 0 for refusals outside any round.
+    pub fn rejections_over_cap(&self) -> Result<Vec<(u64, PeerKey, u64)>, CoordinatorError> {
+        let mut st = self.conn.prepare("SELECT round, peer, count FROM rejections_over_cap ORDER BY round, peer")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stored rejections (the first [`MAX_KEPT_REFUSALS`] of each
+    /// participant and round) as `(round, peer, code, reason)`.
     pub fn rejections(&self) -> Result<Vec<Rejection>, CoordinatorError> {
         let mut st = self.conn.prepare("SELECT round, peer, code, reason FROM rejections ORDER BY id")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;

@@ -6,7 +6,7 @@
 mod common;
 
 use candor_coordinator::node::DEFAULT_REQUESTS_PER_MINUTE;
-use candor_coordinator::store::Store;
+use candor_coordinator::store::{Store, MAX_KEPT_REFUSALS};
 use candor_coordinator::CoordinatorError;
 use candor_core::model::linear::LinearModel;
 use candor_protocols::{RejectCode, Request, Response, Submission, MAX_REASON_BYTES};
@@ -52,6 +52,42 @@ async fn a_round_number_beyond_the_database_is_refused_and_the_coordinator_keeps
     let r = ask(hs[0].key.clone(), &c, vec![Raw::Whole(encode(&Request::Status))]).await;
     assert!(matches!(&r[0], Ok(Response::Status(_))), "{r:?}");
     c.stop().await.unwrap();
+}
+
+// Issue 26: an admitted hospital at its request rate added ~65 kB a minute
+// to the database (and as much to the log) for as long as it kept at it, and
+// a Submit of a huge model within the byte cap decoded to 8 times its size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_past_the_cap_are_counted_and_a_model_beyond_the_study_is_not_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fed.db");
+    let hs = hospitals(1);
+    let c = start(federation(&hs, 1), &db).await;
+    let n = MAX_KEPT_REFUSALS as usize + 9;
+    // in exchanges of 8, within a connection's streams
+    let mut r = Vec::new();
+    for k in (0..n).step_by(8) {
+        let reqs = (k..n.min(k + 8)).map(|_| Raw::Whole(encode(&submit(1)))).collect();
+        r.extend(ask(hs[0].key.clone(), &c, reqs).await);
+    }
+    assert!(r.iter().all(|x| code(x).is_some_and(|c| c != RejectCode::TooLarge)), "{r:?}");
+    // 900,000 one-byte weights: within the 1 MiB cap, 7 MB once decoded
+    let huge = Submission { round: 1, model: LinearModel { weights: vec![1; 900_000], bias: 0 }.into(), samples: 11, proof: vec![7; 100] };
+    let huge = encode(&Request::Submit(huge));
+    assert!(huge.len() < 1 << 20, "within the byte cap: {}", huge.len());
+    let r = ask(hs[0].key.clone(), &c, vec![Raw::Whole(huge)]).await;
+    let Ok(Response::Rejected { code: RejectCode::TooLarge, reason }) = &r[0] else { panic!("{:?}", r[0]) };
+    assert!(reason.contains("entries"), "{reason}");
+    c.stop().await.unwrap();
+
+    let store = Store::open(&db).unwrap();
+    let peer = hs[0].key.public().to_peer_id().to_bytes();
+    let kept: Vec<_> = store.rejections().unwrap().into_iter().map(|r| (r.0, r.2)).collect();
+    assert_eq!(kept.iter().filter(|r| r.0 == Some(1)).count(), MAX_KEPT_REFUSALS as usize, "the first ones are kept with their reasons");
+    // the undecoded one names no round
+    assert_eq!(kept.last(), Some(&(None, "TooLarge".to_string())));
+    assert_eq!(store.rejections_over_cap().unwrap(), vec![(1, peer, n as u64 - MAX_KEPT_REFUSALS)], "the rest are counted");
+    assert_eq!(store.recent_rejections(4).unwrap().1, vec![(1, n as u64)], "the status page counts them all");
 }
 
 /// Opens `streams` unfinished 1 MB-bound requests from each key, at once;

@@ -86,7 +86,7 @@ async fn bad_requests_get_reasons_and_the_coordinator_keeps_serving() {
     let c = start(federation(&hs, 3, 600_000), &dir.path().join("fed.db")).await;
     let addr = c.addr.clone();
     let garbage = |round, len| Request::Submit(Submission { round, model: LinearModel::zeros(5).into(), samples: 11, proof: vec![7; len] });
-    let big = Limits { max_request: 4 << 20, max_response: 1 << 20 };
+    let big = Limits { max_request: 4 << 20, ..Limits::default() };
     let admitted = ask(
         hs[0].key.clone(),
         big,

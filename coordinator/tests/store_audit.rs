@@ -6,7 +6,7 @@ use candor_circuits::engine::{DataKeys, KeySource, TrainKeys};
 use candor_circuits::verifier::{verify_commitment, verify_training, Statement};
 use candor_coordinator::audit::audit;
 use candor_coordinator::round::{Admitted, PeerKey};
-use candor_coordinator::store::Store;
+use candor_coordinator::store::{RefusalRecord, Store, MAX_KEPT_REFUSALS};
 use candor_coordinator::strategy::{StrategyConfig, Weighted};
 use candor_core::model::linear::LinearModel;
 use candor_core::{Layout, Task};
@@ -161,7 +161,17 @@ fn nothing_is_accepted_or_closed_twice_and_state_survives_reopening() {
         s.opened(1, &model, 10).unwrap();
         s.accepted(1, b"p", 7, &model, b"proof").unwrap();
         assert!(s.accepted(1, b"p", 7, &model, b"proof").is_err(), "accepted twice");
-        s.rejected(Some(1), b"q", "InvalidProof", "bad").unwrap();
+        assert_eq!(s.rejected(Some(1), b"q", "InvalidProof", "bad").unwrap(), RefusalRecord::Kept);
+        // a participant's refusals past the cap are counted, per round and
+        // outside rounds, and another participant's are not affected
+        for (round, peer) in [(Some(1), b"r"), (None, b"r")] {
+            let got: Vec<_> = (0..MAX_KEPT_REFUSALS + 3).map(|_| s.rejected(round, peer, "Busy", "x").unwrap()).collect();
+            assert!(got[..MAX_KEPT_REFUSALS as usize].iter().all(|g| *g == RefusalRecord::Kept), "{got:?}");
+            assert_eq!(got[MAX_KEPT_REFUSALS as usize..], [RefusalRecord::FirstCounted, RefusalRecord::Counted, RefusalRecord::Counted]);
+        }
+        assert_eq!(s.rejections_over_cap().unwrap(), vec![(0, b"r".to_vec(), 3), (1, b"r".to_vec(), 3)]);
+        assert_eq!(s.recent_rejections(1).unwrap().1, vec![(1, MAX_KEPT_REFUSALS + 4)]);
+        assert_eq!(s.rejected(Some(1), b"q", "InvalidProof", "bad").unwrap(), RefusalRecord::Kept);
         // "crash": the store is dropped with the round open
     }
     let mut s = Store::open(&db).unwrap();
@@ -169,7 +179,7 @@ fn nothing_is_accepted_or_closed_twice_and_state_survives_reopening() {
     let rounds = s.rounds().unwrap();
     assert_eq!((rounds.len(), rounds[0].result.clone()), (1, None));
     assert_eq!(s.submissions(1).unwrap()[0].samples, 7);
-    assert_eq!(s.rejections().unwrap().len(), 1);
+    assert_eq!(s.rejections().unwrap().len(), 2 + 2 * MAX_KEPT_REFUSALS as usize);
     s.closed(1, &[b"p".to_vec()], None, "{}").unwrap();
     assert!(s.closed(1, &[], None, "{}").is_err(), "closed twice");
     assert!(s.submissions(1).unwrap()[0].aggregated);

@@ -32,11 +32,24 @@ pub struct Limits {
     pub max_request: usize,
     /// Largest response accepted (an announcement carries the model).
     pub max_response: usize,
+    /// Most array and map entries a request may carry in all, counted
+    /// before it is decoded. A model parameter costs one byte on the wire
+    /// and eight once decoded, so without this a 1 MiB request decodes to
+    /// 8 MiB; the coordinator sets it from its study's model shape.
+    pub max_request_entries: Option<usize>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_request: 1 << 20, max_response: 1 << 20 }
+        Self { max_request: 1 << 20, max_response: 1 << 20, max_request_entries: None }
+    }
+}
+
+impl Limits {
+    /// Entries a request may carry when the study's models have `params`
+    /// parameters: those, and room for the message's own fields.
+    pub fn entries_for_params(params: usize) -> usize {
+        params + 64
     }
 }
 
@@ -84,6 +97,101 @@ fn decode<M: serde::de::DeserializeOwned>(bytes: &[u8], max: usize) -> Result<M,
     Ok(msg)
 }
 
+/// Counts the array and map entries of a MessagePack value without keeping
+/// any of it, and fails as soon as they pass the bound. MessagePack gives
+/// each array's length up front, so an oversize model is refused at its
+/// header, before anything is allocated for it.
+struct EntryBound(std::cell::Cell<usize>);
+
+impl EntryBound {
+    fn take(&self, n: usize) -> bool {
+        let left = self.0.get();
+        self.0.set(left.saturating_sub(n));
+        n <= left
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for &EntryBound {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for &EntryBound {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a MessagePack value")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.take(seq.size_hint().unwrap_or(0)) {
+            return Err(serde::de::Error::custom(TOO_MANY_ENTRIES));
+        }
+        while seq.next_element_seed(self)?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if !self.take(map.size_hint().unwrap_or(0)) {
+            return Err(serde::de::Error::custom(TOO_MANY_ENTRIES));
+        }
+        while map.next_key_seed(self)?.is_some() {
+            map.next_value_seed(self)?;
+        }
+        Ok(())
+    }
+
+    // scalars, strings and binaries (a proof) are bounded by the byte cap
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bytes<E>(self, _: &[u8]) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_newtype_struct<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+const TOO_MANY_ENTRIES: &str = "too many entries";
+
+/// Whether `bytes` carry at most `max` array and map entries in all.
+fn check_entries(bytes: &[u8], max: usize) -> Result<(), (RejectCode, String)> {
+    use serde::de::DeserializeSeed;
+    let bound = EntryBound(std::cell::Cell::new(max));
+    match (&bound).deserialize(&mut rmp_serde::Deserializer::from_read_ref(bytes)) {
+        Err(e) if e.to_string().contains(TOO_MANY_ENTRIES) => {
+            Err((RejectCode::TooLarge, format!("message carries more than {max} array and map entries (a model larger than this study's)")))
+        }
+        // anything else is the decoder's to report
+        _ => Ok(()),
+    }
+}
+
 impl libp2p::request_response::Codec for Codec {
     type Protocol = StreamProtocol;
     type Request = Request;
@@ -103,7 +211,11 @@ impl libp2p::request_response::Codec for Codec {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, "request far beyond the size cap"));
             }
         }
-        Ok(decode(&bytes, self.limits.max_request).unwrap_or_else(|(code, reason)| Request::Invalid { code, reason }))
+        let decoded = match self.limits.max_request_entries {
+            Some(max) => check_entries(&bytes, max).and_then(|()| decode(&bytes, self.limits.max_request)),
+            None => decode(&bytes, self.limits.max_request),
+        };
+        Ok(decoded.unwrap_or_else(|(code, reason)| Request::Invalid { code, reason }))
     }
 
     async fn read_response<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response> {
@@ -165,7 +277,7 @@ mod tests {
 
     #[test]
     fn oversize_request_is_reported_not_buffered() {
-        let mut c = Codec::new(Limits { max_request: 1000, max_response: 1000 });
+        let mut c = Codec::new(Limits { max_request: 1000, max_response: 1000, max_request_entries: None });
         let big = encode(&submission(5000)).unwrap();
         let mut rd = Cursor::new(big);
         let got = block_on(c.read_request(&PROTOCOL_NAME, &mut rd)).unwrap();
@@ -200,11 +312,38 @@ mod tests {
         let mut bytes = rmp_serde::to_vec(&(WIRE_VERSION,)).unwrap();
         bytes[0] = 0x92; // a 2-array: version, then the enum
         bytes.extend(rmp_serde::to_vec(&std::collections::BTreeMap::from([(name, ())])).unwrap());
-        let mut c = Codec::new(Limits { max_request: 2 << 20, max_response: 1 << 20 });
+        let mut c = Codec::new(Limits { max_request: 2 << 20, max_response: 1 << 20, max_request_entries: None });
         let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(bytes))).unwrap();
         let Request::Invalid { code: RejectCode::Malformed, reason } = got else { panic!("{got:?}") };
         assert!(reason.len() <= crate::MAX_REASON_BYTES, "{} bytes", reason.len());
         assert!(reason.contains("AAAA"), "the reason still says what was wrong: {reason}");
+    }
+
+    #[test]
+    fn a_model_larger_than_the_studys_is_refused_before_it_is_decoded() {
+        let limits = Limits { max_request_entries: Some(Limits::entries_for_params(4)), ..Limits::default() };
+        let mut c = Codec::new(limits);
+        // the study's own shape (3 weights and a bias) passes
+        assert_eq!(roundtrip(&mut c, submission(17_000)), submission(17_000));
+        // 900,000 one-byte weights fit the 1 MiB cap and would decode to 7 MB
+        let huge = Request::Submit(Submission {
+            round: 4,
+            model: LinearModel { weights: vec![1; 900_000], bias: 7 }.into(),
+            samples: 150,
+            proof: vec![0xab; 100],
+        });
+        let bytes = encode(&huge).unwrap();
+        assert!(bytes.len() < 1 << 20, "{}", bytes.len());
+        let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(bytes))).unwrap();
+        let Request::Invalid { code: RejectCode::TooLarge, reason } = got else { panic!("{got:?}") };
+        assert!(reason.contains("entries"), "{reason}");
+        // a peer nesting empty arrays gains nothing: each one is an entry
+        let nested = rmp_serde::to_vec(&(WIRE_VERSION, vec![Vec::<u8>::new(); 100])).unwrap();
+        let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(nested))).unwrap();
+        assert!(matches!(got, Request::Invalid { code: RejectCode::TooLarge, .. }), "{got:?}");
+        // bytes that are not MessagePack are still the decoder's to report
+        let got = block_on(c.read_request(&PROTOCOL_NAME, &mut Cursor::new(vec![0xc1]))).unwrap();
+        assert!(matches!(got, Request::Invalid { code: RejectCode::Malformed, .. }), "{got:?}");
     }
 
     #[test]
