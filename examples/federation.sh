@@ -22,7 +22,18 @@ for h in a b c; do
 done
 $C run --config "$CFG/coordinator.toml" > "$RUN/coordinator.log" 2>&1 &
 coord=$!
-sleep 3
+# hospitals start once the coordinator listens (it may first derive or load
+# its parameters); a coordinator that stops instead is reported with its log
+for _ in $(seq 600); do
+    grep -q "listening" "$RUN/coordinator.log" && break
+    if ! kill -0 $coord 2>/dev/null; then
+        echo "the coordinator stopped before listening:" >&2
+        cat "$RUN/coordinator.log" >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+grep -q "listening" "$RUN/coordinator.log" || { echo "the coordinator is not listening after 300 s" >&2; kill $coord; exit 1; }
 pids=()
 for h in a b c; do
     $P run --config "$CFG/hospital-$h.toml" --until-round "$ROUNDS" > "$RUN/hospital-$h.log" 2>&1 &

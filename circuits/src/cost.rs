@@ -285,6 +285,30 @@ pub fn predict(cost: &CircuitCost, m: &Machine, rows: usize, spf: usize) -> Resu
     })
 }
 
+/// The padding advice: the most steps per fold (up to 64) whose fold pads
+/// to the same power of two as a fold of one step, and that power.
+/// Simulations and local runs take it when their config gives no
+/// `steps_per_fold`.
+pub fn padding_steps_per_fold(spec: &TrainSpec) -> Result<(usize, u32), CircuitError> {
+    let cost = CircuitCost::of(&TrainSpec { steps_per_fold: 1, ..spec.clone() })?;
+    let floor = cost.fold(1).pads_to();
+    let best = (1..=64).take_while(|&s| cost.fold(s).pads_to() == floor).last().unwrap_or(1);
+    Ok((best, floor))
+}
+
+/// Sets a spec's missing (0) `steps_per_fold` to the padding advice and
+/// says what it chose; `None` when the spec gives one.
+pub fn fill_steps_per_fold(spec: &mut TrainSpec) -> Result<Option<String>, CircuitError> {
+    if spec.steps_per_fold != 0 {
+        return Ok(None);
+    }
+    let (best, pads) = padding_steps_per_fold(spec)?;
+    spec.steps_per_fold = best;
+    Ok(Some(format!(
+        "steps_per_fold is not set: using {best}, the most SGD steps per fold whose fold pads to 2^{pads} like a fold of one step (set it in [spec] to choose)"
+    )))
+}
+
 /// The steps per fold that prove a round over `rows` rows soonest within
 /// `max_rss_mb` of memory (or the least memory, if none fits), among the
 /// layouts' allowed 1..=64.

@@ -5,6 +5,7 @@
 //! config is pinned to its padded size and to the steps per fold that fill
 //! it.
 
+use candor_circuits::cost::{fill_steps_per_fold, padding_steps_per_fold};
 use candor_circuits::engine::{KeySource, TrainKeys};
 use candor_circuits::padding::{advice, step_size, Size};
 use candor_core::{Layout, Task, TrainSpec};
@@ -30,6 +31,14 @@ fn sizes_at_other_steps_per_fold_are_predicted_exactly() {
     assert_eq!(k1.sizes().1, k3.sizes().1);
     let a = advice(&k1).unwrap();
     assert!(a.best >= 1 && a.best_pads_to == s1.pads_to(), "{a}");
+    // the cost model's padding advice, which needs no keys, is the same
+    assert_eq!(padding_steps_per_fold(&three).unwrap(), (a.best, a.best_pads_to));
+    // and fills a spec that gives none, saying so
+    let mut missing = TrainSpec { steps_per_fold: 0, ..one.clone() };
+    let note = fill_steps_per_fold(&mut missing).unwrap().unwrap();
+    assert_eq!(missing.steps_per_fold, a.best);
+    assert!(note.contains(&format!("using {}", a.best)), "{note}");
+    assert_eq!(fill_steps_per_fold(&mut missing).unwrap(), None, "a given value is kept");
 }
 
 /// The `[spec]` of a shipped config.

@@ -94,7 +94,10 @@ impl Layout {
         if spec.epochs == 0 || spec.epochs > 1000 {
             return bad(format!("epochs must be in 1..=1000, got {}", spec.epochs));
         }
-        if spec.steps_per_fold == 0 || spec.steps_per_fold > 64 {
+        if spec.steps_per_fold == 0 {
+            return bad("steps_per_fold is missing (or 0): set it in [spec] (`candor-coordinator params` advises a value)".into());
+        }
+        if spec.steps_per_fold > 64 {
             return bad(format!("steps_per_fold must be in 1..=64, got {}", spec.steps_per_fold));
         }
         if !(2..=20).contains(&f) || spec.format.int_bits > 12 {

@@ -131,6 +131,10 @@ pub struct TrainSpec {
     /// Local epochs per round: every committed row is consumed this often.
     pub epochs: u32,
     /// SGD steps proven per Nova fold (amortizes Nova's per-fold cost).
+    /// Absent from a file, it reads as 0: simulations and local runs then
+    /// take the padding advice (`candor_circuits::cost::padding_steps_per_fold`)
+    /// and say so; a study must set it, since its digests depend on it.
+    #[serde(default)]
     pub steps_per_fold: usize,
 }
 

@@ -105,11 +105,15 @@ pub fn run_config(path: &Path) -> Result<Option<(LocalConfig, usize)>, Participa
         table.get(name).cloned().ok_or_else(|| ParticipantError::config(format!("{}: no [{name}] table", path.display())))
     };
     let bad = |what: &str, e: toml::de::Error| ParticipantError::config(format!("{}: [{what}]: {e}", path.display()));
-    let cfg = LocalConfig {
+    let mut cfg = LocalConfig {
         data: part("data")?.try_into().map_err(|e| bad("data", e))?,
         spec: part("spec")?.try_into().map_err(|e| bad("spec", e))?,
         params: Default::default(),
+        notes: Vec::new(),
     };
+    // as `local` and the simulation read it
+    cfg.data.resolve_against(path);
+    cfg.notes.extend(candor_circuits::cost::fill_steps_per_fold(&mut cfg.spec)?);
     let participants = table.get("federation").and_then(|f| f.get("participants")).and_then(toml::Value::as_integer).unwrap_or(1);
     Ok(Some((cfg, usize::try_from(participants).unwrap_or(1).max(1))))
 }
@@ -222,8 +226,7 @@ mod tests {
     #[test]
     fn a_local_config_is_checked_and_its_cost_predicted() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut cfg = LocalConfig::load(&root.join("configs/local-breast-cancer.toml")).unwrap();
-        cfg.data.path = root.join(&cfg.data.path);
+        let cfg = LocalConfig::load(&root.join("configs/local-breast-cancer.toml")).unwrap();
         let f = check_local(&cfg, 1).unwrap();
         assert!(f.errors.is_empty(), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("455 training rows of 30 features under Q3.9 (114 held out)")), "{f}");
@@ -235,9 +238,8 @@ mod tests {
     #[test]
     fn a_simulation_config_is_checked_for_one_participant_share() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let (mut cfg, n) = run_config(&root.join("configs/simulate-breast-cancer.toml")).unwrap().unwrap();
+        let (cfg, n) = run_config(&root.join("configs/simulate-breast-cancer.toml")).unwrap().unwrap();
         assert_eq!(n, 3);
-        cfg.data.path = root.join(&cfg.data.path);
         let f = check_local(&cfg, n).unwrap();
         assert!(f.errors.is_empty(), "{f}");
         assert!(f.notes.iter().any(|n| n.contains("3 participants share them: the cost below is for 152 rows")), "{f}");

@@ -47,6 +47,16 @@ fn default_test_fraction() -> f64 {
     0.2
 }
 
+impl DataConfig {
+    /// Resolves a relative data path against the directory of `config`, the
+    /// file it was read from.
+    pub fn resolve_against(&mut self, config: &Path) {
+        if !self.path.as_os_str().is_empty() {
+            self.path = config.parent().unwrap_or(Path::new(".")).join(&self.path);
+        }
+    }
+}
+
 /// A local run: data plus the training spec.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,13 +68,20 @@ pub struct LocalConfig {
     /// Pinned parameter digests (`candor-coordinator params` prints them).
     #[serde(default)]
     pub params: candor_core::ParamsPin,
+    /// What loading chose for the user (a default it filled in), to print.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl LocalConfig {
-    /// Reads a TOML file; relative data paths are resolved against the
-    /// working directory.
+    /// Reads a TOML file. A relative data path is resolved against the
+    /// file's directory, as in every daemon config; a missing
+    /// `steps_per_fold` takes the padding advice (noted in `notes`).
     pub fn load(path: &Path) -> Result<Self, ParticipantError> {
-        Ok(candor_core::file::read_toml(path)?)
+        let mut c: Self = candor_core::file::read_toml(path)?;
+        c.data.resolve_against(path);
+        c.notes.extend(candor_circuits::cost::fill_steps_per_fold(&mut c.spec)?);
+        Ok(c)
     }
 }
 
@@ -95,7 +112,9 @@ pub struct LocalReport {
     pub rows: u64,
     /// SGD steps proven.
     pub steps: usize,
-    /// Seconds for the commitment proof (prove + compress).
+    /// Seconds of key setup (or cache load) for the commitment proof.
+    pub commit_setup_secs: f64,
+    /// Seconds for the commitment proof (prove, compress, check).
     pub commit_secs: f64,
     /// Seconds of key setup (or cache load) for training.
     pub setup_secs: f64,
@@ -103,6 +122,8 @@ pub struct LocalReport {
     pub native_secs: f64,
     /// Seconds proving all folds and compressing.
     pub prove_secs: f64,
+    /// Of `prove_secs`, seconds compressing (after the last fold).
+    pub compress_secs: f64,
     /// Seconds verifying the training proof.
     pub verify_secs: f64,
     /// Bytes of the compressed training proof.
@@ -219,6 +240,8 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> Result<
     tracing::info!(rows = train.rows(), batches = data.batches().len(), "committing data");
     let t = Instant::now();
     let dkeys = DataKeys::for_commitment(&layout, KeySource::data(cache, &cfg.params)?)?;
+    let commit_setup_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let (commitment, cproof) = prove_commitment(&dkeys, &data)?;
     let verified_commitment = verify_commitment(&dkeys, &commitment, &cproof)?;
     // the commitment's keys are done with: training need not hold both
@@ -241,7 +264,7 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> Result<
     let bar = indicatif::ProgressBar::new(statement.folds(&layout)? as u64).with_message("proving folds");
     let trained = train_round(&layout, Some(&keys), &statement, &data, |done, _| bar.set_position(done as u64))?;
     bar.finish_and_clear();
-    let (native_secs, prove_secs) = (trained.train_secs, trained.prove_secs);
+    let (native_secs, prove_secs, compress_secs) = (trained.train_secs, trained.prove_secs, trained.compress_secs);
     let proof = trained.proof.ok_or_else(|| ParticipantError::config("no proof produced"))?;
 
     std::fs::create_dir_all(out)?;
@@ -264,10 +287,12 @@ pub fn run_local(cfg: &LocalConfig, out: &Path, cache: Option<&Path>) -> Result<
     let report = LocalReport {
         rows: commitment.rows,
         steps,
+        commit_setup_secs,
         commit_secs,
         setup_secs,
         native_secs,
         prove_secs,
+        compress_secs,
         verify_secs,
         proof_bytes: file.proof.len(),
         params_digest: keys.digest_hex(),
@@ -308,6 +333,7 @@ mod tests {
             data: DataConfig { path: "unused.csv".into(), label: "y".into(), features: None, test_fraction: 0.2, seed: 0, delimiter: None },
             spec: fixtures::spec(Task::Logistic, 3, 4, 1),
             params: Default::default(),
+            notes: Vec::new(),
         }
     }
 

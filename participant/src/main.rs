@@ -94,6 +94,9 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Check { config } => {
             let findings = if let Some((cfg, participants)) = candor_participant::check::run_config(&config)? {
+                for note in &cfg.notes {
+                    println!("{note}");
+                }
                 candor_participant::check::check_local(&cfg, participants)?
             } else {
                 let cfg = HospitalConfig::load(&config)?;
@@ -134,6 +137,9 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Local { config, out } => {
             let cfg = LocalConfig::load(&config)?;
+            for note in &cfg.notes {
+                println!("{note}");
+            }
             let cache = cli.global.cache_or_default();
             let (report, verified) = run_local(&cfg, &out, Some(&cache)).context("local run failed")?;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -90,10 +90,20 @@ pub struct SimConfig {
 }
 
 impl SimConfig {
-    /// Reads a TOML file.
+    /// Reads a TOML file. Relative data paths (`[data] path`, the `[split]`
+    /// files) are resolved against the file's directory, as in every daemon
+    /// config.
     pub fn load(path: &Path) -> Result<Self, SimError> {
         let text = std::fs::read_to_string(path).map_err(|e| SimError::Config(format!("{}: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| SimError::Config(format!("{}: {e}", path.display())))
+        let mut c: Self = toml::from_str(&text).map_err(|e| SimError::Config(format!("{}: {e}", path.display())))?;
+        c.data.resolve_against(path);
+        if let Some(split) = &mut c.split {
+            let base = path.parent().unwrap_or(Path::new("."));
+            for p in split.hospitals.iter_mut().chain([&mut split.test]) {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(c)
     }
 
     /// Checks what the types cannot.
@@ -123,6 +133,14 @@ impl SimConfig {
         }
         if self.split.is_none() && self.data.path.as_os_str().is_empty() {
             return bad("[data] needs a path (or give a [split])".into());
+        }
+        // before anything is printed that looks like a started run
+        let files: Vec<&PathBuf> = match &self.split {
+            Some(s) => s.hospitals.iter().chain([&s.test]).collect(),
+            None => vec![&self.data.path],
+        };
+        if let Some(missing) = files.into_iter().find(|p| !p.is_file()) {
+            return bad(format!("{}: no such data file (relative paths are read from the config file's directory)", missing.display()));
         }
         if let Some(d) = &self.data.delimiter {
             candor_core::table::Delimiter::parse(d).map_err(|e| SimError::Config(format!("[data] {e}")))?;

@@ -139,6 +139,9 @@ fn main() -> anyhow::Result<()> {
     let Cmd::Simulate(args) = cli.cmd;
     let mut cfg = SimConfig::load(&args.config)?;
     args.apply(&mut cfg)?;
+    if let Some(note) = candor_circuits::cost::fill_steps_per_fold(&mut cfg.spec)? {
+        println!("{note}");
+    }
     cfg.validate()?;
     let f = &cfg.federation;
     let mode = if f.proofs { "every update proven and verified" } else { "UNVERIFIED: no proofs, updates taken on trust" };

@@ -53,9 +53,12 @@ fn simulation_and_local_configs_load() {
         cfg.validate().unwrap();
         assert_eq!(cfg.spec.model.task == Task::Softmax, name.contains("digits"));
     }
-    std::env::set_current_dir(root()).unwrap();
+    // relative data paths are read from the config's directory, wherever
+    // the command runs
+    std::env::set_current_dir(std::env::temp_dir()).unwrap();
     for name in ["local-breast-cancer", "local-digits-mlp", "local-digits-softmax", "local-breast-cancer-mlp"] {
-        let cfg = LocalConfig::load(Path::new(&format!("configs/{name}.toml"))).unwrap();
+        let cfg = LocalConfig::load(&root().join(format!("configs/{name}.toml"))).unwrap();
+        assert!(cfg.notes.is_empty(), "{name} sets its steps per fold: {:?}", cfg.notes);
         let layout = Layout::new(&cfg.spec).unwrap();
         let (train, test, _) = load_data(&cfg.data, &cfg.spec).unwrap();
         train.validate(&layout).unwrap();
@@ -98,4 +101,41 @@ fn shipped_configs_pin_what_their_specs_derive() {
     assert!(train.is_ok(), "stale train pin: {:?}", train.err());
     let data = DataKeys::for_commitment(&layout, KeySource::data(None, &study.params).unwrap());
     assert!(data.is_ok(), "stale data pin: {:?}", data.err());
+}
+
+#[test]
+fn a_split_resolves_against_its_config_and_a_missing_steps_per_fold_takes_the_padding_advice() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    for f in ["hospital-a.csv", "hospital-b.csv", "hospital-c.csv", "breast_cancer_test.csv"] {
+        std::fs::copy(root().join("examples/data").join(f), data.join(f)).unwrap();
+    }
+    // the shipped breast-cancer federation, given as files, without steps_per_fold
+    let shipped = std::fs::read_to_string(root().join("configs/simulate-breast-cancer.toml")).unwrap();
+    let mut table: toml::Table = toml::from_str(&shipped).unwrap();
+    table["data"].as_table_mut().unwrap().remove("path");
+    let given = spec_of(&table).steps_per_fold;
+    table["spec"].as_table_mut().unwrap().remove("steps_per_fold");
+    let split = r#"hospitals = ["data/hospital-a.csv", "data/hospital-b.csv", "data/hospital-c.csv"]
+test = "data/breast_cancer_test.csv""#;
+    table.insert("split".into(), toml::Value::Table(toml::from_str(split).unwrap()));
+    let path = dir.path().join("sim.toml");
+    std::fs::write(&path, toml::to_string(&table).unwrap()).unwrap();
+
+    let mut cfg = SimConfig::load(&path).unwrap();
+    assert_eq!(cfg.split.as_ref().unwrap().test, dir.path().join("data/breast_cancer_test.csv"));
+    assert_eq!(cfg.spec.steps_per_fold, 0, "absent");
+    let note = candor_circuits::cost::fill_steps_per_fold(&mut cfg.spec).unwrap().unwrap();
+    assert_eq!(cfg.spec.steps_per_fold, given, "the shipped config's choice is the padding advice: {note}");
+    cfg.validate().unwrap();
+
+    // a file that is not there is named before the run starts
+    std::fs::remove_file(data.join("hospital-b.csv")).unwrap();
+    let e = SimConfig::load(&path).unwrap().validate().unwrap_err().to_string();
+    assert!(e.contains("hospital-b.csv: no such data file") && e.contains("config file's directory"), "{e}");
+}
+
+fn spec_of(table: &toml::Table) -> candor_core::TrainSpec {
+    table["spec"].clone().try_into().unwrap()
 }
