@@ -45,6 +45,30 @@ impl Global {
     }
 }
 
+/// Resolves when the process is asked to stop: Ctrl-C (SIGINT) or, as
+/// container runtimes and Kubernetes ask, SIGTERM. A daemon then finishes
+/// the write it is in (each is one SQLite transaction or an atomic rename)
+/// and returns.
+pub async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,7 +33,7 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
-    /// Run the coordinator until all rounds are done (or Ctrl-C).
+    /// Run the coordinator until all rounds are done (or Ctrl-C, SIGTERM).
     Run {
         /// Coordinator config.
         #[arg(long)]
@@ -67,6 +67,17 @@ enum Cmd {
         /// Summaries written by `candor-participant summarize` (repeat).
         #[arg(long)]
         summary: Vec<PathBuf>,
+    },
+    /// Exit 0 if the running coordinator's heartbeat (`DB.health`, rewritten
+    /// every 5 s by its event loop) is fresh, 1 otherwise: for container
+    /// health checks and Kubernetes probes.
+    Health {
+        /// Coordinator config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Age in seconds past which the coordinator counts as stalled.
+        #[arg(long, default_value_t = 60)]
+        max_age_secs: u64,
     },
     /// Re-verify every stored commitment and training proof and recompute
     /// every aggregate.
@@ -106,12 +117,17 @@ fn main() -> anyhow::Result<()> {
                 let mut c = Coordinator::new(load_key(&cfg.key)?, fed, keys, node, eval)?.exit_when_finished();
                 let addr = c.listening().await;
                 println!("coordinator listening on {addr}");
-                c.run(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+                c.run(candor_cli::stop_requested()).await?;
                 anyhow::Ok(())
             })?;
+        }
+        Cmd::Health { config, max_age_secs } => {
+            let cfg = CoordinatorConfig::load(&config)?;
+            let path = candor_protocols::health::heartbeat_path(&cfg.db);
+            match candor_protocols::health::check(&path, std::time::Duration::from_secs(max_age_secs)) {
+                Ok(status) => println!("{status}"),
+                Err(why) => anyhow::bail!("{why}"),
+            }
         }
         Cmd::Params { study, rows } => {
             let text = std::fs::read_to_string(&study).with_context(|| format!("reading {}", study.display()))?;

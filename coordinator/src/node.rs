@@ -20,6 +20,7 @@ use candor_circuits::verifier::{model_digest, Statement, VerifiedUpdate};
 use candor_core::eval::TestSet;
 use candor_core::Model;
 use candor_core::TrainSpec;
+use candor_protocols::health::{heartbeat_path, Heartbeat};
 use candor_protocols::net::{admit, build_observed_swarm, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{Limits, NetGauges, RejectCode, Response};
 use futures::StreamExt;
@@ -135,6 +136,8 @@ pub struct Coordinator {
     status: Option<(std::net::TcpListener, Option<String>)>,
     status_addr: Option<SocketAddr>,
     db: PathBuf,
+    /// `DB.health`, for `candor-coordinator health`.
+    heartbeat: Heartbeat,
     /// How long the verification batch of the update being applied took.
     verify_secs: Option<f64>,
 }
@@ -252,6 +255,7 @@ impl Coordinator {
             metrics: Arc::new(Metrics::default()),
             status,
             status_addr,
+            heartbeat: Heartbeat::new(heartbeat_path(&cfg.db)),
             db: cfg.db,
             verify_secs: None,
         })
@@ -350,6 +354,13 @@ impl Coordinator {
                         self.board.publish(now);
                     }
                     self.limiter.retain_recent();
+                    let beat = match current {
+                        Some((r, _)) => format!("round {r} open, {} of {} rounds done", self.machine.completed(), self.board.view().federation.rounds),
+                        None => format!("{} rounds done", self.machine.completed()),
+                    };
+                    if let Err(e) = self.heartbeat.beat(&beat) {
+                        tracing::error!(error = %e, "could not write the heartbeat file");
+                    }
                     if self.machine.finished() && self.pending.is_empty() && self.exit_when_finished {
                         tracing::info!(rounds = self.machine.completed(), "all rounds done");
                         return Ok(());

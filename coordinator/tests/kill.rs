@@ -95,3 +95,45 @@ async fn a_missing_key_or_a_damaged_database_is_a_clear_error() {
         assert!(e.contains("coordinator.db is damaged") || e.contains("coordinator.db is not a Candor"), "{what}: {e}");
     }
 }
+
+/// `candor-coordinator health ARGS`: (succeeded, stdout and stderr).
+async fn health(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = coordinator(&[&["health"], args].concat(), dir).wait_with_output().await.unwrap();
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+// Issue 26: what a container runtime or Kubernetes does to a daemon.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_a_running_coordinator_and_sigterm_stops_it_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_config(d, &hospitals(3), 3);
+    assert!(coordinator(&["keygen"], d).wait().await.unwrap().success());
+    let (before, why) = health(d, &[]).await;
+    assert!(!before && why.contains("no heartbeat"), "{why}");
+
+    let (mut c, _) = start(d).await;
+    // the first beat comes with the event loop's first tick
+    let healthy = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match health(d, &[]).await {
+                (true, status) => return status,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            }
+        }
+    })
+    .await
+    .expect("healthy in time");
+    assert!(healthy.contains("healthy: round 1 open, 0 of 1 rounds done"), "{healthy}");
+
+    // SIGTERM, as `podman stop` and the kubelet send it: a clean exit
+    let pid = c.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::time::timeout(PATIENCE, c.wait()).await.expect("stopped in time").unwrap();
+    assert!(status.success(), "{status:?}");
+
+    // and with no event loop left, the heartbeat goes stale
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (after, why) = health(d, &["--max-age-secs", "1"]).await;
+    assert!(!after && why.contains("stalled"), "{why}");
+}

@@ -76,7 +76,7 @@ pub fn commit(cfg: &HospitalConfig, cache: &Path) -> Result<Registration, Partic
     Ok(reg)
 }
 
-/// Runs the daemon until Ctrl-C, or until round `stop_after` is done.
+/// Runs the daemon until Ctrl-C or SIGTERM, or until round `stop_after` is done.
 pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) -> Result<(), ParticipantError> {
     let key = load_key(&cfg.key)?;
     let (study, layout, data) = private_data(cfg, false)?;
@@ -103,9 +103,7 @@ pub async fn run(cfg: &HospitalConfig, cache: &Path, stop_after: Option<u64>) ->
         max_backoff: Duration::from_secs(30),
         stop_after,
     };
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let shutdown = candor_cli::stop_requested();
     daemon::run(dcfg, keys, shutdown, |o| match o {
         Outcome::Accepted(r) => println!("round {r}: update accepted"),
         Outcome::Rejected(r, code, why) => println!("round {r}: rejected ({code:?}): {why}"),

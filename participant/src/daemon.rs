@@ -11,6 +11,7 @@ use crate::ParticipantError;
 use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::ProvenStatement;
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
+use candor_protocols::health::{heartbeat_path, Heartbeat, BEAT_EVERY};
 use candor_protocols::net::{build_swarm, check_tcp_address, is_memory, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{RejectCode, Response, Submission};
 use candor_prover::checkpoint::Checkpoints;
@@ -110,6 +111,7 @@ pub async fn run(
         max_backoff: cfg.max_backoff,
     };
     let mut machine = ClientMachine::new(setup, done, std::time::Instant::now());
+    let mut heartbeat = cfg.state_file.as_deref().map(|s| Heartbeat::new(heartbeat_path(s)));
     let mut outstanding: Option<OutboundRequestId> = None;
     let mut proving: Option<tokio::task::JoinHandle<Result<Submission, ParticipantError>>> = None;
     tokio::pin!(shutdown);
@@ -120,8 +122,20 @@ pub async fn run(
         }
         let actions = machine.handle(std::time::Instant::now(), Event::Tick);
         apply(&cfg, &keys, &mut swarm, coordinator, actions, (&mut outstanding, &mut proving), &mut on_outcome)?;
+        if let Some(h) = &mut heartbeat {
+            let status = match (&proving, machine.done()) {
+                (Some(_), _) => "proving a round".to_string(),
+                (None, Some(r)) => format!("round {r} done; waiting for the next"),
+                (None, None) => "waiting for a round".to_string(),
+            };
+            if let Err(e) = h.beat(&status) {
+                tracing::error!(error = %e, "could not write the heartbeat file");
+            }
+        }
         let now = Instant::now();
-        let wake = tokio::time::sleep_until(Instant::from_std(machine.wake_at()).max(now + Duration::from_millis(50)));
+        // woken at least once a beat, so that the heartbeat stays fresh
+        let wake_at = Instant::from_std(machine.wake_at()).min(now + BEAT_EVERY);
+        let wake = tokio::time::sleep_until(wake_at.max(now + Duration::from_millis(50)));
         let event = tokio::select! {
             _ = &mut shutdown => return Ok(()),
             _ = wake => None,

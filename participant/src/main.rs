@@ -52,6 +52,17 @@ enum Cmd {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Exit 0 if the running daemon's heartbeat (`STATE.health`, rewritten
+    /// every 5 s by its event loop, also while it proves) is fresh, 1
+    /// otherwise: for container health checks and Kubernetes probes.
+    Health {
+        /// Hospital config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Age in seconds past which the daemon counts as stalled.
+        #[arg(long, default_value_t = 60)]
+        max_age_secs: u64,
+    },
     /// Print this hospital's column summary (row count, per-feature mean and
     /// sum of squared deviations; the target's for regression) as TOML: the
     /// consortium combines all hospitals' with `candor-coordinator normalize
@@ -123,6 +134,14 @@ fn main() -> anyhow::Result<()> {
             let cache = cli.global.cache_beside(&cfg.key);
             let reg = commands::commit(&cfg, &cache)?;
             println!("committed {} rows in {} batches; registration written to {}", reg.rows, reg.batches, cfg.registration.display());
+        }
+        Cmd::Health { config, max_age_secs } => {
+            let cfg = HospitalConfig::load(&config)?;
+            let path = candor_protocols::health::heartbeat_path(&cfg.state);
+            match candor_protocols::health::check(&path, std::time::Duration::from_secs(max_age_secs)) {
+                Ok(status) => println!("{status}"),
+                Err(why) => anyhow::bail!("{why}"),
+            }
         }
         Cmd::Run { config, until_round } => {
             let cfg = HospitalConfig::load(&config)?;

@@ -151,6 +151,10 @@ async fn a_daemon_killed_mid_proof_resumes_from_its_checkpoint() {
     })
     .await
     .expect("a checkpoint in time");
+    // mid-proof, the daemon is healthy to a container's health check
+    let health = Command::new(env!("CARGO_BIN_EXE_candor-participant")).args(["health", "--config", config]).output().await.unwrap();
+    let said = String::from_utf8_lossy(&health.stdout);
+    assert!(health.status.success() && said.starts_with("healthy: proving a round"), "{said}");
     daemon.kill().await.unwrap();
     assert!(logged(&first, "proof compressed").is_empty(), "killed mid-proof");
     use std::os::unix::fs::PermissionsExt;

@@ -10,6 +10,7 @@
 
 mod bounds;
 mod codec;
+pub mod health;
 mod messages;
 // the `NetworkBehaviour` derive generates an undocumented event enum
 #[allow(missing_docs)]
