@@ -296,12 +296,23 @@ async fn an_empty_or_foreign_database_file_is_refused() {
 }
 
 // Item 10: a participant given a /dns4 coordinator address retried forever.
+// Names now resolve through the system's resolver (a Kubernetes Service is
+// a name); an address no transport can dial still fails at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_participant_fails_at_once_on_an_address_it_cannot_dial() {
+async fn a_participant_dials_a_coordinator_by_name_and_fails_at_once_on_an_address_it_cannot_dial() {
+    use libp2p::multiaddr::Protocol;
+    let dir = tempfile::tempdir().unwrap();
     let hs = hospitals(1);
+    let c = start(federation(&hs, 1), &dir.path().join("fed.db")).await;
+    let named: libp2p::Multiaddr =
+        c.addr.iter().map(|p| if let Protocol::Ip4(_) = p { Protocol::Dns4("localhost".into()) } else { p }).collect();
+    assert!(named.to_string().starts_with("/dns4/localhost/tcp/"), "{named}");
+    assert_eq!(participate(&hs[0], &named, &dir.path().join("h.state")).await, vec![candor_participant::daemon::Outcome::Accepted(1)]);
+    c.stop().await.unwrap();
+
     let peer = Keypair::ed25519_from_bytes([99; 32]).unwrap().public().to_peer_id();
     let cfg = candor_participant::daemon::DaemonConfig {
-        coordinator: format!("/dns4/localhost/tcp/7400/p2p/{peer}").parse().unwrap(),
+        coordinator: format!("/dns4/localhost/udp/7400/p2p/{peer}").parse().unwrap(),
         key: hs[0].key.clone(),
         commitment: hs[0].data.commitment(&keys()),
         data: hs[0].data.clone(),
@@ -316,7 +327,7 @@ async fn a_participant_fails_at_once_on_an_address_it_cannot_dial() {
         .await
         .expect("an error, not retries");
     let e = r.unwrap_err().to_string();
-    assert!(e.contains("coordinator address") && e.contains("DNS"), "{e}");
+    assert!(e.contains("coordinator address") && e.contains("/dns4/localhost/udp/7400"), "{e}");
 }
 
 /// Multistream-select 1.0 as a dialer: both lines at once, then the echoes.

@@ -5,7 +5,7 @@ use crate::ParticipantError;
 use candor_core::dataset::Study;
 use candor_core::file::{read_toml, FileError};
 use candor_core::statement::DataCommitment;
-use candor_protocols::net::check_tcp_address;
+use candor_protocols::net::check_dial_address;
 pub use candor_protocols::Registration;
 use candor_prover::checkpoint::Checkpoints;
 use serde::Deserialize;
@@ -72,14 +72,14 @@ impl HospitalConfig {
     }
 
     /// Checks the fields that need no other file: the coordinator's address
-    /// (an `/ip4` or `/ip6` TCP address, no `/p2p`: the PeerId is set apart)
+    /// (an `/ip4`, `/ip6` or `/dns4` TCP address, no `/p2p`: the PeerId is set apart)
     /// and its PeerId when given inline.
     pub fn validate(&self) -> Result<(), ParticipantError> {
         let bad = |m: String| Err(ParticipantError::Config(m));
         let Ok(addr) = self.coordinator_addr.parse::<libp2p::Multiaddr>() else {
             return bad(format!("coordinator_addr: {:?} is not a multiaddr", self.coordinator_addr));
         };
-        if let Err(e) = check_tcp_address(&addr) {
+        if let Err(e) = check_dial_address(&addr) {
             return bad(format!("coordinator_addr: {e}"));
         }
         if addr.iter().any(|p| matches!(p, libp2p::multiaddr::Protocol::P2p(_))) {
@@ -161,12 +161,17 @@ coordinator_peer_id = "12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT"
     #[test]
     fn a_good_config_loads() {
         assert_eq!(load_with("", ""), "loaded");
+        // a name (a Kubernetes Service) is resolved at each dial
+        assert_eq!(
+            load_with("coordinator_addr = \"/ip4/127.0.0.1/tcp/7400\"", "coordinator_addr = \"/dns4/candor-coordinator/tcp/7400\""),
+            "loaded"
+        );
     }
 
     #[test]
     fn a_coordinator_address_that_cannot_be_dialled_is_refused_at_load() {
         for (to, field) in [
-            ("coordinator_addr = \"/dns4/coordinator.example/tcp/7400\"", "coordinator_addr"),
+            ("coordinator_addr = \"/dns4/coordinator.example/udp/7400\"", "coordinator_addr"),
             ("coordinator_addr = \"/ip4/127.0.0.1/udp/7400\"", "coordinator_addr"),
             ("coordinator_addr = \"127.0.0.1:7400\"", "coordinator_addr"),
             ("coordinator_addr = \"/ip4/127.0.0.1/tcp/7400/p2p/12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT\"", "coordinator_addr"),

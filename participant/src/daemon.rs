@@ -12,7 +12,7 @@ use candor_circuits::engine::TrainKeys;
 use candor_circuits::verifier::ProvenStatement;
 use candor_circuits::verifier::{model_digest, ClaimedStatement, DataCommitment};
 use candor_protocols::health::{heartbeat_path, Heartbeat, BEAT_EVERY};
-use candor_protocols::net::{build_swarm, check_tcp_address, is_memory, Behaviour, BehaviourEvent, NetConfig};
+use candor_protocols::net::{build_swarm, check_dial_address, is_memory, Behaviour, BehaviourEvent, NetConfig};
 use candor_protocols::{RejectCode, Response, Submission};
 use candor_prover::checkpoint::Checkpoints;
 use candor_prover::{prove_training, prove_training_resumable, PrivateData};
@@ -52,11 +52,11 @@ pub struct DaemonConfig {
 
 pub use crate::client::Outcome;
 
-/// The coordinator's pinned PeerId. An address this swarm cannot dial (a
-/// `/dns4` name: there is no resolver) is an error now, not a retry forever.
+/// The coordinator's pinned PeerId. An address this swarm cannot dial (UDP,
+/// websockets) is an error now, not a retry forever.
 fn coordinator_peer(addr: &Multiaddr) -> Result<PeerId, ParticipantError> {
     if !is_memory(addr) {
-        check_tcp_address(addr).map_err(|e| ParticipantError::config(format!("coordinator address: {e}")))?;
+        check_dial_address(addr).map_err(|e| ParticipantError::config(format!("coordinator address: {e}")))?;
     }
     match addr.iter().last() {
         Some(Protocol::P2p(p)) => Ok(p),

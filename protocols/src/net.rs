@@ -144,6 +144,10 @@ pub fn build_observed_swarm(key: Keypair, cfg: NetConfig, gauges: Arc<NetGauges>
             Ok(MemoryTransport::default().upgrade(upgrade::Version::V1).authenticate(noise::Config::new(key)?).multiplex(yamux_config()))
         })
         .map_err(|e| other(&e))?
+        // `/dns4/<name>` addresses (a Kubernetes Service) resolve through
+        // the system's resolver, as configured in /etc/resolv.conf
+        .with_dns()
+        .map_err(|e| io::Error::new(e.kind(), format!("reading the system's DNS configuration (/etc/resolv.conf): {e}")))?
         .with_behaviour(|key| Behaviour {
             per_ip: crate::per_ip::Behaviour::new(cfg.max_pending_per_ip),
             limits: connection_limits::Behaviour::new(limits),
@@ -178,15 +182,30 @@ pub fn is_memory(addr: &Multiaddr) -> bool {
     matches!(addr.iter().next(), Some(Protocol::Memory(_)))
 }
 
-/// Checks that `addr` is one this swarm can use: `/ip4` or `/ip6`, then
-/// `/tcp`, then at most a `/p2p` PeerId. The swarm has no DNS resolver, so a
-/// `/dns4` address would fail at every dial; it is refused here, at start-up.
+/// Checks that `addr` is one this swarm can listen on: `/ip4` or `/ip6`,
+/// then `/tcp`, then at most a `/p2p` PeerId. (A name is not bound: give
+/// the address of an interface, or `0.0.0.0`.)
 pub fn check_tcp_address(addr: &Multiaddr) -> Result<(), String> {
+    check_address(addr, false)
+}
+
+/// Checks that `addr` is one this swarm can dial: as [`check_tcp_address`],
+/// or a DNS name (`/dns`, `/dns4`, `/dns6`) then `/tcp`, resolved at each
+/// dial through the system's resolver (a Kubernetes Service name).
+pub fn check_dial_address(addr: &Multiaddr) -> Result<(), String> {
+    check_address(addr, true)
+}
+
+fn check_address(addr: &Multiaddr, names: bool) -> Result<(), String> {
     let mut parts = addr.iter();
     match (parts.next(), parts.next()) {
         (Some(Protocol::Ip4(_) | Protocol::Ip6(_)), Some(Protocol::Tcp(_))) => {}
-        (Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_) | Protocol::Dnsaddr(_)), _) => {
-            return Err(format!("{addr}: DNS names are not resolved; give an /ip4 or /ip6 address"))
+        (Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_)), Some(Protocol::Tcp(_))) if names => {}
+        (Some(Protocol::Dns(_) | Protocol::Dns4(_) | Protocol::Dns6(_) | Protocol::Dnsaddr(_)), _) if !names => {
+            return Err(format!("{addr}: a listen address must be an /ip4 or /ip6 address, not a name"))
+        }
+        _ if names => {
+            return Err(format!("{addr}: expected /ip4/<address>/tcp/<port>, /ip6/<address>/tcp/<port> or /dns4/<name>/tcp/<port>"))
         }
         _ => return Err(format!("{addr}: expected /ip4/<address>/tcp/<port> or /ip6/<address>/tcp/<port>")),
     }
@@ -240,14 +259,25 @@ mod tests {
     }
 
     #[test]
-    fn only_tcp_addresses_pass() {
+    fn only_tcp_addresses_pass_and_names_only_to_dial() {
         for ok in
             ["/ip4/127.0.0.1/tcp/7400", "/ip6/::1/tcp/0", "/ip4/10.0.0.1/tcp/1/p2p/12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT"]
         {
             assert!(check_tcp_address(&ok.parse().unwrap()).is_ok(), "{ok}");
+            assert!(check_dial_address(&ok.parse().unwrap()).is_ok(), "{ok}");
         }
         for bad in ["/dns4/example.org/tcp/7400", "/ip4/127.0.0.1/udp/7400", "/ip4/127.0.0.1", "/ip4/127.0.0.1/tcp/1/ws"] {
             let e = check_tcp_address(&bad.parse().unwrap()).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
+        for ok in [
+            "/dns4/candor-coordinator/tcp/7400",
+            "/dns/coordinator.example.org/tcp/7400/p2p/12D3KooWLT7sGNnJ5Vf3WmgrYKDgv2cF6NTUF7ToHhXFfrGJr3iT",
+        ] {
+            assert!(check_dial_address(&ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        for bad in ["/dns4/example.org/udp/7400", "/dnsaddr/example.org", "/dns4/example.org/tcp/1/ws"] {
+            let e = check_dial_address(&bad.parse().unwrap()).unwrap_err();
             assert!(e.contains(bad), "{e}");
         }
     }
