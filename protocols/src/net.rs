@@ -231,11 +231,16 @@ pub fn keygen(path: &Path) -> io::Result<Keypair> {
     Ok(key)
 }
 
-/// Reads a key written by [`keygen`]; refuses one others can read.
+/// Reads a key written by [`keygen`]; refuses one others can read. As
+/// PostgreSQL does for its key, a file owned by root may also be readable
+/// by its group (mode 0440 or 0640): that is how Kubernetes mounts a Secret
+/// for a non-root container (root's file, the pod's `fsGroup`).
 pub fn load_key(path: &Path) -> io::Result<Keypair> {
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let meta = std::fs::metadata(path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
-    if meta.permissions().mode() & 0o077 != 0 {
+    let mode = meta.permissions().mode();
+    let private = mode & 0o077 == 0 || (meta.uid() == 0 && mode & 0o037 == 0);
+    if !private {
         return Err(io::Error::new(io::ErrorKind::PermissionDenied, format!("{} is readable by others; chmod 600 it", path.display())));
     }
     let bytes = std::fs::read(path)?;
@@ -256,6 +261,12 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(load_key(&p).is_err());
+        // a Secret as Kubernetes mounts it: root's, readable by the group
+        use std::os::unix::fs::MetadataExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o440)).unwrap();
+        assert_eq!(load_key(&p).is_ok(), std::fs::metadata(&p).unwrap().uid() == 0);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o460)).unwrap();
+        assert!(load_key(&p).is_err(), "group-writable");
     }
 
     #[test]
