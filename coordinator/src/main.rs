@@ -38,6 +38,11 @@ enum Cmd {
         /// Coordinator config.
         #[arg(long)]
         config: PathBuf,
+        /// Keep serving (the status page, answers to hospitals) after the
+        /// last round instead of exiting: for an orchestrator that restarts
+        /// whatever exits.
+        #[arg(long)]
+        keep_running: bool,
     },
     /// Derive a study's public parameters and print their digests as the
     /// study's [params] table: pin them there, and every daemon refuses
@@ -102,7 +107,7 @@ fn main() -> anyhow::Result<()> {
             std::fs::write(cfg.key.with_extension("peer"), id.to_string())?;
             println!("{id}");
         }
-        Cmd::Run { config } => {
+        Cmd::Run { config, keep_running } => {
             let cfg = CoordinatorConfig::load(&config)?;
             let cache = cli.global.cache_beside(&cfg.key);
             let study = cfg.study()?;
@@ -114,7 +119,10 @@ fn main() -> anyhow::Result<()> {
             let eval = eval.map(|data| candor_core::eval::TestSet { data, target: study.normalization.target });
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
-                let mut c = Coordinator::new(load_key(&cfg.key)?, fed, keys, node, eval)?.exit_when_finished();
+                let mut c = Coordinator::new(load_key(&cfg.key)?, fed, keys, node, eval)?;
+                if !keep_running {
+                    c = c.exit_when_finished();
+                }
                 let addr = c.listening().await;
                 println!("coordinator listening on {addr}");
                 c.run(candor_cli::stop_requested()).await?;

@@ -29,7 +29,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, ResponseChannel};
 use libp2p::swarm::SwarmEvent;
 use libp2p::{identity::Keypair, Multiaddr, PeerId, Swarm};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -127,8 +127,9 @@ pub struct Coordinator {
     /// reaching the round machine.
     limiter: DefaultKeyedRateLimiter<PeerId>,
     requests_per_minute: NonZeroU32,
-    /// Peers over the limit now, so that each is logged once per episode.
-    limited: HashSet<PeerId>,
+    /// Admitted peers refused for their rate, with their last refusal, so
+    /// that each is logged once per episode.
+    limited: HashMap<PeerId, std::time::Instant>,
     /// The live status the HTTP server shows.
     board: Board,
     metrics: Arc<Metrics>,
@@ -250,7 +251,7 @@ impl Coordinator {
             gauges,
             limiter: RateLimiter::keyed(request_quota(cfg.requests_per_minute)),
             requests_per_minute: cfg.requests_per_minute,
-            limited: HashSet::new(),
+            limited: HashMap::new(),
             board,
             metrics: Arc::new(Metrics::default()),
             status,
@@ -382,7 +383,6 @@ impl Coordinator {
                     self.refuse_over_rate(peer, channel);
                     return Ok(());
                 }
-                self.limited.remove(&peer);
                 self.board.seen(&peer.to_bytes(), now_ms());
                 let id = self.next_id;
                 self.next_id += 1;
@@ -427,7 +427,11 @@ impl Coordinator {
         self.gauges.rate_limited();
         self.metrics.rate_limited.inc();
         let per_minute = self.requests_per_minute;
-        if self.limited.insert(peer) {
+        // one line per episode: a peer just over its rate has every other
+        // request refused, so an episode ends only after a quiet minute
+        let now = std::time::Instant::now();
+        let quiet = self.limited.insert(peer, now).is_none_or(|last| now.duration_since(last) > RATE_EPISODE);
+        if quiet {
             tracing::warn!(%peer, participant = self.name(&peer.to_bytes()), %per_minute, "peer over its request rate; refusing until it slows down");
         }
         let reason = format!("more than {per_minute} requests per minute; slow down");
@@ -545,6 +549,10 @@ impl Coordinator {
         Ok(())
     }
 }
+
+/// A peer refused for its rate is logged again only after this long
+/// without a refusal.
+const RATE_EPISODE: Duration = Duration::from_secs(60);
 
 /// Builds the swarm, admitting only `admitted` peers (see
 /// `candor_protocols::net`), and starts listening on `addr`.

@@ -110,14 +110,33 @@ pub struct ClientMachine {
     answered: bool,
     backoff: Duration,
     retry_at: Instant,
+    // when the outstanding (or last) request was sent
+    sent_at: Instant,
 }
+
+/// A `NoRound` answered sooner than this is not a long poll that timed out
+/// but a coordinator with no round to come (every round run, or its queue
+/// of waiting polls full): the next poll backs off instead of following at
+/// once, which would spin against its rate limit.
+const QUICK_ANSWER: Duration = Duration::from_secs(1);
 
 impl ClientMachine {
     /// Starts with `done` the last round completed before (from the state
     /// file).
     pub fn new(setup: ClientSetup, done: Option<u64>, now: Instant) -> Self {
         let backoff = setup.min_backoff;
-        Self { setup, done, want: Want::Poll, outstanding: false, proving: None, connected: false, answered: false, backoff, retry_at: now }
+        Self {
+            setup,
+            done,
+            want: Want::Poll,
+            outstanding: false,
+            proving: None,
+            connected: false,
+            answered: false,
+            backoff,
+            retry_at: now,
+            sent_at: now,
+        }
     }
 
     /// The last round completed.
@@ -183,7 +202,14 @@ impl ClientMachine {
             Event::Response(response) => {
                 self.outstanding = false;
                 self.answered = true;
-                self.backoff = self.setup.min_backoff;
+                // Busy, or no round to come: wait, doubling, as for a lost
+                // request; any other answer is progress
+                let quick = now.saturating_duration_since(self.sent_at) < QUICK_ANSWER;
+                match &response {
+                    Response::Rejected { code: RejectCode::Busy, .. } => self.back_off(now),
+                    Response::NoRound if quick => self.back_off(now),
+                    _ => self.backoff = self.setup.min_backoff,
+                }
                 self.respond(now, response, &mut out);
             }
             Event::Proved(result) => {
@@ -215,6 +241,7 @@ impl ClientMachine {
                 Want::Submit(s) => Request::Submit(s.clone()),
             }));
             self.outstanding = true;
+            self.sent_at = now;
         }
     }
 
@@ -246,7 +273,8 @@ impl ClientMachine {
                 self.finish(round, Outcome::Accepted(round), out);
                 self.want = Want::Poll;
             }
-            Response::Rejected { code: RejectCode::Busy, .. } => self.retry_at = now + self.backoff,
+            // waits out the backoff `handle` set
+            Response::Rejected { code: RejectCode::Busy, .. } => {}
             Response::Rejected { code, reason } => {
                 // the coordinator bounds its reasons; so do we, whoever answers
                 let reason = bounded_reason(&reason);

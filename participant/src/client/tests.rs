@@ -179,3 +179,29 @@ fn lost_connections_and_requests_back_off_doubling_up_to_the_limit() {
     assert!(m.handle(t + 9 * MS, Event::Tick).is_empty());
     assert!(matches!(m.handle(t + 10 * MS, Event::Tick)[..], [Action::Send(Request::Poll { .. })]));
 }
+
+#[test]
+fn a_coordinator_with_no_round_to_come_or_busy_is_polled_less_and_less_often() {
+    let t0 = Instant::now();
+    let mut m = polling(Some(1), t0);
+    // a long poll that timed out: the next follows at once
+    let t = t0 + 2 * QUICK_ANSWER;
+    assert!(m.handle(t, Event::Response(Response::NoRound)).iter().all(|a| matches!(a, Action::DiscardCheckpoint { .. })));
+    assert!(matches!(m.handle(t, Event::Tick)[..], [Action::Send(Request::Poll { .. })]));
+    // answered at once (every round run): 10, 20, 40, 40 ms apart
+    let mut t = t;
+    for wait in [10, 20, 40, 40] {
+        m.handle(t, Event::Response(Response::NoRound));
+        assert!(m.handle(t + (wait - 1) * MS, Event::Tick).is_empty(), "early at +{wait} ms");
+        t += wait * MS;
+        assert!(matches!(m.handle(t, Event::Tick)[..], [Action::Send(Request::Poll { .. })]), "at +{wait} ms");
+    }
+    // Busy doubles too, and a round resets it
+    let busy = Response::Rejected { code: RejectCode::Busy, reason: "slow down".into() };
+    m.handle(t, Event::Response(busy));
+    assert!(m.handle(t + 39 * MS, Event::Tick).is_empty());
+    t += 40 * MS;
+    assert!(matches!(m.handle(t, Event::Tick)[..], [Action::Send(Request::Poll { .. })]));
+    assert!(matches!(m.handle(t, Event::Response(announce(2, 5)))[..], [Action::Prove(_)]));
+    assert_eq!(m.backoff, m.setup.min_backoff);
+}
