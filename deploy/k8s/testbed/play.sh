@@ -21,16 +21,15 @@ out="$work/testbed"
 python3 deploy/k8s/testbed/testbed.py "$out" --local --bin-dir "$BIN_DIR" --tag "$TAG" --rounds 2 --port "${PORT:-7411}" \
     --study configs/study-breast-cancer.toml examples/data/hospital-a.csv examples/data/hospital-b.csv examples/data/hospital-c.csv
 daemons=(candor-coordinator candor-hospital-a candor-hospital-b candor-hospital-c)
-cleanup() {
+# the testbed's pods and volumes, left over from an interrupted play too
+remove_daemons() {
     for d in "${daemons[@]}"; do
         $P pod rm -f "$d-pod-0" >/dev/null 2>&1 || true
         $P volume rm -f "$d-state" >/dev/null 2>&1 || true
     done
-    rm -rf "$work"
 }
-trap cleanup EXIT
-cleanup_first() { for d in "${daemons[@]}"; do $P pod rm -f "$d-pod-0" >/dev/null 2>&1 || true; $P volume rm -f "$d-state" >/dev/null 2>&1 || true; done; }
-cleanup_first
+trap 'remove_daemons; rm -rf "$work"' EXIT
+remove_daemons
 $P kube play "$out/testbed.yaml" >/dev/null
 logs() { $P logs "$1-pod-0-${2}" 2>&1; }
 # waits until the JSON log of daemon $1 (container $2) has a line with all of $3...

@@ -345,6 +345,8 @@ def main():
 
     if a.local:
         # the pods run as UID: their hostPath files must be theirs, keys private
+        if os.geteuid() != 0:
+            sys.exit(f"--local hands {out} to uid {UID}, the pods' user: run it as root (as podman runs here)")
         for root, dirs, files in os.walk(out):
             for n in dirs + files:
                 os.chown(os.path.join(root, n), UID, UID)
