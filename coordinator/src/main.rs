@@ -140,12 +140,16 @@ fn main() -> anyhow::Result<()> {
         Cmd::Params { study, rows } => {
             let text = std::fs::read_to_string(&study).with_context(|| format!("reading {}", study.display()))?;
             let table: toml::Table = toml::from_str(&text).with_context(|| format!("parsing {}", study.display()))?;
-            let spec: TrainSpec = table
+            let mut spec: TrainSpec = table
                 .get("spec")
                 .with_context(|| format!("{} has no [spec] table", study.display()))?
                 .clone()
                 .try_into()
                 .with_context(|| format!("{}: spec", study.display()))?;
+            // as a simulation or local run would take it
+            if let Some(note) = candor_circuits::cost::fill_steps_per_fold(&mut spec)? {
+                println!("# {note}");
+            }
             let layout = Layout::new(&spec)?;
             let train = TrainKeys::for_training(&layout, KeySource::derive())?;
             let data = DataKeys::for_commitment(&layout, KeySource::derive())?;

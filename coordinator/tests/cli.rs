@@ -74,3 +74,15 @@ fn normalize_from_files_or_from_summaries_makes_a_regression_study_loadable() {
     assert_eq!(d.rows(), 114);
     assert!(d.y.iter().all(|&y| (-4096..4096).contains(&y)));
 }
+
+#[test]
+fn params_takes_the_padding_advice_for_a_spec_without_steps_per_fold() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = dir.path().join("study.toml");
+    std::fs::write(&study, STUDY.replace("steps_per_fold = 4\n", "")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_candor-coordinator")).args(["params", "--study"]).arg(&study).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.starts_with("# steps_per_fold is not set: using "), "{text}");
+    assert!(text.contains("[params]\ntrain = \""), "{text}");
+}
