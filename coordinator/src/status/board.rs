@@ -105,6 +105,7 @@ impl Board {
                 federation,
                 participants: view_participants,
                 rounds: views,
+                kept_refusals: crate::store::MAX_KEPT_REFUSALS,
                 ..Default::default()
             },
             index,

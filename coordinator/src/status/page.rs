@@ -191,6 +191,10 @@ mod tests {
         r.refuse(RefusedView { participant: "<b>x</b>".into(), code: "InvalidProof".into(), reason: "<script>alert(1)</script>".into() });
         view.rounds.push(std::sync::Arc::new(r));
         let html = render(&view, true, 0).unwrap();
+        assert!(!html.contains("refusals of each participant"), "no cap to state without one");
+        view.kept_refusals = 16;
+        let html = render(&view, true, 0).unwrap();
+        assert!(html.contains("The first 16 refusals of each participant in each round are stored"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{html}");
         assert!(!html.contains("<script>alert"));
         assert!(!html.contains("<b>x</b>"));

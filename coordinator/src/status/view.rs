@@ -36,6 +36,10 @@ pub struct StatusView {
     pub refusals_outside_rounds: Vec<RefusedView>,
     /// The last recorded audit of the federation's history.
     pub audit: Option<AuditView>,
+    /// Refusals kept with their reasons per participant and round; later
+    /// ones are counted only (0: no such cap, as in a simulation).
+    #[serde(default)]
+    pub kept_refusals: u64,
 }
 
 /// The federation's terms.
