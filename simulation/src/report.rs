@@ -291,6 +291,8 @@ impl Report {
             rounds,
             refusals_outside_rounds: vec![],
             audit: None,
+            // a simulation keeps every refusal it reports
+            kept_refusals: 0,
         }
     }
 
