@@ -10,7 +10,7 @@ use crate::CoordinatorError;
 use candor_circuits::engine::{DataKeys, KeySource};
 use candor_circuits::verifier::verify_commitment;
 use candor_core::dataset::Study;
-use candor_core::file::{read_toml, FileError};
+use candor_core::file::{read_toml, resolve_beside, FileError};
 use candor_core::Layout;
 use candor_core::Model;
 use candor_protocols::net::{check_tcp_address, NetConfig};
@@ -116,15 +116,15 @@ impl CoordinatorConfig {
     /// Reads and resolves a config file.
     pub fn load(path: &Path) -> Result<Self, CoordinatorError> {
         let mut c: Self = read_toml(path)?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut c.study, &mut c.key, &mut c.db] {
-            *p = base.join(&*p);
-        }
-        for p in
-            c.export_dir.iter_mut().chain(c.eval_csv.iter_mut()).chain(c.status_token_file.iter_mut()).chain(c.registrations.iter_mut())
-        {
-            *p = base.join(&*p);
-        }
+        resolve_beside(
+            path,
+            [&mut c.study, &mut c.key, &mut c.db]
+                .into_iter()
+                .chain(c.export_dir.iter_mut())
+                .chain(c.eval_csv.iter_mut())
+                .chain(c.status_token_file.iter_mut())
+                .chain(c.registrations.iter_mut()),
+        );
         c.validate().map_err(|e| match e {
             CoordinatorError::Config(m) => CoordinatorError::Config(format!("{}: {m}", path.display())),
             e => e,

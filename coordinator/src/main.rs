@@ -131,11 +131,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Health { config, max_age_secs } => {
             let cfg = CoordinatorConfig::load(&config)?;
-            let path = candor_protocols::health::heartbeat_path(&cfg.db);
-            match candor_protocols::health::check(&path, std::time::Duration::from_secs(max_age_secs)) {
-                Ok(status) => println!("{status}"),
-                Err(why) => anyhow::bail!("{why}"),
-            }
+            println!("{}", candor_protocols::health::check_beside(&cfg.db, max_age_secs).map_err(anyhow::Error::msg)?);
         }
         Cmd::Params { study, rows } => {
             let text = std::fs::read_to_string(&study).with_context(|| format!("reading {}", study.display()))?;

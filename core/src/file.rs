@@ -26,6 +26,16 @@ pub enum FileError {
     },
 }
 
+/// Resolves `paths`, as written in the config file `config`, against that
+/// file's directory (an absolute path stays as it is): every config reads
+/// its relative paths from where it lies, wherever the command runs.
+pub fn resolve_beside<'a>(config: &Path, paths: impl IntoIterator<Item = &'a mut PathBuf>) {
+    let base = config.parent().unwrap_or(Path::new("."));
+    for p in paths {
+        *p = base.join(&*p);
+    }
+}
+
 /// Reads a TOML file of type `T`.
 pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, FileError> {
     let text = std::fs::read_to_string(path).map_err(|error| FileError::Read { path: path.to_path_buf(), error })?;

@@ -105,15 +105,14 @@ pub fn run_config(path: &Path) -> Result<Option<(LocalConfig, usize)>, Participa
         table.get(name).cloned().ok_or_else(|| ParticipantError::config(format!("{}: no [{name}] table", path.display())))
     };
     let bad = |what: &str, e: toml::de::Error| ParticipantError::config(format!("{}: [{what}]: {e}", path.display()));
-    let mut cfg = LocalConfig {
+    // as `local` and the simulation read it
+    let cfg = LocalConfig {
         data: part("data")?.try_into().map_err(|e| bad("data", e))?,
         spec: part("spec")?.try_into().map_err(|e| bad("spec", e))?,
         params: Default::default(),
         notes: Vec::new(),
-    };
-    // as `local` and the simulation read it
-    cfg.data.resolve_against(path);
-    cfg.notes.extend(candor_circuits::cost::fill_steps_per_fold(&mut cfg.spec)?);
+    }
+    .read_from(path)?;
     let participants = table.get("federation").and_then(|f| f.get("participants")).and_then(toml::Value::as_integer).unwrap_or(1);
     Ok(Some((cfg, usize::try_from(participants).unwrap_or(1).max(1))))
 }

@@ -3,7 +3,7 @@
 
 use crate::ParticipantError;
 use candor_core::dataset::Study;
-use candor_core::file::{read_toml, FileError};
+use candor_core::file::{read_toml, resolve_beside, FileError};
 use candor_core::statement::DataCommitment;
 use candor_protocols::net::check_dial_address;
 pub use candor_protocols::Registration;
@@ -60,13 +60,12 @@ impl HospitalConfig {
     /// Reads and resolves a config file.
     pub fn load(path: &Path) -> Result<Self, ParticipantError> {
         let mut c: Self = read_toml(path)?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut c.study, &mut c.data, &mut c.key, &mut c.secret, &mut c.state, &mut c.registration] {
-            *p = base.join(&*p);
-        }
-        if let Some(f) = c.coordinator_peer_id_file.as_mut() {
-            *f = base.join(&*f);
-        }
+        resolve_beside(
+            path,
+            [&mut c.study, &mut c.data, &mut c.key, &mut c.secret, &mut c.state, &mut c.registration]
+                .into_iter()
+                .chain(c.coordinator_peer_id_file.as_mut()),
+        );
         c.validate().map_err(|e| ParticipantError::config(format!("{}: {e}", path.display())))?;
         Ok(c)
     }

@@ -52,7 +52,7 @@ impl DataConfig {
     /// file it was read from.
     pub fn resolve_against(&mut self, config: &Path) {
         if !self.path.as_os_str().is_empty() {
-            self.path = config.parent().unwrap_or(Path::new(".")).join(&self.path);
+            candor_core::file::resolve_beside(config, [&mut self.path]);
         }
     }
 }
@@ -78,10 +78,17 @@ impl LocalConfig {
     /// file's directory, as in every daemon config; a missing
     /// `steps_per_fold` takes the padding advice (noted in `notes`).
     pub fn load(path: &Path) -> Result<Self, ParticipantError> {
-        let mut c: Self = candor_core::file::read_toml(path)?;
-        c.data.resolve_against(path);
-        c.notes.extend(candor_circuits::cost::fill_steps_per_fold(&mut c.spec)?);
-        Ok(c)
+        let c: Self = candor_core::file::read_toml(path)?;
+        c.read_from(path)
+    }
+
+    /// What loading does after parsing, for a config read from `path`
+    /// (also `check`'s, which takes a simulation's tables): resolves the
+    /// data path, fills in a missing `steps_per_fold`.
+    pub fn read_from(mut self, path: &Path) -> Result<Self, ParticipantError> {
+        self.data.resolve_against(path);
+        self.notes.extend(candor_circuits::cost::fill_steps_per_fold(&mut self.spec)?);
+        Ok(self)
     }
 }
 

@@ -137,11 +137,7 @@ fn main() -> anyhow::Result<()> {
         }
         Cmd::Health { config, max_age_secs } => {
             let cfg = HospitalConfig::load(&config)?;
-            let path = candor_protocols::health::heartbeat_path(&cfg.state);
-            match candor_protocols::health::check(&path, std::time::Duration::from_secs(max_age_secs)) {
-                Ok(status) => println!("{status}"),
-                Err(why) => anyhow::bail!("{why}"),
-            }
+            println!("{}", candor_protocols::health::check_beside(&cfg.state, max_age_secs).map_err(anyhow::Error::msg)?);
         }
         Cmd::Run { config, until_round } => {
             let cfg = HospitalConfig::load(&config)?;

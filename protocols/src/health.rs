@@ -56,6 +56,12 @@ impl Heartbeat {
     }
 }
 
+/// What `health` reports for a daemon whose state is at `state`: [`check`]
+/// of its heartbeat with `max_age_secs`.
+pub fn check_beside(state: &Path, max_age_secs: u64) -> Result<String, String> {
+    check(&heartbeat_path(state), Duration::from_secs(max_age_secs))
+}
+
 /// Reads the heartbeat at `path`: `Ok(status line)` if it is at most
 /// `max_age` old, otherwise why not.
 pub fn check(path: &Path, max_age: Duration) -> Result<String, String> {

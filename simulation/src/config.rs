@@ -98,10 +98,7 @@ impl SimConfig {
         let mut c: Self = toml::from_str(&text).map_err(|e| SimError::Config(format!("{}: {e}", path.display())))?;
         c.data.resolve_against(path);
         if let Some(split) = &mut c.split {
-            let base = path.parent().unwrap_or(Path::new("."));
-            for p in split.hospitals.iter_mut().chain([&mut split.test]) {
-                *p = base.join(&*p);
-            }
+            candor_core::file::resolve_beside(path, split.hospitals.iter_mut().chain([&mut split.test]));
         }
         Ok(c)
     }
