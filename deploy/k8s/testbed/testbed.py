@@ -79,6 +79,26 @@ def probes(binary, config):
     }
 
 
+# where each daemon's volumes go: state is written, the rest only read
+MOUNTS = {"state": "/var/lib/candor", "config": "/etc/candor", "secrets": "/etc/candor-secrets", "data": "/data"}
+
+
+def daemon(name, image, config, volumes, extra_args=()):
+    """A daemon's container: `run --config CONFIG`, JSON logs (as log
+    collectors read them), read-only but for its state, probed by `health`."""
+    return {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": ["--json-logs", "run", "--config", config, *extra_args],
+        "securityContext": security(),
+        "resources": {"requests": {"cpu": "1", "memory": "512Mi"}, "limits": {"memory": "4Gi"}},
+        "volumeMounts": [{"name": "state", "mountPath": MOUNTS["state"]}]
+        + [{"name": v, "mountPath": MOUNTS[v], "readOnly": True} for v in volumes],
+        **probes(image.split(":")[0], config),
+    }
+
+
 def workload(name, local, container, volumes, state_claim, extra_labels, annotations=None):
     """A StatefulSet (cluster) or a Deployment on the host's network (local)."""
     labels = {"app.kubernetes.io/name": name, **LABELS, **extra_labels}
@@ -262,23 +282,12 @@ def main():
         files_volume("config", a.local, cdir / "etc", config_map="candor-coordinator-config"),
         files_volume("secrets", a.local, cdir / "secrets", secret="candor-coordinator-secrets"),
     ]
-    container = {
-        "name": "coordinator",
-        "image": f"candor-coordinator:{a.tag}",
-        "imagePullPolicy": "IfNotPresent",
-        # JSON lines, as log collectors read them
-        "args": ["--json-logs", "run", "--config", "/etc/candor/coordinator.toml", "--keep-running"],
-        "ports": [{"name": "libp2p", "containerPort": a.port, "protocol": "TCP"}]
-        + ([] if a.local else [{"name": "status", "containerPort": 9400, "protocol": "TCP"}]),
-        "securityContext": security(),
-        "resources": {"requests": {"cpu": "1", "memory": "512Mi"}, "limits": {"memory": "4Gi"}},
-        "volumeMounts": [
-            {"name": "state", "mountPath": "/var/lib/candor"},
-            {"name": "config", "mountPath": "/etc/candor", "readOnly": True},
-            {"name": "secrets", "mountPath": "/etc/candor-secrets", "readOnly": True},
-        ],
-        **probes("candor-coordinator", "/etc/candor/coordinator.toml"),
-    }
+    container = daemon(
+        "coordinator", f"candor-coordinator:{a.tag}", "/etc/candor/coordinator.toml", ["config", "secrets"], ["--keep-running"]
+    )
+    container["ports"] = [{"name": "libp2p", "containerPort": a.port, "protocol": "TCP"}] + (
+        [] if a.local else [{"name": "status", "containerPort": 9400, "protocol": "TCP"}]
+    )
     if not a.local:
         docs.append(config_map("candor-coordinator-config", c_files))
         docs.append(secret("candor-coordinator-secrets", {k: cdir / "secrets" / k for k in ("coordinator.key", "status-token")}))
@@ -305,21 +314,7 @@ def main():
             files_volume("secrets", a.local, hdir / "secrets", secret=f"{app}-secrets"),
             files_volume("data", a.local, hdir / "data", config_map=f"{app}-data"),
         ]
-        container = {
-            "name": "participant",
-            "image": f"candor-participant:{a.tag}",
-            "imagePullPolicy": "IfNotPresent",
-            "args": ["--json-logs", "run", "--config", "/etc/candor/hospital.toml"],
-            "securityContext": security(),
-            "resources": {"requests": {"cpu": "1", "memory": "512Mi"}, "limits": {"memory": "4Gi"}},
-            "volumeMounts": [
-                {"name": "state", "mountPath": "/var/lib/candor"},
-                {"name": "config", "mountPath": "/etc/candor", "readOnly": True},
-                {"name": "secrets", "mountPath": "/etc/candor-secrets", "readOnly": True},
-                {"name": "data", "mountPath": "/data", "readOnly": True},
-            ],
-            **probes("candor-participant", "/etc/candor/hospital.toml"),
-        }
+        container = daemon("participant", f"candor-participant:{a.tag}", "/etc/candor/hospital.toml", ["config", "secrets", "data"])
         if not a.local:
             docs.append(config_map(f"{app}-config", {f.name: f for f in sorted((hdir / "etc").iterdir())}))
             # a data set larger than a ConfigMap (1 MiB) goes on a volume
